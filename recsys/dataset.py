@@ -1,0 +1,256 @@
+"""``IdMap`` and ``Dataset``: the validated, immutable input of every model.
+
+A ``Dataset`` holds one row per (user, item) pair, already aggregated from events, with
+internal indices ``0..n-1``; the item id map covers every catalog item as well as every
+item seen in the log, so items nobody has touched yet (cold items) can still be scored by
+content-aware models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recsys.errors import DataValidationError
+from recsys.schema import Col
+
+
+@dataclass(frozen=True)
+class IdMap:
+    """Bijection between external ids (strings) and internal indices ``0..n-1``."""
+
+    external_ids: np.ndarray  # (n,) object array of str
+
+    @classmethod
+    def from_values(cls, *values: pd.Series | np.ndarray | list) -> IdMap:
+        """Ids in first-seen order over all ``values`` (duplicates kept once)."""
+        chained = pd.concat([pd.Series(np.asarray(v, dtype=object)) for v in values], ignore_index=True)
+        uniques = pd.unique(chained.astype(str))
+        return cls(np.asarray(uniques, dtype=object))
+
+    def __len__(self) -> int:
+        return len(self.external_ids)
+
+    @cached_property
+    def _index(self) -> pd.Index:
+        return pd.Index(self.external_ids)
+
+    def to_internal(self, ids, *, strict: bool = True) -> np.ndarray:
+        """External ids -> int32 indices. Unknown ids raise (``strict``) or map to -1."""
+        idx = self._index.get_indexer(pd.Index(np.asarray(ids, dtype=object).astype(str)))
+        if strict and (idx < 0).any():
+            missing = np.asarray(ids, dtype=object)[idx < 0][:5]
+            raise KeyError(f"unknown ids: {', '.join(map(str, missing))}")
+        return idx.astype(np.int32)
+
+    def to_external(self, idx) -> np.ndarray:
+        """Internal indices -> external ids (object array of str)."""
+        return self.external_ids[np.asarray(idx, dtype=np.int64)]
+
+    def contains(self, external_id: str) -> bool:
+        return self._index.get_indexer([str(external_id)])[0] >= 0
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Aggregated interactions plus catalog, with shared id maps.
+
+    Attributes
+    ----------
+    user_ids, item_ids : id maps.
+    interactions : one row per pair, columns ``user_idx, item_idx`` (int32), ``weight`` (float32),
+        ``rating`` (float32, NaN when the data has none), ``timestamp`` (float64 unix seconds of
+        the pair's first event, NaN when unknown), ``n_events`` (int32), ``purchased`` (bool).
+    catalog : ``n_items`` rows in internal order: ``item_id`` plus whatever is known
+        (``title, description, category, brand, price, price_band`` and extra attribute columns);
+        unknown values are NaN / empty strings.
+    name : a label for display.
+    """
+
+    user_ids: IdMap
+    item_ids: IdMap
+    interactions: pd.DataFrame
+    catalog: pd.DataFrame
+    name: str = "dataset"
+    has_ratings: bool = False
+    has_timestamps: bool = False
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def construct(
+        cls,
+        events: pd.DataFrame,
+        catalog: pd.DataFrame | None = None,
+        *,
+        name: str = "dataset",
+    ) -> Dataset:
+        """Build a dataset from clean events and an optional clean catalog.
+
+        Parameters
+        ----------
+        events : columns ``user_id, item_id`` (str) and ``weight`` (float > 0); optional
+            ``rating`` (float), ``timestamp`` (datetime64 or unix seconds), ``event`` (str).
+            Repeated (user, item) events are aggregated: weights summed, ratings averaged,
+            the first timestamp kept, purchases flagged.
+        catalog : column ``item_id`` (unique str) plus any attributes.
+        """
+        for column in (Col.USER, Col.ITEM, Col.WEIGHT):
+            if column not in events.columns:
+                raise DataValidationError(f"the interactions need a '{column}' column.", column=column)
+        if len(events) == 0:
+            raise DataValidationError("no usable interaction rows.")
+        ev = events
+        has_ratings = Col.RATING in ev.columns and ev[Col.RATING].notna().any()
+        ts = _to_unix_seconds(ev[Col.TIMESTAMP]) if Col.TIMESTAMP in ev.columns else None
+        has_timestamps = ts is not None and bool(np.isfinite(ts).any())
+
+        cat_ids = catalog[Col.ITEM].astype(str) if catalog is not None else pd.Series([], dtype=object)
+        user_ids = IdMap.from_values(ev[Col.USER])
+        item_ids = IdMap.from_values(cat_ids, ev[Col.ITEM])
+
+        frame = pd.DataFrame(
+            {
+                Col.USER_IDX: user_ids.to_internal(ev[Col.USER]),
+                Col.ITEM_IDX: item_ids.to_internal(ev[Col.ITEM]),
+                Col.WEIGHT: ev[Col.WEIGHT].to_numpy(dtype=np.float32),
+                Col.RATING: (
+                    ev[Col.RATING].to_numpy(dtype=np.float32) if has_ratings else np.float32(np.nan)
+                ),
+                Col.TIMESTAMP: ts if ts is not None else np.nan,
+                Col.PURCHASED: (
+                    (ev[Col.EVENT].astype(str) == "purchase").to_numpy()
+                    if Col.EVENT in ev.columns
+                    else False
+                ),
+            }
+        )
+        grouped = frame.groupby([Col.USER_IDX, Col.ITEM_IDX], sort=True)
+        agg = grouped.agg(
+            **{
+                Col.WEIGHT: (Col.WEIGHT, "sum"),
+                Col.RATING: (Col.RATING, "mean"),
+                Col.TIMESTAMP: (Col.TIMESTAMP, "min"),
+                Col.N_EVENTS: (Col.WEIGHT, "size"),
+                Col.PURCHASED: (Col.PURCHASED, "any"),
+            }
+        ).reset_index()
+        agg = agg.astype(
+            {
+                Col.USER_IDX: np.int32,
+                Col.ITEM_IDX: np.int32,
+                Col.WEIGHT: np.float32,
+                Col.RATING: np.float32,
+                Col.TIMESTAMP: np.float64,
+                Col.N_EVENTS: np.int32,
+                Col.PURCHASED: bool,
+            }
+        )
+        return cls(
+            user_ids=user_ids,
+            item_ids=item_ids,
+            interactions=agg,
+            catalog=_align_catalog(catalog, item_ids),
+            name=name,
+            has_ratings=bool(has_ratings),
+            has_timestamps=bool(has_timestamps),
+        )
+
+    def with_interactions(self, interactions: pd.DataFrame, *, name: str | None = None) -> Dataset:
+        """Same id maps and catalog, another set of pairs (used by splits)."""
+        return Dataset(
+            user_ids=self.user_ids,
+            item_ids=self.item_ids,
+            interactions=interactions.reset_index(drop=True),
+            catalog=self.catalog,
+            name=name or self.name,
+            has_ratings=self.has_ratings,
+            has_timestamps=self.has_timestamps,
+        )
+
+    # ------------------------------------------------------------------ views
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    def matrix(self, value: str = Col.WEIGHT) -> sp.csr_matrix:
+        """(n_users, n_items) CSR matrix of ``value`` (``weight``, ``rating`` or ``"ones"``)."""
+        key = ("matrix", value)
+        if key not in self._cache:
+            df = self.interactions
+            data = (
+                np.ones(len(df), dtype=np.float32)
+                if value == "ones"
+                else df[value].to_numpy(dtype=np.float32)
+            )
+            m = sp.csr_matrix(
+                (data, (df[Col.USER_IDX].to_numpy(), df[Col.ITEM_IDX].to_numpy())),
+                shape=(self.n_users, self.n_items),
+                dtype=np.float32,
+            )
+            m.sum_duplicates()
+            m.sort_indices()
+            self._cache[key] = m
+        return self._cache[key]
+
+    def item_popularity(self) -> np.ndarray:
+        """(n_items,) number of users who interacted with each item."""
+        return np.bincount(self.interactions[Col.ITEM_IDX].to_numpy(), minlength=self.n_items)
+
+    def user_activity(self) -> np.ndarray:
+        """(n_users,) number of items each user interacted with."""
+        return np.bincount(self.interactions[Col.USER_IDX].to_numpy(), minlength=self.n_users)
+
+    def active_users(self) -> np.ndarray:
+        """Internal indices of users with at least one pair in this dataset."""
+        return np.flatnonzero(self.user_activity() > 0).astype(np.int32)
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable hash of ids, pairs and catalog: the same data gives the same fingerprint."""
+        if "fingerprint" not in self._cache:
+            h = hashlib.sha1()
+            for ids in (self.user_ids.external_ids, self.item_ids.external_ids):
+                h.update("\x1f".join(ids).encode())
+            for column in (Col.USER_IDX, Col.ITEM_IDX, Col.WEIGHT, Col.RATING, Col.TIMESTAMP):
+                h.update(np.ascontiguousarray(self.interactions[column].to_numpy()).tobytes())
+            h.update(pd.util.hash_pandas_object(self.catalog.astype(str), index=False).to_numpy().tobytes())
+            self._cache["fingerprint"] = h.hexdigest()[:16]
+        return self._cache["fingerprint"]
+
+    def catalog_column(self, column: str) -> np.ndarray | None:
+        """(n_items,) values of a catalog column, or None when the catalog lacks it."""
+        if column not in self.catalog.columns:
+            return None
+        return self.catalog[column].to_numpy()
+
+
+def _to_unix_seconds(values: pd.Series) -> np.ndarray:
+    """Datetimes or numbers -> float64 unix seconds (NaN for missing)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        ts = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
+        out = ts.astype("datetime64[ns]").to_numpy().astype("int64").astype(np.float64) / 1e9
+        out[ts.isna().to_numpy()] = np.nan
+        return out
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+
+
+def _align_catalog(catalog: pd.DataFrame | None, item_ids: IdMap) -> pd.DataFrame:
+    """Catalog rows reordered to internal item order; items not in the catalog get empty rows."""
+    base = pd.DataFrame({Col.ITEM: item_ids.external_ids})
+    if catalog is None or len(catalog) == 0:
+        return base
+    cat = catalog.copy()
+    cat[Col.ITEM] = cat[Col.ITEM].astype(str)
+    cat = cat.drop_duplicates(Col.ITEM, keep="first")
+    out = base.merge(cat, on=Col.ITEM, how="left")
+    return out.reset_index(drop=True)

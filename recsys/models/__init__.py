@@ -1,0 +1,54 @@
+"""Model registry: name -> class. One file per family; imports are lazy so that the UI can
+list models without importing LightFM or Surprise."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from recsys.errors import ConfigError
+from recsys.models.base import ProgressCallback, Recommender
+
+#: registry name -> "module:Class"
+_MODEL_PATHS: dict[str, str] = {
+    "popularity": "recsys.models.popularity:Popularity",
+    "trending": "recsys.models.popularity:TrendingPopularity",
+    "item_knn": "recsys.models.item_knn:ItemKNN",
+    "content_tfidf": "recsys.models.content:ContentTfidf",
+    "lightfm_warp": "recsys.models.lightfm_model:LightFMWarp",
+    "lightfm_bpr": "recsys.models.lightfm_model:LightFMBPR",
+    "lightfm_logistic": "recsys.models.lightfm_model:LightFMLogistic",
+    "lightfm_warp_kos": "recsys.models.lightfm_model:LightFMWarpKOS",
+    "svd": "recsys.models.surprise_models:SurpriseSVD",
+    "svdpp": "recsys.models.surprise_models:SurpriseSVDpp",
+    "nmf": "recsys.models.surprise_models:SurpriseNMF",
+    "knn_baseline": "recsys.models.surprise_models:SurpriseKNNBaseline",
+    "baseline_only": "recsys.models.surprise_models:SurpriseBaselineOnly",
+    "slope_one": "recsys.models.surprise_models:SurpriseSlopeOne",
+    "coclustering": "recsys.models.surprise_models:SurpriseCoClustering",
+}
+
+#: Models fused by default (preset "default").
+DEFAULT_MODELS: tuple[str, ...] = ("svd", "lightfm_warp", "item_knn", "content_tfidf", "popularity")
+
+MODEL_NAMES: tuple[str, ...] = tuple(_MODEL_PATHS)
+
+
+def model_class(name: str) -> type[Recommender]:
+    """The class registered under ``name``."""
+    if name not in _MODEL_PATHS:
+        raise ConfigError(f"unknown model '{name}'. Known models: {', '.join(_MODEL_PATHS)}.")
+    module, cls = _MODEL_PATHS[name].split(":")
+    return getattr(import_module(module), cls)
+
+
+def make_model(name: str, **params) -> Recommender:
+    """A fresh, unfitted model with ``params`` overriding its defaults."""
+    cls = model_class(name)
+    valid = cls().get_params()
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ConfigError(f"model '{name}' has no parameter(s) {', '.join(unknown)}; it has {', '.join(valid)}.")
+    return cls(**params)
+
+
+__all__ = ["DEFAULT_MODELS", "MODEL_NAMES", "ProgressCallback", "Recommender", "make_model", "model_class"]

@@ -1,0 +1,157 @@
+"""The one interface every recommender implements.
+
+sklearn conventions: ``__init__`` stores parameters only; learned state ends in ``_``;
+``fit`` returns ``self`` and forgets any earlier fit; randomness via ``random_state``.
+Subclasses write ``_fit`` and the scoring kernels; ``fit`` and the block-wise ``recommend``
+are shared here.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+
+from recsys.dataset import Dataset
+from recsys.errors import ColdStartError, NotFittedError
+from recsys.topk import TopK, top_k_indices
+
+#: ``progress(fraction_done, message)``; fraction in [0, 1].
+ProgressCallback = Callable[[float, str], None]
+
+
+class Recommender(BaseEstimator):
+    """Base class of all models.
+
+    Class attributes (capability flags, read by the UI and the engine)
+    ------------------------------------------------------------------
+    name : registry key, says the family (``svd``, ``lightfm_warp``, ``content_tfidf`` ...).
+    label : human name for the UI.
+    handles_cold_users : can score a user from an ad-hoc history (``score_history``) without refit.
+    handles_cold_items : gives meaningful scores to items with no interactions (from features).
+    predicts_ratings : ``predict_ratings`` returns values on the rating scale (for RMSE/MAE).
+    slow : training is slow enough that the UI should warn before starting it.
+    """
+
+    name: ClassVar[str] = "base"
+    label: ClassVar[str] = "Base"
+    handles_cold_users: ClassVar[bool] = False
+    handles_cold_items: ClassVar[bool] = False
+    predicts_ratings: ClassVar[bool] = False
+    slow: ClassVar[bool] = False
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, dataset: Dataset, progress: ProgressCallback | None = None) -> Recommender:
+        """Learn from ``dataset`` (forgetting any earlier fit) and return ``self``."""
+        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
+            delattr(self, attr)
+        self._fit(dataset, progress or (lambda fraction, message: None))
+        self.n_users_ = dataset.n_users
+        self.n_items_ = dataset.n_items
+        self.fitted_ = True
+        return self
+
+    def _fit(self, dataset: Dataset, progress: ProgressCallback) -> None:
+        raise NotImplementedError
+
+    def check_fitted(self) -> None:
+        if not getattr(self, "fitted_", False):
+            raise NotFittedError(f"model '{self.name}' is not trained yet: train it first.")
+
+    # ------------------------------------------------------------------ scoring kernels
+    def score_items(self, user_idx: np.ndarray) -> np.ndarray:
+        """Scores of every item for known users.
+
+        Parameters
+        ----------
+        user_idx : (n,) internal user indices seen in ``fit``.
+
+        Returns
+        -------
+        (n, n_items) float32; higher is better. Already-seen items are *not* masked here.
+        """
+        self.check_fitted()
+        return self._score_items(np.asarray(user_idx, dtype=np.int32))
+
+    def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def score_history(self, item_idx: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Scores of every item for an ad-hoc user known only by a history (cold or what-if user).
+
+        Parameters
+        ----------
+        item_idx : (h,) internal item indices the user interacted with (may be empty).
+        weights : (h,) interaction strengths (default 1).
+
+        Returns
+        -------
+        (n_items,) float32. Raises ``ColdStartError`` when ``handles_cold_users`` is False.
+        """
+        self.check_fitted()
+        if not self.handles_cold_users:
+            raise ColdStartError(f"model '{self.name}' cannot score a user it was not trained on.")
+        item_idx = np.asarray(item_idx, dtype=np.int32)
+        w = np.ones(len(item_idx), np.float32) if weights is None else np.asarray(weights, np.float32)
+        return self._score_history(item_idx, w)
+
+    def _score_history(self, item_idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_ratings(self, user_idx: np.ndarray, item_idx: np.ndarray) -> np.ndarray:
+        """Predicted ratings for aligned (user, item) pairs, vectorised. Rating models only."""
+        self.check_fitted()
+        if not self.predicts_ratings:
+            raise NotImplementedError(f"model '{self.name}' does not predict ratings.")
+        return self._predict_ratings(np.asarray(user_idx, np.int32), np.asarray(item_idx, np.int32))
+
+    def _predict_ratings(self, user_idx: np.ndarray, item_idx: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ batch recommendation
+    def recommend(
+        self,
+        user_idx: np.ndarray,
+        k: int,
+        exclude: sp.csr_matrix | None = None,
+        block_size: int = 512,
+    ) -> TopK:
+        """Top-k items for each user, scored in blocks of users so memory stays bounded.
+
+        ``exclude`` is an (n_users, n_items) sparse matrix whose non-zeros are masked.
+        """
+        user_idx = np.asarray(user_idx, dtype=np.int32)
+        items = np.full((len(user_idx), k), -1, np.int32)
+        scores = np.full((len(user_idx), k), -np.inf, np.float32)
+        for start in range(0, len(user_idx), block_size):
+            block = user_idx[start : start + block_size]
+            s = self.score_items(block)
+            if exclude is not None:
+                mask_exclusions(s, exclude[block])
+            idx, vals = top_k_indices(s, k)
+            items[start : start + len(block), : idx.shape[1]] = idx
+            scores[start : start + len(block), : idx.shape[1]] = vals
+        return TopK(user_idx, items, scores)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> None:
+        """Pickle the fitted model. Only the workspace reads these files back."""
+        Path(path).write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+
+    @staticmethod
+    def load(path: str | Path) -> Recommender:
+        model = pickle.loads(Path(path).read_bytes())
+        if not isinstance(model, Recommender):
+            raise TypeError(f"{path} does not hold a recommender")
+        return model
+
+
+def mask_exclusions(scores: np.ndarray, exclude_rows: sp.csr_matrix) -> None:
+    """Set ``scores[r, c] = -inf`` in place wherever ``exclude_rows[r, c]`` is non-zero."""
+    coo = exclude_rows.tocoo()
+    scores[coo.row, coo.col] = -np.inf
