@@ -1,0 +1,479 @@
+"""The on-disk workspace: datasets, trained runs, presets, exports and a little app state.
+
+A browser refresh or an app restart loses nothing: everything the app keeps lives under one
+root folder (argument, else ``$FUSION_STUDIO_WORKSPACE``, else ``data/workspace/`` in the repo)::
+
+    datasets/<dataset_id>/events.parquet, catalog.parquet, meta.json   (meta.json written last)
+    runs/<run_id>/models/<name>.pkl, arrays.npz, manifest.json         (manifest.json written last)
+    presets/<preset_id>.json
+    exports/<file>
+    state.json
+
+Safety
+------
+* Every file is written atomically (temp file + fsync + ``os.replace``); multi-file entries are
+  built in a temporary directory, completed by their marker file, then renamed into place.
+  A crash mid-save leaves the previous state intact; half-written entries (no marker, or a
+  ``.tmp-`` directory) are invisible to listings and removed once older than ``stale_after``
+  seconds (young ones may belong to a save still running in another session).
+* Ids are unique (slug + random suffix), so two sessions saving at once never collide;
+  ``state.json`` read-modify-writes hold an advisory file lock (``fcntl``, POSIX).
+* Uploaded data is stored as Parquet + JSON and is never unpickled. Pickles exist only under
+  ``runs/`` and are written by the workspace itself from fitted models.
+* Names from users become ASCII slugs; ids are validated, so ``../../etc`` cannot escape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+import unicodedata
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recsys.atomic import (
+    TMP_PREFIX,
+    TRASH_PREFIX,
+    atomic_directory,
+    atomic_write_bytes,
+    atomic_write_json,
+    remove_tree,
+)
+from recsys.dataset import Dataset
+from recsys.errors import WorkspaceError
+from recsys.models.base import Recommender
+from recsys.schema import Col
+
+#: Environment variable overriding the default workspace root.
+ENV_VAR = "FUSION_STUDIO_WORKSPACE"
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "data" / "workspace"
+FORMAT_VERSION = 1
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,95}$")
+_MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+_DATASET_MARKER = "meta.json"
+_RUN_MARKER = "manifest.json"
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One line of the dataset list (read from ``meta.json``, no data loaded)."""
+
+    id: str
+    name: str
+    created_at: str
+    n_users: int
+    n_items: int
+    n_interactions: int
+
+
+def slugify(name: str, max_len: int = 40, default: str = "item") -> str:
+    """ASCII slug of a display name: ``"Shop 商店 v2!"`` -> ``"shop-v2"``; never empty or dotted."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return text[:max_len].strip("-") or default
+
+
+def new_id(name: str, default: str = "item") -> str:
+    """``<slug>-<8 hex>``: unique across sessions and processes (random suffix)."""
+    return f"{slugify(name, default=default)}-{uuid.uuid4().hex[:8]}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns holding mixed values become strings (missing values stay missing)."""
+    out = frame
+    for column in frame.columns:
+        s = frame[column]
+        if s.dtype == object:
+            values = s.dropna()
+            kinds = {type(v) for v in values}
+            if kinds and not kinds <= {str} and not kinds <= {bool} and not kinds <= {int, float}:
+                if out is frame:
+                    out = frame.copy()
+                out[column] = s.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+    if not all(isinstance(c, str) for c in out.columns):
+        out = out.rename(columns=str)
+    return out
+
+
+class Workspace:
+    """Datasets, runs, presets, exports and state under one root folder.
+
+    Parameters
+    ----------
+    root : folder of the workspace; default ``$FUSION_STUDIO_WORKSPACE`` or ``data/workspace/``.
+    stale_after : seconds after which an incomplete entry left by a crashed save is removed
+        during listing.
+    """
+
+    def __init__(self, root: str | Path | None = None, *, stale_after: float = 3600.0) -> None:
+        if root is None:
+            root = os.environ.get(ENV_VAR) or DEFAULT_ROOT
+        self.root = Path(root).expanduser().resolve()
+        self.stale_after = float(stale_after)
+        try:
+            for sub in ("datasets", "runs", "presets", "exports"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise WorkspaceError(f"cannot create the workspace folder {self.root}: {err}") from err
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+    # ------------------------------------------------------------------ helpers
+    def _entry(self, kind: str, entry_id: str, suffix: str = "") -> Path:
+        """Path of an entry, after checking the id cannot point outside ``kind/``."""
+        if not isinstance(entry_id, str) or not _ID_RE.match(entry_id):
+            raise WorkspaceError(f"'{entry_id}' is not a valid {kind[:-1]} id.")
+        path = self.root / kind / f"{entry_id}{suffix}"
+        if path.resolve().parent != (self.root / kind).resolve():
+            raise WorkspaceError(f"'{entry_id}' is not a valid {kind[:-1]} id.")
+        return path
+
+    def _complete_dirs(self, kind: str, marker: str) -> Iterator[Path]:
+        """Complete entry directories of ``kind``; stale incomplete ones are cleaned."""
+        base = self.root / kind
+        now = time.time()
+        for path in sorted(base.iterdir()):
+            name = path.name
+            if name.startswith(TRASH_PREFIX):
+                shutil.rmtree(path, ignore_errors=True)
+                continue
+            complete = path.is_dir() and not name.startswith(".") and (path / marker).is_file()
+            if complete:
+                yield path
+                continue
+            try:
+                age = now - path.stat().st_mtime
+            except OSError:
+                continue
+            if age >= self.stale_after and (name.startswith(TMP_PREFIX) or path.is_dir()):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+
+    @staticmethod
+    def _read_json(path: Path) -> dict:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as err:
+            raise WorkspaceError(f"{path.name} is missing from the workspace.") from err
+        except (OSError, ValueError) as err:
+            raise WorkspaceError(f"{path.name} in the workspace cannot be read: {err}") from err
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """Turn OS errors (disk full, permissions) into a ``WorkspaceError`` for the user."""
+        try:
+            yield
+        except OSError as err:
+            raise WorkspaceError(f"could not save {what} in the workspace ({err}).") from err
+
+    # ------------------------------------------------------------------ datasets
+    def save_dataset(
+        self,
+        name: str,
+        events: pd.DataFrame,
+        catalog: pd.DataFrame | None,
+        meta: dict | None = None,
+    ) -> str:
+        """Store clean events (+ catalog) and their metadata; returns the new dataset id.
+
+        Parameters
+        ----------
+        name : display name (any language); the id is an ASCII slug of it plus a random suffix.
+        events : clean event frame (``user_id, item_id, weight`` [, ``timestamp`` datetime64,
+            ``event``, ``rating`` ...]) as ingest produces it.
+        catalog : clean catalog (``item_id`` + attributes) or None.
+        meta : JSON-able extras: source file names, column mappings, event weights, readiness
+            report. ``id, name, created_at, n_users, n_items, n_interactions`` are filled in.
+        """
+        dataset_id = new_id(name, default="dataset")
+        target = self._entry("datasets", dataset_id)
+        n_items = set(events[Col.ITEM].astype(str)) if Col.ITEM in events.columns else set()
+        if catalog is not None and Col.ITEM in catalog.columns:
+            n_items |= set(catalog[Col.ITEM].astype(str))
+        info = dict(meta or {})
+        info.update(
+            id=dataset_id,
+            name=str(name),
+            created_at=_now(),
+            format_version=FORMAT_VERSION,
+            n_users=int(events[Col.USER].nunique()) if Col.USER in events.columns else 0,
+            n_items=len(n_items),
+            n_interactions=len(events),
+            has_catalog=catalog is not None,
+        )
+        with self._writing(f"dataset '{name}'"), atomic_directory(target) as tmp:
+            _parquet_ready(events).to_parquet(tmp / "events.parquet", index=False)
+            if catalog is not None:
+                _parquet_ready(catalog).to_parquet(tmp / "catalog.parquet", index=False)
+            atomic_write_json(tmp / _DATASET_MARKER, info)  # the marker: written last
+        return dataset_id
+
+    def list_datasets(self) -> list[DatasetInfo]:
+        """Complete datasets, newest first."""
+        out = []
+        for path in self._complete_dirs("datasets", _DATASET_MARKER):
+            try:
+                m = self._read_json(path / _DATASET_MARKER)
+            except WorkspaceError:
+                continue
+            out.append(
+                DatasetInfo(
+                    id=path.name,
+                    name=str(m.get("name", path.name)),
+                    created_at=str(m.get("created_at", "")),
+                    n_users=int(m.get("n_users", 0)),
+                    n_items=int(m.get("n_items", 0)),
+                    n_interactions=int(m.get("n_interactions", 0)),
+                )
+            )
+        return sorted(out, key=lambda d: (d.created_at, d.id), reverse=True)
+
+    def dataset_meta(self, dataset_id: str) -> dict:
+        """The ``meta.json`` of a dataset."""
+        return self._read_json(self._entry("datasets", dataset_id) / _DATASET_MARKER)
+
+    def load_frames(self, dataset_id: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """The stored ``(events, catalog)`` frames exactly as saved (catalog may be None)."""
+        path = self._entry("datasets", dataset_id)
+        if not (path / _DATASET_MARKER).is_file():
+            raise WorkspaceError(f"dataset '{dataset_id}' is not in the workspace.")
+        try:
+            events = pd.read_parquet(path / "events.parquet")
+            cat_path = path / "catalog.parquet"
+            catalog = pd.read_parquet(cat_path) if cat_path.is_file() else None
+        except (OSError, ValueError) as err:
+            raise WorkspaceError(f"dataset '{dataset_id}' cannot be read: {err}") from err
+        return events, catalog
+
+    def load_dataset(self, dataset_id: str) -> Dataset:
+        """The stored dataset as a ``Dataset`` (named after its display name)."""
+        events, catalog = self.load_frames(dataset_id)
+        name = self.dataset_meta(dataset_id).get("name", dataset_id)
+        return Dataset.construct(events, catalog, name=str(name))
+
+    def delete_dataset(self, dataset_id: str, *, with_runs: bool = True) -> None:
+        """Remove a dataset (and, by default, the runs trained on it)."""
+        path = self._entry("datasets", dataset_id)
+        if with_runs:
+            for run in self.list_runs(dataset_id):
+                self.delete_run(run["run_id"])
+        with self._writing(f"the deletion of dataset '{dataset_id}'"):
+            remove_tree(path)
+        if self.get_state().get("active_dataset") == dataset_id:
+            self.set_state(active_dataset=None)
+
+    # ------------------------------------------------------------------ runs
+    def save_run(
+        self,
+        dataset_id: str,
+        models: dict[str, Recommender],
+        manifest: dict,
+        arrays: dict[str, np.ndarray] | None = None,
+    ) -> str:
+        """Store fitted models (pickled by us), a JSON manifest and numeric arrays; returns the run id.
+
+        ``manifest`` gets ``run_id, dataset_id, created_at, models, arrays`` filled in.
+        ``arrays`` are numeric (no object dtype), saved in one ``arrays.npz``.
+        """
+        self._entry("datasets", dataset_id)  # validates the id
+        for name, model in models.items():
+            if not _MODEL_NAME_RE.match(str(name)):
+                raise WorkspaceError(f"'{name}' is not a valid model name to store.")
+            if not isinstance(model, Recommender):
+                raise WorkspaceError(f"'{name}' is not a recommender and cannot be stored.")
+        arrays = dict(arrays or {})
+        for key, value in arrays.items():
+            if np.asarray(value).dtype == object:
+                raise WorkspaceError(f"array '{key}' has object dtype; store numbers or strings.")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        run_id = f"run-{stamp}-{uuid.uuid4().hex[:8]}"
+        info = dict(manifest)
+        info.update(
+            run_id=run_id,
+            dataset_id=dataset_id,
+            created_at=_now(),
+            format_version=FORMAT_VERSION,
+            models=list(models),
+            arrays=list(arrays),
+        )
+        target = self._entry("runs", run_id)
+        with self._writing(f"run '{run_id}'"), atomic_directory(target) as tmp:
+            (tmp / "models").mkdir()
+            for name, model in models.items():
+                model.save(tmp / "models" / f"{name}.pkl")
+            if arrays:
+                np.savez(tmp / "arrays.npz", **{k: np.asarray(v) for k, v in arrays.items()})
+            atomic_write_json(tmp / _RUN_MARKER, info)  # the marker: written last
+        return run_id
+
+    def list_runs(self, dataset_id: str | None = None) -> list[dict]:
+        """Manifests of complete runs (optionally of one dataset), newest first."""
+        out = []
+        for path in self._complete_dirs("runs", _RUN_MARKER):
+            try:
+                m = self._read_json(path / _RUN_MARKER)
+            except WorkspaceError:
+                continue
+            if dataset_id is None or m.get("dataset_id") == dataset_id:
+                out.append(m)
+        return sorted(
+            out, key=lambda m: (m.get("created_at", ""), m.get("run_id", "")), reverse=True
+        )
+
+    def load_run(self, run_id: str) -> tuple[dict[str, Recommender], dict, dict[str, np.ndarray]]:
+        """``(models, manifest, arrays)`` of a stored run."""
+        path = self._entry("runs", run_id)
+        manifest = self._read_json(path / _RUN_MARKER)
+        models: dict[str, Recommender] = {}
+        try:
+            for name in manifest.get("models", []):
+                if not _MODEL_NAME_RE.match(str(name)):
+                    raise WorkspaceError(f"run '{run_id}' lists an invalid model name '{name}'.")
+                models[name] = Recommender.load(path / "models" / f"{name}.pkl")
+            arrays: dict[str, np.ndarray] = {}
+            if (path / "arrays.npz").is_file():
+                with np.load(path / "arrays.npz", allow_pickle=False) as npz:
+                    arrays = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError, EOFError, TypeError) as err:
+            raise WorkspaceError(f"run '{run_id}' cannot be read: {err}") from err
+        return models, manifest, arrays
+
+    def delete_run(self, run_id: str) -> None:
+        """Remove a run."""
+        with self._writing(f"the deletion of run '{run_id}'"):
+            remove_tree(self._entry("runs", run_id))
+
+    # ------------------------------------------------------------------ presets
+    def save_preset(self, preset: dict) -> str:
+        """Create or update a preset (a JSON dict); returns its id.
+
+        A dict carrying the ``id`` of an existing preset replaces it; otherwise a new id is
+        made from ``preset["name"]``. ``id``, ``name``, ``created_at``, ``updated_at`` are set.
+        """
+        data = dict(preset)
+        preset_id = data.get("id")
+        existing = None
+        if preset_id is not None:
+            path = self._entry("presets", str(preset_id), ".json")
+            if path.is_file():
+                existing = self._read_json(path)
+        if existing is None:
+            preset_id = new_id(str(data.get("name") or "preset"), default="preset")
+        name = str(data.get("name") or (existing or {}).get("name") or preset_id)
+        now = _now()
+        data.update(
+            id=preset_id,
+            name=name,
+            created_at=(existing or {}).get("created_at", now),
+            updated_at=now,
+        )
+        with self._writing(f"preset '{name}'"):
+            atomic_write_json(self._entry("presets", preset_id, ".json"), data)
+        return preset_id
+
+    def list_presets(self) -> list[dict]:
+        """All presets, sorted by name."""
+        out = []
+        for path in (self.root / "presets").glob("*.json"):
+            if path.name.startswith("."):
+                continue
+            try:
+                out.append(self._read_json(path))
+            except WorkspaceError:
+                continue
+        return sorted(out, key=lambda p: (str(p.get("name", "")).lower(), str(p.get("id", ""))))
+
+    def load_preset(self, preset_id: str) -> dict:
+        """One preset dict."""
+        path = self._entry("presets", preset_id, ".json")
+        if not path.is_file():
+            raise WorkspaceError(f"preset '{preset_id}' is not in the workspace.")
+        return self._read_json(path)
+
+    def rename_preset(self, preset_id: str, new_name: str) -> None:
+        """Change a preset's display name (its id stays)."""
+        if not str(new_name).strip():
+            raise WorkspaceError("a preset needs a non-empty name.")
+        preset = self.load_preset(preset_id)
+        preset["name"] = str(new_name).strip()
+        self.save_preset(preset)
+
+    def delete_preset(self, preset_id: str) -> None:
+        """Remove a preset (no error when it is already gone)."""
+        self._entry("presets", preset_id, ".json").unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ exports
+    def save_export(self, file_name: str, data: bytes) -> Path:
+        """Write an export file atomically under ``exports/``; returns its path.
+
+        Only the base name is kept, reduced to ``[A-Za-z0-9._-]`` (``../x.csv`` -> ``x.csv``).
+        """
+        base = Path(str(file_name).replace("\\", "/")).name
+        stem, dot, ext = base.rpartition(".")
+        if not dot:
+            stem, ext = base, ""
+        safe_stem = slugify(stem, max_len=80, default="export")
+        safe_ext = re.sub(r"[^A-Za-z0-9]", "", ext)[:10]
+        safe = f"{safe_stem}.{safe_ext}" if safe_ext else safe_stem
+        with self._writing(f"export '{safe}'"):
+            return atomic_write_bytes(self.root / "exports" / safe, bytes(data))
+
+    def list_exports(self) -> list[Path]:
+        """Export files, newest first."""
+        files = [
+            p
+            for p in (self.root / "exports").iterdir()
+            if p.is_file() and not p.name.startswith(".")
+        ]
+        return sorted(files, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
+
+    # ------------------------------------------------------------------ state
+    @contextmanager
+    def _state_lock(self) -> Iterator[None]:
+        lock_path = self.root / ".state.lock"
+        with open(lock_path, "a+") as handle:
+            try:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            except (ImportError, OSError):  # not POSIX: atomic replace still protects the file
+                pass
+            yield
+
+    def get_state(self) -> dict:
+        """Small app state (active dataset id, last run id ...); ``{}`` when none."""
+        path = self.root / "state.json"
+        if not path.is_file():
+            return {}
+        try:
+            return self._read_json(path)
+        except WorkspaceError:
+            return {}
+
+    def set_state(self, **values) -> None:
+        """Update keys of the state (read-modify-write under a file lock, atomic write)."""
+        with self._writing("the app state"), self._state_lock():
+            state = self.get_state()
+            state.update(values)
+            atomic_write_json(self.root / "state.json", state)
+
+
+__all__ = ["DEFAULT_ROOT", "ENV_VAR", "DatasetInfo", "Workspace", "new_id", "slugify"]
