@@ -110,14 +110,19 @@ class Dataset:
         ts = _to_unix_seconds(ev[Col.TIMESTAMP]) if Col.TIMESTAMP in ev.columns else None
         has_timestamps = ts is not None and bool(np.isfinite(ts).any())
 
-        cat_ids = catalog[Col.ITEM].astype(str) if catalog is not None else pd.Series([], dtype=object)
-        user_ids = IdMap.from_values(ev[Col.USER])
-        item_ids = IdMap.from_values(cat_ids, ev[Col.ITEM])
+        cat_ids = catalog[Col.ITEM].astype(str) if catalog is not None else pd.Series([], dtype=str)
+        # One factorize pass per id column: codes are the internal indices (first-seen order).
+        user_codes, user_uniques = pd.factorize(ev[Col.USER].astype(str))
+        item_codes, item_uniques = pd.factorize(
+            pd.concat([cat_ids, ev[Col.ITEM].astype(str)], ignore_index=True)
+        )
+        user_ids = IdMap(np.asarray(user_uniques, dtype=object))
+        item_ids = IdMap(np.asarray(item_uniques, dtype=object))
 
         frame = pd.DataFrame(
             {
-                Col.USER_IDX: user_ids.to_internal(ev[Col.USER]),
-                Col.ITEM_IDX: item_ids.to_internal(ev[Col.ITEM]),
+                Col.USER_IDX: user_codes.astype(np.int32),
+                Col.ITEM_IDX: item_codes[len(cat_ids) :].astype(np.int32),
                 Col.WEIGHT: ev[Col.WEIGHT].to_numpy(dtype=np.float32),
                 Col.RATING: (
                     ev[Col.RATING].to_numpy(dtype=np.float32) if has_ratings else np.float32(np.nan)
