@@ -216,3 +216,237 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(message: str) -> int:
     sys.stderr.write(f"error: {message}\n")
     return EXIT_ERROR
+
+
+# --------------------------------------------------------------------------- engine commands
+def _add_data_arguments(p: argparse.ArgumentParser, *, preset: bool = True) -> None:
+    p.add_argument("--interactions", type=Path, required=True, help="interaction log CSV")
+    p.add_argument("--catalog", type=Path, help="catalog CSV (optional)")
+    p.add_argument("--map", action="append", metavar="ROLE=COLUMN", default=[], help="interactions column for a role")
+    p.add_argument("--catalog-map", action="append", metavar="ROLE=COLUMN", default=[], help="catalog column for a role")
+    p.add_argument("--event-weight", action="append", metavar="EVENT=W", default=[], help="weight of an event type")
+    if preset:
+        p.add_argument("--preset", type=Path, help="preset JSON (default: the default models, weights tuned on validation)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+
+def _load(args: argparse.Namespace):
+    from recsys.ingest import load_dataset
+
+    result = load_dataset(
+        args.interactions,
+        args.catalog,
+        interactions_map=parse_pairs(args.map, "--map"),
+        catalog_map=parse_pairs(args.catalog_map, "--catalog-map"),
+        event_weights=parse_weights(args.event_weight),
+        name=args.interactions.stem,
+    )
+    for warning in result.report.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    return result.dataset
+
+
+def _progress(args: argparse.Namespace):
+    if getattr(args, "quiet", False):
+        return None
+    last: dict[str, float] = {}
+
+    def report(stage: str, model: str | None, fraction: float, message: str) -> None:
+        key = f"{stage}/{model}"
+        if fraction >= 1.0 or fraction - last.get(key, -1.0) >= 0.25:
+            last[key] = fraction
+            sys.stderr.write(f"[{stage}] {model or ''} {fraction:4.0%} {message}\n")
+
+    return report
+
+
+def _strategy(args: argparse.Namespace, dataset, *, stages=None):
+    """Train the run for ``args`` and return (run, preset) with tuned weights when no preset is given."""
+    from recsys.engine import STAGES, train_run
+    from recsys.preset import Preset, default_preset
+
+    preset = Preset.read(args.preset) if getattr(args, "preset", None) else default_preset()
+    run = train_run(dataset, preset, progress=_progress(args), stages=stages or STAGES)
+    if getattr(args, "preset", None) is None and "validation" in run.stages:
+        tuned = run.autotune()
+        preset = preset.with_fusion(preset.fusion.__class__(
+            preset.fusion.method, preset.fusion.normalization, tuned.best_weights, preset.fusion.params
+        ))
+        preset.id, preset.name = "default-tuned", "Default (weights tuned on validation)"
+        run.preset = preset
+    return run, preset
+
+
+def _add_export(p: argparse.ArgumentParser) -> None:
+    _add_data_arguments(p)
+    p.add_argument("--k", type=int, default=20, help="list length (default 20)")
+    p.add_argument("--out", type=Path, required=True, help="output file")
+    p.add_argument("--format", choices=("csv", "parquet"), help="default: from the file suffix, else csv")
+    p.add_argument("--excel", action="store_true", help="UTF-8 with BOM so Excel shows Chinese text")
+    p.add_argument("--users", nargs="*", help="only these user ids")
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from recsys.export import write_table
+
+    if not 1 <= args.k <= 1000:
+        raise ConfigError("--k must be between 1 and 1000.")
+    dataset = _load(args)
+    run, preset = _strategy(args, dataset)
+    rerank_cfg = preset.rerank.__class__.from_dict({**preset.rerank.to_dict(), "k": args.k})
+    table = run.recommend(args.users, preset.fusion, rerank_cfg).table()
+    table["preset_id"] = preset.id
+    fmt = args.format or ("parquet" if args.out.suffix.lower() == ".parquet" else "csv")
+    write_table(table, args.out, fmt, excel_bom=args.excel)
+    _say(f"wrote {len(table):,} rows for {table['user_id'].nunique():,} users to {args.out} "
+         f"(preset '{preset.id}', fusion {preset.fusion.method}, weights "
+         + ", ".join(f"{m}={w:.2f}" for m, w in preset.fusion.weights.items()) + ")")
+    return EXIT_OK
+
+
+register("export", "train, fuse and write top-k recommendations for every user")(_add_export, _run_export)
+
+
+def _add_audience(p: argparse.ArgumentParser) -> None:
+    _add_data_arguments(p)
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--item", help="item id")
+    target.add_argument("--brand", help="every item of this brand")
+    target.add_argument("--category", help="every item of this category")
+    p.add_argument("--k", type=int, default=500, help="number of users (default 500)")
+    p.add_argument("--out", type=Path, required=True, help="output CSV")
+
+
+def _run_audience(args: argparse.Namespace) -> int:
+    from recsys.export import write_table
+
+    dataset = _load(args)
+    run, preset = _strategy(args, dataset, stages=("full",))
+    table = run.audience(item_id=args.item, brand=args.brand, category=args.category, k=args.k, fusion=preset.fusion)
+    write_table(table, args.out)
+    _say(f"wrote {len(table):,} users to {args.out}")
+    return EXIT_OK
+
+
+register("audience", "rank the users most likely to want an item, brand or category")(_add_audience, _run_audience)
+
+
+def _add_evaluate(p: argparse.ArgumentParser) -> None:
+    _add_data_arguments(p)
+    p.add_argument("--k", type=int, default=10, help="cut-off for ranking metrics (default 10)")
+    p.add_argument("--split", choices=("temporal", "random", "leave-last", "time-cutoff"), default="temporal")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", type=Path, metavar="OUT", help="also write the metrics as JSON")
+
+
+def _apply_split_args(args: argparse.Namespace):
+    from recsys.preset import Preset, default_preset
+
+    preset = Preset.read(args.preset) if args.preset else default_preset()
+    data = preset.to_dict()
+    data["split"] = {**data["split"], "method": args.split.replace("-", "_"), "seed": args.seed}
+    data["rerank"] = {**data["rerank"], "k": args.k}
+    return Preset.from_dict(data)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from recsys.engine import train_run
+
+    if not 1 <= args.k <= 1000:
+        raise ConfigError("--k must be between 1 and 1000.")
+    dataset = _load(args)
+    preset = _apply_split_args(args)
+    run = train_run(dataset, preset, progress=_progress(args), stages=("validation", "test"))
+    fusion = preset.fusion
+    if args.preset is None:
+        tuned = run.autotune(objective=f"ndcg@{args.k}")
+        fusion = fusion.__class__(fusion.method, fusion.normalization, tuned.best_weights, fusion.params)
+    evaluation = run.evaluate(fusion, preset.rerank)
+    table = evaluation.table()
+    _say(f"split: {run.split.info.get('method')} | " + _split_summary(run.split.info))
+    with_pd_options = table.round(4).to_string()
+    _say(with_pd_options)
+    _say("fusion: " + fusion.method + " / " + fusion.normalization + " | weights "
+         + ", ".join(f"{m}={w:.3f}" for m, w in fusion.weights.items()))
+    if args.json:
+        payload = {
+            "split": _json_ready(run.split.info),
+            "models": {m: _metric_dict(r.values) for m, r in evaluation.models.items()},
+            "fusion": {**_metric_dict(evaluation.fusion.values), "method": fusion.method,
+                       "normalization": fusion.normalization, "weights": fusion.weights},
+        }
+        _write_json(args.json, payload)
+        _say(f"metrics written to {args.json}")
+    return EXIT_OK
+
+
+def _split_summary(info: dict) -> str:
+    keys = [k for k in info if isinstance(info[k], int | float) and not isinstance(info[k], bool)]
+    return ", ".join(f"{k}={info[k]}" for k in keys[:12])
+
+
+def _metric_dict(values: dict) -> dict:
+    out = {k: (None if v is None else float(v)) for k, v in values.items()}
+    out.setdefault("rmse", None)
+    out.setdefault("mae", None)
+    return out
+
+
+def _json_ready(obj):
+    from recsys.engine import _json_safe
+
+    return _json_safe(obj)
+
+
+register("evaluate", "held-out metrics for each model and the fusion")(_add_evaluate, _run_evaluate)
+
+
+def _add_compare(p: argparse.ArgumentParser) -> None:
+    _add_data_arguments(p, preset=False)
+    p.add_argument("--a", type=Path, required=True, help="preset A (JSON)")
+    p.add_argument("--b", type=Path, required=True, help="preset B (JSON)")
+    p.add_argument("--json", type=Path, metavar="OUT", help="also write the comparison as JSON")
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from recsys.engine import train_run
+    from recsys.preset import Preset
+
+    a, b = Preset.read(args.a), Preset.read(args.b)
+    union = Preset.from_dict({**a.to_dict(), "models": {**b.models, **a.models}, "id": "ab-union"})
+    dataset = _load(args)
+    run = train_run(dataset, union, progress=_progress(args), stages=("test",))
+    result = run.compare(a, b)
+    _say(f"A = {a.name}   B = {b.name}")
+    _say(result.table.round(4).to_string(index=False))
+    if args.json:
+        _write_json(args.json, {"a": a.to_dict(), "b": b.to_dict(),
+                                "table": json.loads(result.table.to_json(orient="records"))})
+        _say(f"comparison written to {args.json}")
+    return EXIT_OK
+
+
+register("compare", "offline A/B of two presets on the same split")(_add_compare, _run_compare)
+
+
+def _add_bench(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sizes", default="default,medium", help="comma list of default, medium, large")
+    p.add_argument("--models", default=None, help="comma list of model names")
+    p.add_argument("--interactions", type=Path, help="also benchmark this CSV")
+    p.add_argument("--catalog", type=Path)
+    p.add_argument("--no-naive", action="store_true", help="skip the per-pair predict loop")
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from recsys import bench
+
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in bench.SIZES]
+    if unknown:
+        raise ConfigError(f"unknown size(s) {', '.join(unknown)}; use {', '.join(bench.SIZES)}.")
+    models = tuple(m.strip() for m in args.models.split(",")) if args.models else bench.BENCH_MODELS
+    return bench.main(sizes, models, str(args.interactions) if args.interactions else None,
+                      str(args.catalog) if args.catalog else None, naive=not args.no_naive)
+
+
+register("bench", "speed benchmark: fit, score, top-k, fusion, memory (prints figures)")(_add_bench, _run_bench)
