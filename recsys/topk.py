@@ -48,22 +48,40 @@ def top_k_indices(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    idx : (n, k) int32 column indices, best first; -1 where a row had fewer than k finite scores.
+    idx : (n, k) int32 column indices, best first (ties: lower column first); -1 where a row had
+        fewer than k finite scores.
     vals : (n, k) float32 scores aligned with ``idx`` (-inf on padding).
+
+    Notes
+    -----
+    ``argpartition`` degrades badly on rows with many equal values (all the zeros of a sparse
+    neighbour model): 10x slower on a 512 x 5,000 block. So we select on a tie-free uint64 key:
+    the float32 score mapped to an order-preserving uint32 in the high half, the reversed column
+    index in the low half.
     """
     n, m = scores.shape
     k = min(k, m)
     if k <= 0 or n == 0:
         return np.full((n, max(k, 0)), -1, np.int32), np.full((n, max(k, 0)), -np.inf, np.float32)
-    if k < m:
-        part = np.argpartition(scores, m - k, axis=1)[:, m - k :]
-    else:
-        part = np.broadcast_to(np.arange(m), (n, m)).copy()
-    vals = np.take_along_axis(scores, part, axis=1)
-    vals = np.where(np.isnan(vals), -np.inf, vals)
-    order = np.argsort(-vals, axis=1, kind="stable")
+    s = np.asarray(scores, dtype=np.float32)
+    if np.isnan(s).any():
+        s = np.where(np.isnan(s), np.float32(-np.inf), s)
+    key = _sort_key(s)
+    part = np.argpartition(key, m - k, axis=1)[:, m - k :] if k < m else np.argsort(key, axis=1)
+    order = np.argsort(np.take_along_axis(key, part, axis=1), axis=1)[:, ::-1]
     idx = np.take_along_axis(part, order, axis=1).astype(np.int32)
-    vals = np.take_along_axis(vals, order, axis=1).astype(np.float32)
-    idx[~np.isfinite(vals)] = -1
-    vals[~np.isfinite(vals)] = -np.inf
+    vals = np.take_along_axis(s, idx, axis=1).astype(np.float32)
+    bad = ~np.isfinite(vals)
+    idx[bad] = -1
+    vals[bad] = -np.inf
     return idx, vals
+
+
+def _sort_key(s: np.ndarray) -> np.ndarray:
+    """(n, m) float32 -> uint64 keys: same order as the scores, ties broken by lower column."""
+    m = s.shape[1]
+    u = s.view(np.uint32)
+    high = np.where(u & np.uint32(0x80000000), ~u, u | np.uint32(0x80000000)).astype(np.uint64)
+    high <<= np.uint64(32)
+    high |= np.uint64(m - 1) - np.arange(m, dtype=np.uint64)
+    return high

@@ -1,0 +1,275 @@
+"""LightFM hybrid matrix factorisation (Kula 2015, arXiv:1507.08439) with catalog features.
+
+Item features: an identity feature for every item that has interactions in the training data,
+plus one-hot attributes (category, brand, price band, extra columns) and the most frequent title/
+description tokens (``recsys.features``). Each item's feature row is normalised to sum 1, so
+its representation is the mean of its feature embeddings (identity weight 1/2 for warm items,
+the attributes sharing the other half). Items *without* interactions get no identity feature:
+an identity embedding that only ever appears as a sampled negative would just learn "unpopular";
+their representation is the mean of their attribute/token embeddings, which is what lets
+LightFM score cold items. User features: identity only (the dataset has no user attribute table
+yet; ``_user_features`` is the hook).
+
+Scoring is vectorised: after training we keep ``user_emb_ (n_users, d)``, ``user_bias_``,
+``item_emb_ (n_items, d)``, ``item_bias_`` and compute ``U[block] @ V.T + b_item + b_user``.
+Users without training interactions (untrained random embeddings) get a zero embedding, so
+they are ranked by the item biases. A user known only by a history (cold / what-if) is folded
+in as the weighted mean of the interacted items' embeddings (no bias), scores
+``mean(V[h]) @ V.T + b_item``: simple, stable and needs no optimisation.
+
+Loss ``logistic`` needs negatives: we sample ``n_negatives`` random unseen items per positive,
+afresh each epoch.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from recsys.dataset import Dataset
+from recsys.errors import ConfigError
+from recsys.features import item_attribute_matrix, item_token_matrix
+from recsys.models.base import ProgressCallback, Recommender
+
+
+class LightFMRecommender(Recommender):
+    """Base of the LightFM family; the subclasses fix the loss.
+
+    Parameters
+    ----------
+    no_components : embedding size ``d``.
+    loss : ``warp``, ``bpr``, ``logistic`` or ``warp-kos`` (fixed by each subclass).
+    learning_rate, epochs, item_alpha, user_alpha, max_sampled, k : as in ``lightfm.LightFM``
+        (``k``: the k-th positive for ``warp-kos``).
+    use_item_features : add catalog features to the identity features (enables cold items).
+    max_text_features : number of text tokens used as item features (0: none).
+    interaction_weight : ``"log1p"`` (sample weight ``log1p(weight)``) or ``"binary"``;
+        ``warp-kos`` ignores sample weights.
+    n_negatives : sampled negatives per positive for the logistic loss.
+    num_threads : LightFM's OpenMP threads (results are reproducible only with 1).
+    random_state : seed.
+    """
+
+    name: ClassVar[str] = "lightfm"
+    label: ClassVar[str] = "LightFM"
+    handles_cold_users: ClassVar[bool] = True
+    handles_cold_items: ClassVar[bool] = True
+    loss_name: ClassVar[str] = "warp"
+
+    def __init__(
+        self,
+        no_components: int = 32,
+        loss: str | None = None,
+        learning_rate: float = 0.05,
+        epochs: int = 30,
+        item_alpha: float = 0.0,
+        user_alpha: float = 0.0,
+        use_item_features: bool = True,
+        max_text_features: int = 300,
+        interaction_weight: Literal["log1p", "binary"] = "log1p",
+        n_negatives: int = 1,
+        num_threads: int = 1,
+        max_sampled: int = 10,
+        k: int = 5,
+        random_state: int = 0,
+    ) -> None:
+        self.no_components = no_components
+        self.loss = loss
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.item_alpha = item_alpha
+        self.user_alpha = user_alpha
+        self.use_item_features = use_item_features
+        self.max_text_features = max_text_features
+        self.interaction_weight = interaction_weight
+        self.n_negatives = n_negatives
+        self.num_threads = num_threads
+        self.max_sampled = max_sampled
+        self.k = k
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ features
+    def _item_features(self, dataset: Dataset) -> tuple[sp.csr_matrix | None, list[str]]:
+        """(n_items, n_features) row-stochastic item features, or None for identity only."""
+        if not self.use_item_features:
+            return None, []
+        warm = dataset.item_popularity() > 0
+        ident = sp.diags(warm.astype(np.float32), format="csr")
+        attrs, a_names = item_attribute_matrix(dataset)
+        tokens, t_names = item_token_matrix(dataset, max_features=int(self.max_text_features))
+        side = sp.hstack([attrs, tokens], format="csr", dtype=np.float32)
+        side_sum = np.asarray(side.sum(axis=1)).ravel()
+        side = (
+            sp.diags(np.divide(1.0, side_sum, out=np.zeros_like(side_sum), where=side_sum > 0))
+            @ side
+        )
+        # warm items: identity 1 + side features summing to 1 (if any), then rows sum to 1
+        feats = sp.hstack([ident, side], format="csr", dtype=np.float32)
+        total = np.asarray(feats.sum(axis=1)).ravel()
+        feats = sp.diags(np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)) @ feats
+        names = [f"item={i}" for i in dataset.item_ids.external_ids] + a_names + t_names
+        return sp.csr_matrix(feats, dtype=np.float32), names
+
+    def _user_features(self, dataset: Dataset) -> sp.csr_matrix | None:
+        """User features; None (identity) until datasets carry a user attribute table."""
+        return None
+
+    def _interactions(self, dataset: Dataset) -> tuple[sp.coo_matrix, sp.coo_matrix | None]:
+        """Binary positives and aligned sample weights (None for warp-kos)."""
+        x = dataset.matrix("weight").tocoo()
+        pos = sp.coo_matrix((np.ones(x.nnz, np.float32), (x.row, x.col)), shape=x.shape)
+        if self._loss() == "warp-kos":
+            return pos, None
+        if self.interaction_weight == "binary":
+            w = np.ones(x.nnz, np.float32)
+        elif self.interaction_weight == "log1p":
+            w = np.log1p(x.data).astype(np.float32)
+        else:
+            raise ConfigError(
+                f"interaction_weight must be 'log1p' or 'binary', not '{self.interaction_weight}'."
+            )
+        return pos, sp.coo_matrix((w, (x.row, x.col)), shape=x.shape)
+
+    def _loss(self) -> str:
+        loss = self.loss or self.loss_name
+        if loss not in ("warp", "bpr", "logistic", "warp-kos"):
+            raise ConfigError(f"unknown LightFM loss '{loss}'.")
+        return loss
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, dataset: Dataset, progress: ProgressCallback) -> None:
+        from lightfm import LightFM  # lazy: the registry lists models without importing it
+
+        loss = self._loss()
+        if self.epochs < 1:
+            raise ConfigError("epochs must be at least 1.")
+        item_features, names = self._item_features(dataset)
+        user_features = self._user_features(dataset)
+        pos, weights = self._interactions(dataset)
+        model = LightFM(
+            no_components=int(self.no_components),
+            k=int(self.k),
+            loss=loss,
+            learning_rate=float(self.learning_rate),
+            item_alpha=float(self.item_alpha),
+            user_alpha=float(self.user_alpha),
+            max_sampled=int(self.max_sampled),
+            random_state=np.random.RandomState(self.random_state),
+        )
+        rng = np.random.default_rng(self.random_state)
+        epochs = int(self.epochs)
+        for epoch in range(1, epochs + 1):
+            inter, sw = pos, weights
+            if loss == "logistic":
+                inter, sw = _with_negatives(pos, weights, int(self.n_negatives), rng)
+            model.fit_partial(
+                inter,
+                user_features=user_features,
+                item_features=item_features,
+                sample_weight=sw,
+                epochs=1,
+                num_threads=int(self.num_threads),
+            )
+            progress(epoch / epochs, f"epoch {epoch}/{epochs}")
+        item_bias, item_emb = model.get_item_representations(item_features)
+        user_bias, user_emb = model.get_user_representations(user_features)
+        user_emb = np.array(user_emb, np.float32)
+        user_bias = np.array(user_bias, np.float32)
+        inactive = dataset.user_activity() == 0
+        user_emb[inactive] = 0.0
+        user_bias[inactive] = 0.0
+        if not np.isfinite(user_emb).all() or not np.isfinite(item_emb).all():
+            raise ConfigError(
+                "LightFM diverged (non-finite embeddings): lower the learning rate or add regularisation."
+            )
+        self.model_ = model
+        self.feature_names_ = names
+        self.user_emb_ = user_emb
+        self.user_bias_ = user_bias
+        self.item_emb_ = np.ascontiguousarray(item_emb, np.float32)
+        self.item_bias_ = np.asarray(item_bias, np.float32)
+
+    # ------------------------------------------------------------------ scoring
+    def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
+        scores = self.user_emb_[user_idx] @ self.item_emb_.T
+        scores += self.item_bias_[None, :]
+        scores += self.user_bias_[user_idx, None]
+        return scores.astype(np.float32, copy=False)
+
+    def _score_history(self, item_idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        if len(item_idx) == 0 or weights.sum() <= 0:
+            return self.item_bias_.copy()
+        profile = (weights @ self.item_emb_[item_idx]) / weights.sum()
+        return (self.item_emb_ @ profile + self.item_bias_).astype(np.float32)
+
+
+def _with_negatives(
+    pos: sp.coo_matrix, weights: sp.coo_matrix | None, n_neg: int, rng: np.random.Generator
+) -> tuple[sp.coo_matrix, sp.coo_matrix | None]:
+    """Positives (+1) plus ``n_neg`` uniformly sampled unseen items per positive (-1)."""
+    if n_neg < 1:
+        return pos, weights
+    n_users, n_items = pos.shape
+    rows = np.repeat(pos.row, n_neg)
+    cols = rng.integers(0, n_items, len(rows))
+    seen = pos.tocsr()
+    clash = np.asarray(seen[rows, cols]).ravel() > 0
+    rows, cols = rows[~clash], cols[~clash]
+    inter = sp.coo_matrix(
+        (
+            np.concatenate([pos.data, -np.ones(len(rows), np.float32)]),
+            (np.concatenate([pos.row, rows]), np.concatenate([pos.col, cols])),
+        ),
+        shape=pos.shape,
+    )
+    inter.sum_duplicates()  # duplicated negatives collapse (value < 0 stays negative)
+    if weights is None:
+        return inter, None
+    w = sp.coo_matrix(
+        (
+            np.concatenate([weights.data, np.ones(len(rows), np.float32)]),
+            (np.concatenate([weights.row, rows]), np.concatenate([weights.col, cols])),
+        ),
+        shape=pos.shape,
+    ).tocsr()
+    sw = sp.coo_matrix(
+        (np.asarray(w[inter.row, inter.col]).ravel(), (inter.row, inter.col)), shape=pos.shape
+    )
+    return inter, sw
+
+
+class LightFMWarp(LightFMRecommender):
+    """LightFM with the WARP loss (Weston et al. 2011): optimises the top of the ranking."""
+
+    name: ClassVar[str] = "lightfm_warp"
+    label: ClassVar[str] = "LightFM (WARP)"
+    loss_name: ClassVar[str] = "warp"
+
+
+class LightFMBPR(LightFMRecommender):
+    """LightFM with Bayesian Personalised Ranking (Rendle et al. 2009): pairwise AUC."""
+
+    name: ClassVar[str] = "lightfm_bpr"
+    label: ClassVar[str] = "LightFM (BPR)"
+    loss_name: ClassVar[str] = "bpr"
+
+
+class LightFMLogistic(LightFMRecommender):
+    """LightFM with the logistic loss on positives and sampled negatives."""
+
+    name: ClassVar[str] = "lightfm_logistic"
+    label: ClassVar[str] = "LightFM (logistic)"
+    loss_name: ClassVar[str] = "logistic"
+
+
+class LightFMWarpKOS(LightFMRecommender):
+    """LightFM with k-OS WARP (Weston et al. 2013): ranks the user's k-th positive; no sample weights."""
+
+    name: ClassVar[str] = "lightfm_warp_kos"
+    label: ClassVar[str] = "LightFM (k-OS WARP)"
+    loss_name: ClassVar[str] = "warp-kos"
+
+
+__all__ = ["LightFMBPR", "LightFMLogistic", "LightFMRecommender", "LightFMWarp", "LightFMWarpKOS"]
