@@ -1,0 +1,92 @@
+"""Candidate pool: union / dedupe / padding, gathered scores, ranks, exclusions, one scoring pass."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from recsys.candidates import CandidatePool, _row_union, build_pool, concat
+from recsys.errors import ConfigError
+
+NEG = -np.inf
+
+
+def _scorers():
+    a = np.array([[5, 4, 3, 2, 1, 0], [1, 2, 3, 4, 5, 6]], np.float32)
+    b = np.array([[0, 0, 0, 9, 8, NEG], [NEG, NEG, NEG, NEG, NEG, 7]], np.float32)
+    return {"a": lambda u: a[u], "b": lambda u: b[u]}
+
+
+def test_row_union_sorts_dedupes_and_pads():
+    idx = np.array([[3, 1, 3, -1], [-1, -1, -1, -1], [2, 2, 0, 5]])
+    out = _row_union(idx)
+    np.testing.assert_array_equal(out, [[1, 3, -1], [-1, -1, -1], [0, 2, 5]])
+
+
+def test_pool_union_scores_and_ranks():
+    pool = build_pool(_scorers(), np.array([0, 1]), per_model=2)
+    assert pool.model_names == ("a", "b")
+    # user 0: a's top2 {0, 1}, b's top2 {3, 4}; user 1: a's {4, 5}, b's {5} -> padded
+    np.testing.assert_array_equal(pool.items, [[0, 1, 3, 4], [4, 5, -1, -1]])
+    np.testing.assert_allclose(pool.scores[0, 0], [5, 4, 2, 1])
+    np.testing.assert_allclose(pool.scores[1, 0], [0, 0, 9, 8])
+    # b cannot score item 4 for user 1; padding is NaN everywhere
+    np.testing.assert_array_equal(np.isnan(pool.scores[1, 1]), [True, False, True, True])
+    np.testing.assert_allclose(pool.ranks[0, 0], [1, 2, 3, 4])
+    np.testing.assert_allclose(pool.ranks[1, 0], [3, 4, 1, 2])  # ties -> lower item first
+    np.testing.assert_array_equal(np.isnan(pool.ranks[1, 1]), [True, False, True, True])
+    assert pool.ranks[1, 1, 1] == 1
+    # retrieved = in that model's top-2
+    np.testing.assert_array_equal(pool.retrieved[1, 0], [False, False, True, True])
+    assert pool.model_index("b") == 1
+    with pytest.raises(ConfigError):
+        pool.model_index("nope")
+
+
+def test_exclusions_are_never_candidates():
+    exclude = sp.csr_matrix(np.array([[1, 0, 0, 1, 0, 0], [0, 0, 0, 0, 0, 1]], np.float32))
+    pool = build_pool(_scorers(), np.array([0, 1]), per_model=2, exclude=exclude)
+    assert 0 not in pool.items[0] and 3 not in pool.items[0]
+    assert 5 not in pool.items[1]
+    # user 0: a top2 after masking = {1, 2}; b top2 = {4, 1 or 2 (ties at 0)} -> union {1, 2, 4}
+    np.testing.assert_array_equal(pool.items[0][pool.items[0] >= 0], [1, 2, 4])
+
+
+def test_whole_catalog_when_m_exceeds_items():
+    pool = build_pool(_scorers(), np.array([0]), per_model=50)
+    np.testing.assert_array_equal(pool.items[0], np.arange(6))
+
+
+def test_scorers_called_once_per_block():
+    calls = {"a": 0, "b": 0}
+    base = _scorers()
+
+    def counting(name):
+        def f(u):
+            calls[name] += 1
+            return base[name](u)
+
+        return f
+
+    build_pool({n: counting(n) for n in base}, np.array([0, 1, 0]), per_model=2, block_size=2)
+    assert calls == {"a": 2, "b": 2}
+
+
+def test_subset_and_concat_round_trip():
+    pool = build_pool(_scorers(), np.array([0, 1]), per_model=2)
+    second = pool.subset(np.array([1]))
+    assert second.items.shape == (1, 2)  # trimmed to its width
+    joined = concat([pool.subset(np.array([0])), second])
+    np.testing.assert_array_equal(joined.items, pool.items)
+    np.testing.assert_array_equal(np.isnan(joined.scores), np.isnan(pool.scores))
+    np.testing.assert_allclose(np.nan_to_num(joined.ranks), np.nan_to_num(pool.ranks))
+    assert joined.per_model == 2
+
+
+def test_bad_inputs():
+    with pytest.raises(ConfigError):
+        build_pool({}, np.array([0]))
+    with pytest.raises(ValueError):
+        build_pool({"a": lambda u: np.zeros((len(u) + 1, 3))}, np.array([0]))
+    assert isinstance(build_pool(_scorers(), np.array([], np.int32)), CandidatePool)
