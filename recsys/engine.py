@@ -43,6 +43,7 @@ from recsys.tuning import TuneResult, tune_weights
 RunProgress = Callable[[str, str | None, float, str], None]
 
 STAGES = ("validation", "test", "full")
+WHAT_IF_USER = "(what-if)"
 SEGMENT_NAMES = ("new", "cold", "regular", "heavy")
 
 
@@ -311,30 +312,40 @@ class Run:
         segment = user_segments(np.array([n_hist]))
         ranked = rerank(pool, fused, rr, self.items, user_segments=segment)
         label = "new" if n_hist == 0 else "history"
-        return Recommendations(self, pool, ranked, fused, fusion, rr, np.array([label], dtype=object), np.array(["(what-if)"], dtype=object))
+        return Recommendations(
+            self, pool, ranked, fused, fusion, rr, np.array([label], dtype=object), np.array([WHAT_IF_USER], dtype=object)
+        )
 
     def explain(self, user_id: str, fusion: FusionConfig | None = None, rerank_cfg: RerankConfig | None = None) -> pd.DataFrame:
         """Why each item of ``user_id``'s list is there: contributions, rules, diversity, anchor."""
         recs = self.recommend([user_id], fusion, rerank_cfg)
         return self.explain_recommendations(recs, row=0)
 
-    def explain_recommendations(self, recs: Recommendations, row: int = 0, history_items: np.ndarray | None = None) -> pd.DataFrame:
-        fusion = recs.config
-        contributions = normalized_contributions(recs.pool, fusion) if fusion.method != "stacking" else None
-        u = int(recs.pool.users[row])
+    def explain_recommendations(
+        self, recs: Recommendations, row: int = 0, history_items: np.ndarray | None = None
+    ) -> pd.DataFrame:
+        """Explanation table for row ``row`` of ``recs`` (see ``recsys.explain.explain``)."""
         if history_items is None:
-            history_items = self.dataset.matrix("ones")[u].indices if recs.user_ids[row] != "(what-if)" else np.zeros(0, np.int32)
+            is_adhoc = recs.user_ids[row] == WHAT_IF_USER
+            u = int(recs.pool.users[row])
+            history_items = np.zeros(0, np.int32) if is_adhoc else self.dataset.matrix("ones")[u].indices
         frame = explain(
-            recs.pool.subset(np.array([row])) if len(recs.pool.users) > 1 else recs.pool,
-            _ranked_row(recs.ranked, row),
-            None if contributions is None else contributions[:, row : row + 1],
-            recs.pool.model_names,
-            0,
+            recs.pool,
+            recs.ranked,
+            normalized_contributions(recs.pool, recs.config),
+            None,
+            row,
             history_items,
             self.items.vectors,
             self.dataset.catalog,
+            fused=recs.fused,
         )
-        return _with_item_info(frame, self.dataset)
+        catalog = self.dataset.catalog
+        idx = frame["item_idx"].to_numpy()
+        for column in (Col.CATEGORY, Col.BRAND, Col.PRICE, Col.PRICE_BAND):
+            if column in catalog.columns:
+                frame[column] = catalog[column].to_numpy()[idx]
+        return frame
 
     # ------------------------------------------------------------------ views for pages
     def user_profile(self, user_id: str) -> dict[str, Any]:
@@ -499,11 +510,8 @@ class Run:
             "metrics": {name: _json_safe(r.values) for name, r in self.single_model_reports("test").items()},
             "has_stacker": self.stacker is not None,
         }
-        arrays = {}
-        run_id = workspace.save_run(dataset_id, models, manifest, arrays)
-        if self.stacker is not None:
-            workspace.save_run_object(run_id, "stacker", self.stacker) if hasattr(workspace, "save_run_object") else None
-        return run_id
+        manifest["dataset_id"] = dataset_id
+        return workspace.save_run(dataset_id, models, manifest)
 
     @classmethod
     def load(cls, workspace, run_id: str, dataset: Dataset | None = None, dataset_id: str | None = None) -> Run:
@@ -522,8 +530,8 @@ class Run:
         run.timings = dict(manifest.get("timings", {}))
         run.created_at = manifest.get("created_at", time.time())
         _install_stages(run, by_stage)
-        if manifest.get("has_stacker") and preset.fusion.method == "stacking":
-            run.stacker = _fit_stacker(run)
+        if manifest.get("has_stacker") and "validation" in run.stages:
+            run.stacker = _fit_stacker(run)  # cheap, deterministic: refit rather than unpickle
         return run
 
 
@@ -673,10 +681,6 @@ def _label_names(ds: Dataset, column: str) -> list[str]:
     if values is None:
         return []
     return list(pd.Series(values).dropna().astype(str).pipe(lambda s: s[s != ""]).unique())
-
-
-def _ranked_row(ranked: RankedLists, row: int) -> RankedLists:
-    return ranked.subset(np.array([row])) if hasattr(ranked, "subset") else ranked
 
 
 def _with_item_info(frame: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
