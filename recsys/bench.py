@@ -107,7 +107,8 @@ def naive_loop_seconds(name: str, ds: Dataset, model, sample_users: int = 3) -> 
         per_user = (_now() - t0) / len(users)
         return per_user * ds.n_users, "LightFM.predict per (user, item)"
     if name in {"svd", "svdpp", "nmf", "baseline_only", "knn_baseline", "slope_one", "coclustering"}:
-        from surprise import SVD, Dataset as SDataset, Reader
+        from surprise import SVD, Reader
+        from surprise import Dataset as SDataset
 
         df = ds.interactions
         r = np.clip(1 + 4 * np.log1p(df[Col.WEIGHT]) / np.log1p(df[Col.WEIGHT].quantile(0.95)), 1, 5)
