@@ -33,7 +33,10 @@ SIZES: dict[str, tuple[int, int, int]] = {
     "large": (200_000, 20_000, 5_000_000),
 }
 BENCH_MODELS = ("svd", "lightfm_warp", "item_knn", "content_tfidf", "popularity")
-FAST_PARAMS = {"svd": {"n_epochs": 10, "n_factors": 64}, "lightfm_warp": {"epochs": 5, "no_components": 64, "num_threads": 2}}
+FAST_PARAMS = {
+    "svd": {"n_epochs": 10, "n_factors": 64},
+    "lightfm_warp": {"epochs": 5, "no_components": 64, "num_threads": 2},
+}
 K = 20
 
 
@@ -74,7 +77,9 @@ def csv_dataset(interactions: str, catalog: str | None) -> tuple[Dataset, float]
     return result.dataset, _now() - t0
 
 
-def reference_product_topk(n_users: int, n_items: int, factors: int, k: int = K, n_jobs: int = 2) -> float:
+def reference_product_topk(
+    n_users: int, n_items: int, factors: int, k: int = K, n_jobs: int = 2
+) -> float:
     """Seconds for a bare float32 (users x f) @ (f x items) + argpartition top-k, same blocking."""
     rng = np.random.default_rng(0)
     p = rng.standard_normal((n_users, factors), dtype=np.float32)
@@ -103,15 +108,27 @@ def naive_loop_seconds(name: str, ds: Dataset, model, sample_users: int = 3) -> 
         t0 = _now()
         for u in users:
             for i in range(ds.n_items):
-                lf.predict(np.array([u], np.int32), np.array([i], np.int32), item_features=item_features)
+                lf.predict(
+                    np.array([u], np.int32), np.array([i], np.int32), item_features=item_features
+                )
         per_user = (_now() - t0) / len(users)
         return per_user * ds.n_users, "LightFM.predict per (user, item)"
-    if name in {"svd", "svdpp", "nmf", "baseline_only", "knn_baseline", "slope_one", "coclustering"}:
+    if name in {
+        "svd",
+        "svdpp",
+        "nmf",
+        "baseline_only",
+        "knn_baseline",
+        "slope_one",
+        "coclustering",
+    }:
         from surprise import SVD, Reader
         from surprise import Dataset as SDataset
 
         df = ds.interactions
-        r = np.clip(1 + 4 * np.log1p(df[Col.WEIGHT]) / np.log1p(df[Col.WEIGHT].quantile(0.95)), 1, 5)
+        r = np.clip(
+            1 + 4 * np.log1p(df[Col.WEIGHT]) / np.log1p(df[Col.WEIGHT].quantile(0.95)), 1, 5
+        )
         frame = pd.DataFrame({"u": df[Col.USER_IDX], "i": df[Col.ITEM_IDX], "r": r})
         algo = SVD(n_epochs=1, n_factors=64, random_state=0)
         algo.fit(SDataset.load_from_df(frame, Reader(rating_scale=(1, 5))).build_full_trainset())
@@ -124,10 +141,14 @@ def naive_loop_seconds(name: str, ds: Dataset, model, sample_users: int = 3) -> 
     return float("nan"), "n/a"
 
 
-def bench_dataset(label: str, ds: Dataset, prep_seconds: float, models: Sequence[str], naive: bool = True) -> list[dict]:
+def bench_dataset(
+    label: str, ds: Dataset, prep_seconds: float, models: Sequence[str], naive: bool = True
+) -> list[dict]:
     """Run every measurement on one dataset and print a table; returns the rows."""
-    print(f"\n== {label}: {ds.n_users:,} users x {ds.n_items:,} items, {len(ds.interactions):,} pairs "
-          f"(prepared in {prep_seconds:.1f} s)")
+    print(
+        f"\n== {label}: {ds.n_users:,} users x {ds.n_items:,} items, {len(ds.interactions):,} pairs "
+        f"(prepared in {prep_seconds:.1f} s)"
+    )
     users = np.arange(ds.n_users, dtype=np.int32)
     exclude = ds.matrix("ones")
     rows, fitted = [], {}
@@ -150,10 +171,14 @@ def bench_dataset(label: str, ds: Dataset, prep_seconds: float, models: Sequence
             "speedup_vs_naive": round(naive_s / topk_s, 0) if np.isfinite(naive_s) else None,
         }
         rows.append(row)
-        print(f"  {name:<14} fit {fit_s:7.2f} s | top-{K} all users {topk_s:7.3f} s ({row['users_per_s']:,} users/s)"
-              f" | naive loop {naive_s:9.1f} s ({how}) | x{row['speedup_vs_naive']}")
+        print(
+            f"  {name:<14} fit {fit_s:7.2f} s | top-{K} all users {topk_s:7.3f} s ({row['users_per_s']:,} users/s)"
+            f" | naive loop {naive_s:9.1f} s ({how}) | x{row['speedup_vs_naive']}"
+        )
     ref = reference_product_topk(ds.n_users, ds.n_items, 64)
-    print(f"  reference: bare numpy {ds.n_users}x64 @ 64x{ds.n_items} + argpartition top-{K}: {ref:.3f} s")
+    print(
+        f"  reference: bare numpy {ds.n_users}x64 @ 64x{ds.n_items} + argpartition top-{K}: {ref:.3f} s"
+    )
     for row in rows:
         if row["model"] in {"svd", "lightfm_warp"}:
             print(f"    {row['model']}: {row['top20_all_users_s'] / ref:.2f}x the reference")
@@ -180,15 +205,24 @@ def bench_dataset(label: str, ds: Dataset, prep_seconds: float, models: Sequence
     fused = fuse(pool, new_cfg)
     rerank(pool, fused, RerankConfig(k=10, mmr_lambda=0.7, category_cap=4, novelty=0.1), items)
     refuse_div_s = _now() - t0
-    print(f"  candidate pool (union of top-100 per model, {pool.items.shape[1]} columns): {pool_s:.2f} s")
-    print(f"  re-fuse + re-rank every user after a weight change: {refuse_s * 1000:.1f} ms "
-          f"(with MMR + category cap + novelty: {refuse_div_s * 1000:.1f} ms)")
+    print(
+        f"  candidate pool (union of top-100 per model, {pool.items.shape[1]} columns): {pool_s:.2f} s"
+    )
+    print(
+        f"  re-fuse + re-rank every user after a weight change: {refuse_s * 1000:.1f} ms "
+        f"(with MMR + category cap + novelty: {refuse_div_s * 1000:.1f} ms)"
+    )
     print(f"  peak memory so far: {peak_memory_mb():,.0f} MB")
     return rows
 
 
-def main(sizes: Sequence[str] = ("default", "medium"), models: Sequence[str] = BENCH_MODELS,
-         interactions: str | None = None, catalog: str | None = None, naive: bool = True) -> int:
+def main(
+    sizes: Sequence[str] = ("default", "medium"),
+    models: Sequence[str] = BENCH_MODELS,
+    interactions: str | None = None,
+    catalog: str | None = None,
+    naive: bool = True,
+) -> int:
     import os
 
     print(f"Fusion Studio benchmark | cores: {os.cpu_count()} | numpy {np.__version__}")

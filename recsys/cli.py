@@ -222,11 +222,33 @@ def _fail(message: str) -> int:
 def _add_data_arguments(p: argparse.ArgumentParser, *, preset: bool = True) -> None:
     p.add_argument("--interactions", type=Path, required=True, help="interaction log CSV")
     p.add_argument("--catalog", type=Path, help="catalog CSV (optional)")
-    p.add_argument("--map", action="append", metavar="ROLE=COLUMN", default=[], help="interactions column for a role")
-    p.add_argument("--catalog-map", action="append", metavar="ROLE=COLUMN", default=[], help="catalog column for a role")
-    p.add_argument("--event-weight", action="append", metavar="EVENT=W", default=[], help="weight of an event type")
+    p.add_argument(
+        "--map",
+        action="append",
+        metavar="ROLE=COLUMN",
+        default=[],
+        help="interactions column for a role",
+    )
+    p.add_argument(
+        "--catalog-map",
+        action="append",
+        metavar="ROLE=COLUMN",
+        default=[],
+        help="catalog column for a role",
+    )
+    p.add_argument(
+        "--event-weight",
+        action="append",
+        metavar="EVENT=W",
+        default=[],
+        help="weight of an event type",
+    )
     if preset:
-        p.add_argument("--preset", type=Path, help="preset JSON (default: the default models, weights tuned on validation)")
+        p.add_argument(
+            "--preset",
+            type=Path,
+            help="preset JSON (default: the default models, weights tuned on validation)",
+        )
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
@@ -269,9 +291,14 @@ def _strategy(args: argparse.Namespace, dataset, *, stages=None):
     run = train_run(dataset, preset, progress=_progress(args), stages=stages or STAGES)
     if getattr(args, "preset", None) is None and "validation" in run.stages:
         tuned = run.autotune()
-        preset = preset.with_fusion(preset.fusion.__class__(
-            preset.fusion.method, preset.fusion.normalization, tuned.best_weights, preset.fusion.params
-        ))
+        preset = preset.with_fusion(
+            preset.fusion.__class__(
+                preset.fusion.method,
+                preset.fusion.normalization,
+                tuned.best_weights,
+                preset.fusion.params,
+            )
+        )
         preset.id, preset.name = "default-tuned", "Default (weights tuned on validation)"
         run.preset = preset
     return run, preset
@@ -281,8 +308,12 @@ def _add_export(p: argparse.ArgumentParser) -> None:
     _add_data_arguments(p)
     p.add_argument("--k", type=int, default=20, help="list length (default 20)")
     p.add_argument("--out", type=Path, required=True, help="output file")
-    p.add_argument("--format", choices=("csv", "parquet"), help="default: from the file suffix, else csv")
-    p.add_argument("--excel", action="store_true", help="UTF-8 with BOM so Excel shows Chinese text")
+    p.add_argument(
+        "--format", choices=("csv", "parquet"), help="default: from the file suffix, else csv"
+    )
+    p.add_argument(
+        "--excel", action="store_true", help="UTF-8 with BOM so Excel shows Chinese text"
+    )
     p.add_argument("--users", nargs="*", help="only these user ids")
 
 
@@ -298,13 +329,18 @@ def _run_export(args: argparse.Namespace) -> int:
     table["preset_id"] = preset.id
     fmt = args.format or ("parquet" if args.out.suffix.lower() == ".parquet" else "csv")
     write_table(table, args.out, fmt, excel_bom=args.excel)
-    _say(f"wrote {len(table):,} rows for {table['user_id'].nunique():,} users to {args.out} "
-         f"(preset '{preset.id}', fusion {preset.fusion.method}, weights "
-         + ", ".join(f"{m}={w:.2f}" for m, w in preset.fusion.weights.items()) + ")")
+    _say(
+        f"wrote {len(table):,} rows for {table['user_id'].nunique():,} users to {args.out} "
+        f"(preset '{preset.id}', fusion {preset.fusion.method}, weights "
+        + ", ".join(f"{m}={w:.2f}" for m, w in preset.fusion.weights.items())
+        + ")"
+    )
     return EXIT_OK
 
 
-register("export", "train, fuse and write top-k recommendations for every user")(_add_export, _run_export)
+register("export", "train, fuse and write top-k recommendations for every user")(
+    _add_export, _run_export
+)
 
 
 def _add_audience(p: argparse.ArgumentParser) -> None:
@@ -322,19 +358,25 @@ def _run_audience(args: argparse.Namespace) -> int:
 
     dataset = _load(args)
     run, preset = _strategy(args, dataset, stages=("full",))
-    table = run.audience(item_id=args.item, brand=args.brand, category=args.category, k=args.k, fusion=preset.fusion)
+    table = run.audience(
+        item_id=args.item, brand=args.brand, category=args.category, k=args.k, fusion=preset.fusion
+    )
     write_table(table, args.out)
     _say(f"wrote {len(table):,} users to {args.out}")
     return EXIT_OK
 
 
-register("audience", "rank the users most likely to want an item, brand or category")(_add_audience, _run_audience)
+register("audience", "rank the users most likely to want an item, brand or category")(
+    _add_audience, _run_audience
+)
 
 
 def _add_evaluate(p: argparse.ArgumentParser) -> None:
     _add_data_arguments(p)
     p.add_argument("--k", type=int, default=10, help="cut-off for ranking metrics (default 10)")
-    p.add_argument("--split", choices=("temporal", "random", "leave-last", "time-cutoff"), default="temporal")
+    p.add_argument(
+        "--split", choices=("temporal", "random", "leave-last", "time-cutoff"), default="temporal"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the metrics as JSON")
 
@@ -360,20 +402,32 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     fusion = preset.fusion
     if args.preset is None:
         tuned = run.autotune(objective=f"ndcg@{args.k}")
-        fusion = fusion.__class__(fusion.method, fusion.normalization, tuned.best_weights, fusion.params)
+        fusion = fusion.__class__(
+            fusion.method, fusion.normalization, tuned.best_weights, fusion.params
+        )
     evaluation = run.evaluate(fusion, preset.rerank)
     table = evaluation.table()
     _say(f"split: {run.split.info.get('method')} | " + _split_summary(run.split.info))
     with_pd_options = table.round(4).to_string()
     _say(with_pd_options)
-    _say("fusion: " + fusion.method + " / " + fusion.normalization + " | weights "
-         + ", ".join(f"{m}={w:.3f}" for m, w in fusion.weights.items()))
+    _say(
+        "fusion: "
+        + fusion.method
+        + " / "
+        + fusion.normalization
+        + " | weights "
+        + ", ".join(f"{m}={w:.3f}" for m, w in fusion.weights.items())
+    )
     if args.json:
         payload = {
             "split": _json_ready(run.split.info),
             "models": {m: _metric_dict(r.values) for m, r in evaluation.models.items()},
-            "fusion": {**_metric_dict(evaluation.fusion.values), "method": fusion.method,
-                       "normalization": fusion.normalization, "weights": fusion.weights},
+            "fusion": {
+                **_metric_dict(evaluation.fusion.values),
+                "method": fusion.method,
+                "normalization": fusion.normalization,
+                "weights": fusion.weights,
+            },
         }
         _write_json(args.json, payload)
         _say(f"metrics written to {args.json}")
@@ -420,8 +474,14 @@ def _run_compare(args: argparse.Namespace) -> int:
     _say(f"A = {a.name}   B = {b.name}")
     _say(result.table.round(4).to_string(index=False))
     if args.json:
-        _write_json(args.json, {"a": a.to_dict(), "b": b.to_dict(),
-                                "table": json.loads(result.table.to_json(orient="records"))})
+        _write_json(
+            args.json,
+            {
+                "a": a.to_dict(),
+                "b": b.to_dict(),
+                "table": json.loads(result.table.to_json(orient="records")),
+            },
+        )
         _say(f"comparison written to {args.json}")
     return EXIT_OK
 
@@ -445,8 +505,15 @@ def _run_bench(args: argparse.Namespace) -> int:
     if unknown:
         raise ConfigError(f"unknown size(s) {', '.join(unknown)}; use {', '.join(bench.SIZES)}.")
     models = tuple(m.strip() for m in args.models.split(",")) if args.models else bench.BENCH_MODELS
-    return bench.main(sizes, models, str(args.interactions) if args.interactions else None,
-                      str(args.catalog) if args.catalog else None, naive=not args.no_naive)
+    return bench.main(
+        sizes,
+        models,
+        str(args.interactions) if args.interactions else None,
+        str(args.catalog) if args.catalog else None,
+        naive=not args.no_naive,
+    )
 
 
-register("bench", "speed benchmark: fit, score, top-k, fusion, memory (prints figures)")(_add_bench, _run_bench)
+register("bench", "speed benchmark: fit, score, top-k, fusion, memory (prints figures)")(
+    _add_bench, _run_bench
+)

@@ -117,7 +117,9 @@ class Recommendations:
                 out[column] = catalog[column].to_numpy()[items]
         pool_pos = self.ranked.pool_pos[rows, cols]
         for m, name in enumerate(self.pool.model_names):
-            out[f"score_{name}"] = np.round(self.pool.scores[m, rows, pool_pos].astype(np.float64), 6)
+            out[f"score_{name}"] = np.round(
+                self.pool.scores[m, rows, pool_pos].astype(np.float64), 6
+            )
         out["strategy"] = self.strategy[rows]
         return out
 
@@ -167,11 +169,15 @@ class Run:
         st = self.stages[stage]
         if fusion.method == "stacking":
             if self.stacker is None:
-                raise ConfigError("stacking needs a trained meta-model: train the run with validation first.")
+                raise ConfigError(
+                    "stacking needs a trained meta-model: train the run with validation first."
+                )
             return fuse(pool, fusion, stacker=self.stacker, context=self._context(st))
         return fuse(pool, fusion)
 
-    def _rank(self, stage: str, pool: CandidatePool, fusion: FusionConfig, rr: RerankConfig) -> tuple[np.ndarray, RankedLists]:
+    def _rank(
+        self, stage: str, pool: CandidatePool, fusion: FusionConfig, rr: RerankConfig
+    ) -> tuple[np.ndarray, RankedLists]:
         fused = self.fuse_pool(stage, pool, fusion)
         ranked = rerank(pool, fused, rr, self.items, user_segments=self.segments(stage, pool.users))
         return fused, ranked
@@ -187,7 +193,9 @@ class Run:
             item_category=self.items.category,
         )
 
-    def single_model_reports(self, stage: str = "test", k: int | None = None) -> dict[str, MetricReport]:
+    def single_model_reports(
+        self, stage: str = "test", k: int | None = None
+    ) -> dict[str, MetricReport]:
         """Held-out metrics of each model alone (its own top-k inside the shared pool)."""
         st = self.stages[stage]
         k = k or self.k
@@ -202,7 +210,11 @@ class Run:
         return st.single_reports[key]
 
     def evaluate(
-        self, fusion: FusionConfig | None = None, rerank_cfg: RerankConfig | None = None, *, stage: str = "test"
+        self,
+        fusion: FusionConfig | None = None,
+        rerank_cfg: RerankConfig | None = None,
+        *,
+        stage: str = "test",
     ) -> Evaluation:
         """Held-out metrics of a fusion + re-rank configuration (fast: pools are cached)."""
         fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
@@ -211,7 +223,9 @@ class Run:
         _, ranked = self._rank(stage, st.pool, fusion, rr)
         report = self._metrics(st, ranked.topk, rr.k)
         seconds = time.perf_counter() - t0
-        return Evaluation(report, self.single_model_reports(stage, rr.k), ranked, fusion, rr, seconds)
+        return Evaluation(
+            report, self.single_model_reports(stage, rr.k), ranked, fusion, rr, seconds
+        )
 
     def autotune(
         self,
@@ -274,8 +288,19 @@ class Run:
                 raise RecsysError(f"{err.args[0]}: these users are not in the dataset.") from None
             pool = pool.subset(users)
         fused, ranked = self._rank("full", pool, fusion, rr)
-        strategy = strategy_labels(self.stages["full"].activity[pool.users], self.preset.cold_threshold)
-        return Recommendations(self, pool, ranked, fused, fusion, rr, strategy, self.dataset.user_ids.to_external(pool.users))
+        strategy = strategy_labels(
+            self.stages["full"].activity[pool.users], self.preset.cold_threshold
+        )
+        return Recommendations(
+            self,
+            pool,
+            ranked,
+            fused,
+            fusion,
+            rr,
+            strategy,
+            self.dataset.user_ids.to_external(pool.users),
+        )
 
     def recommend_history(
         self,
@@ -291,7 +316,11 @@ class Run:
         """
         fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
         weights_by_event = event_weights or DEFAULT_EVENT_WEIGHTS
-        item_idx = self.dataset.item_ids.to_internal([h[0] for h in history], strict=False) if history else np.zeros(0, np.int32)
+        item_idx = (
+            self.dataset.item_ids.to_internal([h[0] for h in history], strict=False)
+            if history
+            else np.zeros(0, np.int32)
+        )
         w = np.array([weights_by_event.get(h[1], 1.0) for h in history], np.float32)
         keep = item_idx >= 0
         item_idx, w = item_idx[keep], w[keep]
@@ -302,21 +331,47 @@ class Run:
                 row = model.score_history(item_idx, w)[None, :].astype(np.float32)
                 scorers[name] = lambda users, row=row: np.repeat(row, len(users), axis=0)
             else:
-                scorers[name] = lambda users: np.full((len(users), self.dataset.n_items), np.nan, np.float32)
+                scorers[name] = lambda users: np.full(
+                    (len(users), self.dataset.n_items), np.nan, np.float32
+                )
         exclude = None
         if len(item_idx) and rr.exclude != "none":
-            exclude = sp.csr_matrix((np.ones(len(item_idx), np.float32), (np.zeros(len(item_idx), int), item_idx)), shape=(1, self.dataset.n_items))
-        pool = build_pool(scorers, np.zeros(1, np.int32), per_model=self.preset.candidates_per_model, exclude=exclude)
-        fused = fuse(pool, fusion) if fusion.method != "stacking" else fuse(pool, FusionConfig(normalization=fusion.normalization))
+            exclude = sp.csr_matrix(
+                (np.ones(len(item_idx), np.float32), (np.zeros(len(item_idx), int), item_idx)),
+                shape=(1, self.dataset.n_items),
+            )
+        pool = build_pool(
+            scorers,
+            np.zeros(1, np.int32),
+            per_model=self.preset.candidates_per_model,
+            exclude=exclude,
+        )
+        fused = (
+            fuse(pool, fusion)
+            if fusion.method != "stacking"
+            else fuse(pool, FusionConfig(normalization=fusion.normalization))
+        )
         n_hist = len(np.unique(item_idx))
         segment = user_segments(np.array([n_hist]))
         ranked = rerank(pool, fused, rr, self.items, user_segments=segment)
         label = "new" if n_hist == 0 else "history"
         return Recommendations(
-            self, pool, ranked, fused, fusion, rr, np.array([label], dtype=object), np.array([WHAT_IF_USER], dtype=object)
+            self,
+            pool,
+            ranked,
+            fused,
+            fusion,
+            rr,
+            np.array([label], dtype=object),
+            np.array([WHAT_IF_USER], dtype=object),
         )
 
-    def explain(self, user_id: str, fusion: FusionConfig | None = None, rerank_cfg: RerankConfig | None = None) -> pd.DataFrame:
+    def explain(
+        self,
+        user_id: str,
+        fusion: FusionConfig | None = None,
+        rerank_cfg: RerankConfig | None = None,
+    ) -> pd.DataFrame:
         """Why each item of ``user_id``'s list is there: contributions, rules, diversity, anchor."""
         recs = self.recommend([user_id], fusion, rerank_cfg)
         return self.explain_recommendations(recs, row=0)
@@ -328,7 +383,9 @@ class Run:
         if history_items is None:
             is_adhoc = recs.user_ids[row] == WHAT_IF_USER
             u = int(recs.pool.users[row])
-            history_items = np.zeros(0, np.int32) if is_adhoc else self.dataset.matrix("ones")[u].indices
+            history_items = (
+                np.zeros(0, np.int32) if is_adhoc else self.dataset.matrix("ones")[u].indices
+            )
         frame = explain(
             recs.pool,
             recs.ranked,
@@ -361,8 +418,16 @@ class Run:
         if self.dataset.has_timestamps:
             hist["time"] = pd.to_datetime(hist[Col.TIMESTAMP], unit="s")
         activity = self.stages["full"].activity
-        top_categories = hist.groupby(Col.CATEGORY)[Col.WEIGHT].sum().sort_values(ascending=False) if Col.CATEGORY in hist else pd.Series(dtype=float)
-        top_brands = hist.groupby(Col.BRAND)[Col.WEIGHT].sum().sort_values(ascending=False) if Col.BRAND in hist else pd.Series(dtype=float)
+        top_categories = (
+            hist.groupby(Col.CATEGORY)[Col.WEIGHT].sum().sort_values(ascending=False)
+            if Col.CATEGORY in hist
+            else pd.Series(dtype=float)
+        )
+        top_brands = (
+            hist.groupby(Col.BRAND)[Col.WEIGHT].sum().sort_values(ascending=False)
+            if Col.BRAND in hist
+            else pd.Series(dtype=float)
+        )
         return {
             "history": hist.drop(columns=[Col.USER_IDX]).reset_index(drop=True),
             "top_categories": top_categories,
@@ -379,7 +444,13 @@ class Run:
         for m, name in enumerate(pool.model_names):
             topk = single_model_topk(pool, m, k)
             items = topk.items[0][topk.items[0] >= 0]
-            frame = pd.DataFrame({"rank": np.arange(1, len(items) + 1), "item_idx": items, "score": topk.scores[0][: len(items)]})
+            frame = pd.DataFrame(
+                {
+                    "rank": np.arange(1, len(items) + 1),
+                    "item_idx": items,
+                    "score": topk.scores[0][: len(items)],
+                }
+            )
             out[name] = _with_item_info(frame, self.dataset)
         return out
 
@@ -447,7 +518,9 @@ class Run:
             }
         )
 
-    def _target_items(self, item_id: str | None, brand: str | None, category: str | None) -> np.ndarray:
+    def _target_items(
+        self, item_id: str | None, brand: str | None, category: str | None
+    ) -> np.ndarray:
         cat = self.dataset.catalog
         if item_id is not None:
             if not self.dataset.item_ids.contains(item_id):
@@ -494,12 +567,21 @@ class Run:
             return score
 
         scorers = {name: scorer_for(model) for name, model in st.models.items()}
-        return build_pool(scorers, users, per_model=min(self.preset.candidates_per_model, n_items), exclude=st.exclude)
+        return build_pool(
+            scorers,
+            users,
+            per_model=min(self.preset.candidates_per_model, n_items),
+            exclude=st.exclude,
+        )
 
     # ------------------------------------------------------------------ persistence
     def save(self, workspace, dataset_id: str) -> str:
         """Store fitted models and the manifest in the workspace; returns the run id."""
-        models = {f"{stage}__{name}": model for stage, st in self.stages.items() for name, model in st.models.items()}
+        models = {
+            f"{stage}__{name}": model
+            for stage, st in self.stages.items()
+            for name, model in st.models.items()
+        }
         manifest = {
             "preset": self.preset.to_dict(),
             "dataset_fingerprint": self.dataset.fingerprint,
@@ -507,20 +589,26 @@ class Run:
             "timings": self.timings,
             "created_at": self.created_at,
             "split_info": _json_safe(self.split.info),
-            "metrics": {name: _json_safe(r.values) for name, r in self.single_model_reports("test").items()},
+            "metrics": {
+                name: _json_safe(r.values) for name, r in self.single_model_reports("test").items()
+            },
             "has_stacker": self.stacker is not None,
         }
         manifest["dataset_id"] = dataset_id
         return workspace.save_run(dataset_id, models, manifest)
 
     @classmethod
-    def load(cls, workspace, run_id: str, dataset: Dataset | None = None, dataset_id: str | None = None) -> Run:
+    def load(
+        cls, workspace, run_id: str, dataset: Dataset | None = None, dataset_id: str | None = None
+    ) -> Run:
         """Restore a saved run (pools are rebuilt, which takes seconds, not a retrain)."""
         models, manifest, _ = workspace.load_run(run_id)
         if dataset is None:
             dataset = workspace.load_dataset(dataset_id or manifest.get("dataset_id"))
         if dataset.fingerprint != manifest.get("dataset_fingerprint"):
-            raise RecsysError("this run was trained on different data; train again on the active dataset.")
+            raise RecsysError(
+                "this run was trained on different data; train again on the active dataset."
+            )
         preset = Preset.from_dict(manifest["preset"])
         run = _prepare_run(dataset, preset)
         by_stage: dict[str, dict[str, Recommender]] = {s: {} for s in STAGES}
@@ -567,7 +655,11 @@ def train_run(
 
 def _prepare_run(dataset: Dataset, preset: Preset) -> Run:
     cfg = preset.split
-    kwargs = {"method": cfg.get("method", "temporal"), "test_fraction": float(cfg.get("test_fraction", 0.2)), "seed": int(cfg.get("seed", 0))}
+    kwargs = {
+        "method": cfg.get("method", "temporal"),
+        "test_fraction": float(cfg.get("test_fraction", 0.2)),
+        "seed": int(cfg.get("seed", 0)),
+    }
     outer = split(dataset, **kwargs)
     inner = split(outer.train, **kwargs)
     return Run(dataset, preset, outer, inner)
@@ -636,14 +728,18 @@ def single_model_topk(pool: CandidatePool, m: int, k: int) -> TopK:
     return TopK(pool.users, items.astype(np.int32), vals)
 
 
-def _rating_errors(models: dict[str, Recommender], held_out: Dataset) -> dict[str, dict[str, float]]:
+def _rating_errors(
+    models: dict[str, Recommender], held_out: Dataset
+) -> dict[str, dict[str, float]]:
     df = held_out.interactions
     out = {}
     for name, model in models.items():
         if not model.predicts_ratings or df[Col.RATING].isna().all():
             continue
         truth = df[Col.RATING].to_numpy(np.float64)
-        pred = model.predict_ratings(df[Col.USER_IDX].to_numpy(), df[Col.ITEM_IDX].to_numpy()).astype(np.float64)
+        pred = model.predict_ratings(
+            df[Col.USER_IDX].to_numpy(), df[Col.ITEM_IDX].to_numpy()
+        ).astype(np.float64)
         err = pred - truth
         out[name] = {"rmse": float(np.sqrt(np.mean(err**2))), "mae": float(np.mean(np.abs(err)))}
     return out

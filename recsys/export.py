@@ -30,7 +30,9 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
             continue
         text = series.astype("string")
-        risky = text.str.startswith(_FORMULA_START).fillna(False) & ~text.str.match(_NUMBER).fillna(False)
+        risky = text.str.startswith(_FORMULA_START).fillna(False) & ~text.str.match(_NUMBER).fillna(
+            False
+        )
         if risky.any():
             out[column] = series.where(~risky.to_numpy(), "'" + text)
     return out
@@ -57,7 +59,9 @@ def table_bytes(frame: pd.DataFrame, fmt: str = "csv", *, excel_bom: bool = Fals
     raise ConfigError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, fmt: str | None = None, *, excel_bom: bool = False) -> Path:
+def write_table(
+    frame: pd.DataFrame, path: str | Path, fmt: str | None = None, *, excel_bom: bool = False
+) -> Path:
     """Write ``frame`` atomically (temp file + rename); format from ``fmt`` or the suffix."""
     path = Path(path)
     fmt = fmt or ("parquet" if path.suffix.lower() == ".parquet" else "csv")

@@ -36,7 +36,9 @@ class Preset:
 
     name: str = "Default"
     id: str = "default"
-    models: dict[str, dict[str, Any]] = field(default_factory=lambda: {m: {} for m in DEFAULT_MODELS})
+    models: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {m: {} for m in DEFAULT_MODELS}
+    )
     fusion: FusionConfig = field(default_factory=FusionConfig)
     rerank: RerankConfig = field(default_factory=RerankConfig)
     candidates_per_model: int = 100
@@ -88,7 +90,17 @@ class Preset:
     def from_dict(cls, data: dict[str, Any]) -> Preset:
         if not isinstance(data, dict):
             raise ConfigError("a preset must be a JSON object.")
-        known = {"format", "id", "name", "models", "fusion", "rerank", "candidates_per_model", "split", "cold_threshold"}
+        known = {
+            "format",
+            "id",
+            "name",
+            "models",
+            "fusion",
+            "rerank",
+            "candidates_per_model",
+            "split",
+            "cold_threshold",
+        }
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"unknown preset field(s): {', '.join(unknown)}.")
@@ -114,7 +126,9 @@ class Preset:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
-            raise ConfigError(f"the preset is not valid JSON (line {err.lineno}: {err.msg}).") from None
+            raise ConfigError(
+                f"the preset is not valid JSON (line {err.lineno}: {err.msg})."
+            ) from None
         return cls.from_dict(data)
 
     @classmethod

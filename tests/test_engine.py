@@ -39,8 +39,11 @@ def run(loaded):
 
 def test_run_trains_every_stage_and_reports_progress(loaded):
     seen = []
-    r = train_run(loaded.dataset, Preset(models={"popularity": {}, "item_knn": {}}),
-                  progress=lambda stage, model, fraction, msg: seen.append((stage, model, fraction)))
+    r = train_run(
+        loaded.dataset,
+        Preset(models={"popularity": {}, "item_knn": {}}),
+        progress=lambda stage, model, fraction, msg: seen.append((stage, model, fraction)),
+    )
     assert set(r.stages) == {"validation", "test", "full"}
     assert ("full", "item_knn", 1.0) in seen
     assert r.stages["test"].pool is not None and r.stages["full"].pool is None  # full pool is lazy
@@ -50,7 +53,15 @@ def test_evaluate_gives_every_metric_for_fusion_and_each_model(run):
     ev = run.evaluate()
     table = ev.table()
     assert list(table.index) == ["fusion", *FAST_MODELS]
-    for key in ("precision@10", "recall@10", "ndcg@10", "coverage", "novelty", "diversity", "personalization"):
+    for key in (
+        "precision@10",
+        "recall@10",
+        "ndcg@10",
+        "coverage",
+        "novelty",
+        "diversity",
+        "personalization",
+    ):
         assert key in table.columns
         assert np.isfinite(table.loc["fusion", key])
     assert 0 < table.loc["fusion", "ndcg@10"] <= 1
@@ -60,24 +71,54 @@ def test_changing_weights_changes_lists_without_rescoring(run, monkeypatch):
     calls = []
     for model in run.stages["test"].models.values():
         monkeypatch.setattr(model, "score_items", lambda *a, **k: calls.append(1))
-    a = run.evaluate(FusionConfig(weights={"popularity": 1.0, "item_knn": 0.0, "svd": 0.0, "lightfm_warp": 0.0, "content_tfidf": 0.0}))
-    b = run.evaluate(FusionConfig(weights={"popularity": 0.0, "item_knn": 1.0, "svd": 0.0, "lightfm_warp": 0.0, "content_tfidf": 0.0}))
+    a = run.evaluate(
+        FusionConfig(
+            weights={
+                "popularity": 1.0,
+                "item_knn": 0.0,
+                "svd": 0.0,
+                "lightfm_warp": 0.0,
+                "content_tfidf": 0.0,
+            }
+        )
+    )
+    b = run.evaluate(
+        FusionConfig(
+            weights={
+                "popularity": 0.0,
+                "item_knn": 1.0,
+                "svd": 0.0,
+                "lightfm_warp": 0.0,
+                "content_tfidf": 0.0,
+            }
+        )
+    )
     assert calls == []
     assert not np.array_equal(a.ranked.topk.items, b.ranked.topk.items)
     # a single-model weight vector reproduces that model's own ranking quality
-    assert a.fusion.values["ndcg@10"] == pytest.approx(a.models["popularity"].values["ndcg@10"], abs=1e-9)
+    assert a.fusion.values["ndcg@10"] == pytest.approx(
+        a.models["popularity"].values["ndcg@10"], abs=1e-9
+    )
 
 
 def test_recommend_table_has_ids_scores_and_provenance(run, loaded):
     table = run.recommend().table()
     ds = loaded.dataset
     assert table["user_id"].nunique() == ds.n_users
-    assert {"user_id", "rank", "item_id", "score", "strategy", "title", "category", "brand"} <= set(table.columns)
+    assert {"user_id", "rank", "item_id", "score", "strategy", "title", "category", "brand"} <= set(
+        table.columns
+    )
     assert {f"score_{m}" for m in FAST_MODELS} <= set(table.columns)
     assert table.groupby("user_id")["rank"].max().max() == 10
     # never recommends an item the user already interacted with (default exclude = seen)
-    seen = set(zip(ds.user_ids.to_external(ds.interactions["user_idx"]), ds.item_ids.to_external(ds.interactions["item_idx"])))
-    assert not any((u, i) in seen for u, i in zip(table["user_id"], table["item_id"]))
+    seen = set(
+        zip(
+            ds.user_ids.to_external(ds.interactions["user_idx"]),
+            ds.item_ids.to_external(ds.interactions["item_idx"]),
+            strict=False,
+        )
+    )
+    assert not any((u, i) in seen for u, i in zip(table["user_id"], table["item_id"], strict=False))
     assert table["item_id"].str.fullmatch(r"\d{5}").all()  # zero-padded ids kept as strings
 
 
@@ -85,8 +126,13 @@ def test_rules_filter_and_pin_apply_to_final_lists(run, loaded):
     catalog = loaded.dataset.catalog
     phone_brand = catalog["brand"].dropna().iloc[0]
     pinned = catalog["item_id"].iloc[5]
-    rr = RerankConfig(k=10, rules=[Rule(kind="filter", column="brand", op="==", value=phone_brand),
-                                   Rule(kind="pin", item_id=pinned, position=1)])
+    rr = RerankConfig(
+        k=10,
+        rules=[
+            Rule(kind="filter", column="brand", op="==", value=phone_brand),
+            Rule(kind="pin", item_id=pinned, position=1),
+        ],
+    )
     table = run.recommend(fusion=None, rerank_cfg=rr).table()
     first = table[table["rank"] == 1]
     assert (first["item_id"] == pinned).mean() > 0.9  # pinned unless the user already has it
@@ -119,7 +165,9 @@ def test_audience_ranks_users_who_do_not_have_the_item(run, loaded):
     item = ds.item_ids.external_ids[int(np.argmax(ds.item_popularity()))]
     audience = run.audience(item_id=item, k=50)
     assert len(audience) == 50 and audience["rank"].tolist() == list(range(1, 51))
-    owners = set(ds.user_ids.to_external(ds.matrix("ones")[:, ds.item_ids.to_internal([item])].nonzero()[0]))
+    owners = set(
+        ds.user_ids.to_external(ds.matrix("ones")[:, ds.item_ids.to_internal([item])].nonzero()[0])
+    )
     assert not owners & set(audience["user_id"])
     assert audience["score"].is_monotonic_decreasing
     with pytest.raises(RecsysError):

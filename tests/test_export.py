@@ -8,13 +8,13 @@ from recsys.export import neutralize_formulas, table_bytes, to_csv_bytes, write_
 def test_formulas_are_neutralised_but_numbers_and_ids_are_not():
     frame = pd.DataFrame(
         {
-            "user_id": ["00123", "=HYPERLINK(\"x\")", "17850"],
+            "user_id": ["00123", '=HYPERLINK("x")', "17850"],
             "title": ["+cmd|' /C calc'!A0", "@SUM(A1)", "-5"],
             "score": [1.0, 2.0, 3.0],
         }
     )
     out = neutralize_formulas(frame)
-    assert out["user_id"].tolist() == ["00123", "'=HYPERLINK(\"x\")", "17850"]
+    assert out["user_id"].tolist() == ["00123", '\'=HYPERLINK("x")', "17850"]
     assert out["title"].tolist() == ["'+cmd|' /C calc'!A0", "'@SUM(A1)", "-5"]
     assert out["score"].tolist() == [1.0, 2.0, 3.0]
     assert frame["title"][0].startswith("+")  # input untouched
