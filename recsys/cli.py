@@ -392,6 +392,8 @@ def _apply_split_args(args: argparse.Namespace):
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from recsys.engine import train_run
 
     if not 1 <= args.k <= 1000:
@@ -407,6 +409,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         )
     evaluation = run.evaluate(fusion, preset.rerank)
     table = evaluation.table()
+    metric = f"ndcg@{args.k}"
+    p_values = evaluation.significance(metric)
+    table[f"p({metric} vs fusion)"] = pd.Series(p_values)
     _say(f"split: {run.split.info.get('method')} | " + _split_summary(run.split.info))
     with_pd_options = table.round(4).to_string()
     _say(with_pd_options)
@@ -422,6 +427,11 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         payload = {
             "split": _json_ready(run.split.info),
             "models": {m: _metric_dict(r.values) for m, r in evaluation.models.items()},
+            "significance": {
+                "metric": metric,
+                "test": "paired sign-flip randomisation, 2000 draws",
+                "p_fusion_vs_model": p_values,
+            },
             "fusion": {
                 **_metric_dict(evaluation.fusion.values),
                 "method": fusion.method,

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys.abtest import ABResult, compare
+from recsys.abtest import ABResult, compare, paired_permutation_test
 from recsys.candidates import CandidatePool, build_pool
 from recsys.dataset import Dataset
 from recsys.errors import ConfigError, RecsysError
@@ -81,6 +81,17 @@ class Evaluation:
         """One row per strategy (``fusion`` then each model), one column per metric."""
         rows = {"fusion": self.fusion.values} | {m: r.values for m, r in self.models.items()}
         return pd.DataFrame.from_dict(rows, orient="index")
+
+    def significance(
+        self, metric: str | None = None, n_permutations: int = 2000
+    ) -> dict[str, float]:
+        """p-value (paired sign-flip randomisation test over users) of fusion vs each model."""
+        metric = metric or f"ndcg@{self.rerank.k}"
+        fused = self.fusion.per_user[metric]
+        return {
+            name: float(paired_permutation_test(fused - report.per_user[metric], n_permutations))
+            for name, report in self.models.items()
+        }
 
 
 @dataclass
