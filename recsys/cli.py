@@ -288,7 +288,12 @@ def _strategy(args: argparse.Namespace, dataset, *, stages=None):
     from recsys.preset import Preset, default_preset
 
     preset = Preset.read(args.preset) if getattr(args, "preset", None) else default_preset()
-    run = train_run(dataset, preset, progress=_progress(args), stages=stages or STAGES)
+    if stages is None:
+        # A given preset needs only the models fitted on all data, unless its fusion learns
+        # (stacking) or no preset was given (weights are then tuned on the validation split).
+        needs_validation = preset.fusion.method == "stacking" or getattr(args, "preset", None) is None
+        stages = STAGES if needs_validation else ("full",)
+    run = train_run(dataset, preset, progress=_progress(args), stages=stages)
     if getattr(args, "preset", None) is None and "validation" in run.stages:
         tuned = run.autotune()
         preset = preset.with_fusion(

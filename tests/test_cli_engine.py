@@ -279,3 +279,12 @@ def test_bad_preset_is_a_plain_error(store, capsys):
     )
     err = capsys.readouterr().err
     assert "n_factorz" in err and "Traceback" not in err
+
+
+def test_shipped_example_preset_is_valid():
+    from pathlib import Path
+
+    from recsys.preset import Preset
+
+    preset = Preset.read(Path(__file__).parents[1] / "docs" / "presets" / "diverse-blend.json")
+    assert preset.rerank.mmr_lambda == 0.8 and len(preset.rerank.rules) == 2
