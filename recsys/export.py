@@ -8,13 +8,12 @@ IDs leave exactly as they came in (strings). Text cells a spreadsheet would run 
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from recsys.atomic import atomic_write_bytes
 from recsys.errors import ConfigError
 
 FORMATS = ("csv", "parquet")
@@ -59,22 +58,9 @@ def table_bytes(frame: pd.DataFrame, fmt: str = "csv", *, excel_bom: bool = Fals
     raise ConfigError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
 
 
-def write_table(
-    frame: pd.DataFrame, path: str | Path, fmt: str | None = None, *, excel_bom: bool = False
-) -> Path:
+def write_table(frame: pd.DataFrame, path: str | Path, fmt: str | None = None, *, excel_bom: bool = False) -> Path:
     """Write ``frame`` atomically (temp file + rename); format from ``fmt`` or the suffix."""
     path = Path(path)
     fmt = fmt or ("parquet" if path.suffix.lower() == ".parquet" else "csv")
-    data = table_bytes(frame, fmt, excel_bom=excel_bom)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_bytes(path, table_bytes(frame, fmt, excel_bom=excel_bom))
