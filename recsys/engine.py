@@ -44,6 +44,7 @@ RunProgress = Callable[[str, str | None, float, str], None]
 
 STAGES = ("validation", "test", "full")
 WHAT_IF_USER = "(what-if)"
+COLD_BELOW = 5  # users with fewer interactions form the "cold" segment (metrics use the same cut)
 SEGMENT_NAMES = ("new", "cold", "regular", "heavy")
 
 
@@ -64,6 +65,14 @@ class Stage:
     @property
     def activity(self) -> np.ndarray:
         return self.train.user_activity()
+
+    @property
+    def heavy_from(self) -> float:
+        """Activity at which a user counts as heavy: the 90th percentile of active users (>= 5),
+        the same rule the metrics' segment table uses."""
+        act = self.activity
+        act = act[act > 0]
+        return float(max(np.quantile(act, 0.9) if len(act) else 0.0, COLD_BELOW))
 
 
 @dataclass
@@ -167,7 +176,8 @@ class Run:
 
     def segments(self, stage: str, users: np.ndarray) -> np.ndarray:
         """Segment label per user from the stage's training activity."""
-        return user_segments(self.stages[stage].activity[users])
+        st = self.stages[stage]
+        return user_segments(st.activity[users], st.heavy_from)
 
     # ------------------------------------------------------------------ fusion on a pool
     def _context(self, stage: Stage) -> FusionContext:
@@ -363,7 +373,7 @@ class Run:
             else fuse(pool, FusionConfig(normalization=fusion.normalization))
         )
         n_hist = len(np.unique(item_idx))
-        segment = user_segments(np.array([n_hist]))
+        segment = user_segments(np.array([n_hist]), st.heavy_from)
         ranked = rerank(pool, fused, rr, self.items, user_segments=segment)
         label = "new" if n_hist == 0 else "history"
         return Recommendations(
@@ -443,7 +453,7 @@ class Run:
             "history": hist.drop(columns=[Col.USER_IDX]).reset_index(drop=True),
             "top_categories": top_categories,
             "top_brands": top_brands,
-            "segment": str(user_segments(activity[[u]])[0]),
+            "segment": str(self.segments("full", np.array([u]))[0]),
             "strategy": str(strategy_labels(activity[[u]], self.preset.cold_threshold)[0]),
         }
 
@@ -525,7 +535,7 @@ class Run:
                 "rank": np.arange(1, len(users) + 1),
                 "user_id": self.dataset.user_ids.to_external(users),
                 "score": np.round(vals[0][keep].astype(np.float64), 6),
-                "segment": user_segments(st.activity[users]),
+                "segment": user_segments(st.activity[users], st.heavy_from),
             }
         )
 
@@ -711,11 +721,11 @@ def _fit_stacker(run: Run) -> StackingFuser:
 
 
 # ---------------------------------------------------------------------- helpers
-def user_segments(activity: np.ndarray, cold_below: int = 5, heavy_from: int = 50) -> np.ndarray:
-    """Label users by interaction count: new (0), cold (< 5), regular, heavy (>= 50)."""
+def user_segments(activity: np.ndarray, heavy_from: float = 50.0) -> np.ndarray:
+    """Label users by interaction count: new (0), cold (< 5), regular, heavy (>= ``heavy_from``)."""
     act = np.asarray(activity)
     out = np.full(act.shape, "regular", dtype=object)
-    out[act < cold_below] = "cold"
+    out[act < COLD_BELOW] = "cold"
     out[act == 0] = "new"
     out[act >= heavy_from] = "heavy"
     return out
