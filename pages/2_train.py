@@ -1,0 +1,278 @@
+"""Train page: pick models and hyperparameters, train with progress, see held-out metrics."""
+
+from __future__ import annotations
+
+import time
+import typing
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from pages import _ui
+from pages._i18n import t
+
+#: Few epochs for tests and quick demos (``FUSION_STUDIO_FAST=1``).
+FAST_PARAMS: dict[str, dict[str, object]] = {
+    "lightfm_warp": {"epochs": 3, "no_components": 16},
+    "lightfm_bpr": {"epochs": 3, "no_components": 16},
+    "lightfm_logistic": {"epochs": 3, "no_components": 16},
+    "lightfm_warp_kos": {"epochs": 3, "no_components": 16},
+    "svd": {"n_epochs": 5, "n_factors": 20},
+    "svdpp": {"n_epochs": 2, "n_factors": 10},
+    "nmf": {"n_epochs": 10},
+    "coclustering": {"n_epochs": 5},
+}
+HIDDEN_PARAMS = {"loss", "num_threads"}
+SHOWN_METRICS = [
+    "ndcg@{k}",
+    "precision@{k}",
+    "recall@{k}",
+    "map@{k}",
+    "hit_rate@{k}",
+    "coverage",
+    "novelty",
+    "diversity",
+    "rmse",
+]
+
+
+def _choices(cls, param: str) -> list | None:
+    """Allowed values of a ``Literal``-typed constructor parameter, if any."""
+    try:
+        hints = typing.get_type_hints(cls.__init__)
+    except Exception:  # noqa: BLE001
+        return None
+    hint = hints.get(param)
+    if typing.get_origin(hint) is typing.Literal:
+        return list(typing.get_args(hint))
+    return None
+
+
+def _param_widget(model: str, cls, name: str, default):
+    key = f"tr_p_{model}_{name}"
+    label = name.replace("_", " ")
+    choices = _choices(cls, name)
+    if choices:
+        return st.selectbox(
+            label, choices, index=choices.index(default) if default in choices else 0, key=key
+        )
+    if isinstance(default, bool):
+        return st.checkbox(label, value=default, key=key)
+    if isinstance(default, int):
+        return int(st.number_input(label, value=default, step=1, key=key))
+    if isinstance(default, float):
+        return float(st.number_input(label, value=default, format="%g", key=key))
+    text = st.text_input(
+        label, value="" if default is None else str(default), key=key, help=t("train.none_help")
+    )
+    if text.strip() == "" or text.strip().lower() == "none":
+        return None
+    try:
+        return int(text) if text.strip().lstrip("-").isdigit() else float(text)
+    except ValueError:
+        return text.strip()
+
+
+def _estimate_seconds(model: str, params: dict, ds) -> float | None:
+    """Rough training time of a slow model on this data over the three stages (a warning only)."""
+    if model != "svdpp":
+        return None
+    activity = ds.user_activity().astype(np.float64)
+    # SVD++ visits every pair's whole user history each epoch: cost ~ epochs * factors * sum |N(u)|^2
+    work = (
+        float(params.get("n_epochs", 20))
+        * float(params.get("n_factors", 20))
+        * float((activity**2).sum())
+    )
+    return 3 * 1.5e-8 * work + 1.0
+
+
+def _metrics_table(run) -> pd.DataFrame:
+    k = run.k
+    reports = run.single_model_reports("test")
+    rows = {_ui.model_label(m): r.values for m, r in reports.items()}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    keys = [m.format(k=k) for m in SHOWN_METRICS]
+    frame = frame[[c for c in keys if c in frame.columns and frame[c].notna().any()]]
+    fit = {
+        _ui.model_label(m): sum(v for key, v in run.timings.items() if key.endswith("/" + m))
+        for m in run.model_names
+    }
+    frame = frame.rename(columns=_ui.metric_label)
+    frame[t("train.fit_seconds")] = pd.Series(fit)
+    return frame
+
+
+# ---------------------------------------------------------------------------- page
+_ui.page_header("train.title", "train.intro")
+ds = _ui.require_dataset()
+if not _ui.engine_available():
+    st.warning(t("common.engine_missing"))
+    st.stop()
+
+from recsys.models import DEFAULT_MODELS, MODEL_NAMES, make_model, model_class  # noqa: E402
+from recsys.preset import SPLIT_METHODS, default_preset  # noqa: E402
+
+flash = st.session_state.pop("train_flash", None)
+if flash:
+    st.success(flash)
+
+# ---- earlier runs of this dataset
+runs = _ui.list_runs(st.session_state.get("dataset_id"))
+if runs:
+    ids = [r["id"] for r in runs]
+    labels = {r["id"]: _ui.run_label(r) for r in runs}
+    active = st.session_state.get("run_id")
+    picked = st.selectbox(
+        t("train.runs"),
+        ids,
+        index=ids.index(active) if active in ids else 0,
+        format_func=labels.get,
+        key=f"tr_pick_{active}",
+    )
+    if picked != active:
+        st.session_state["run_id"] = picked
+        st.session_state["_runs"] = {}
+        _ui.clear_derived()
+        st.rerun()
+
+# ---- model choice and parameters
+slow_mark = {n: (t("train.slow_mark") if model_class(n).slow else "") for n in MODEL_NAMES}
+chosen = st.multiselect(
+    t("train.models"),
+    list(MODEL_NAMES),
+    default=list(DEFAULT_MODELS),
+    format_func=lambda n: _ui.model_label(n) + slow_mark[n],
+    key="tr_models",
+    help=t("train.models_help"),
+)
+fast = _ui.fast_mode()
+params: dict[str, dict] = {}
+if chosen:
+    tabs = st.tabs([_ui.model_label(m) for m in chosen])
+    for tab, name in zip(tabs, chosen, strict=True):
+        with tab:
+            cls = model_class(name)
+            defaults = make_model(name).get_params()
+            if fast:
+                defaults.update(
+                    {k: v for k, v in FAST_PARAMS.get(name, {}).items() if k in defaults}
+                )
+            shown = [p for p in defaults if p not in HIDDEN_PARAMS]
+            cols = st.columns(4)
+            values = {}
+            for i, p in enumerate(shown):
+                with cols[i % 4]:
+                    values[p] = _param_widget(name, cls, p, defaults[p])
+            params[name] = {
+                p: v for p, v in values.items() if v != make_model(name).get_params().get(p)
+            }
+            if cls.slow:
+                est = _estimate_seconds(name, {**defaults, **values}, ds)
+                st.warning(
+                    t("train.slow_warning", model=cls.label, est=f"{est:.0f}" if est else "?")
+                )
+
+with st.expander(t("train.eval_settings")):
+    c1, c2, c3, c4 = st.columns(4)
+    method = c1.selectbox(
+        t("train.split"),
+        list(SPLIT_METHODS),
+        index=0 if ds.has_timestamps else 1,
+        format_func=lambda m: t(f"train.split.{m}"),
+        key="tr_split",
+    )
+    test_fraction = c2.slider(t("train.test_fraction"), 0.05, 0.5, 0.2, 0.05, key="tr_frac")
+    k = int(c3.number_input(t("train.k"), 1, 100, 10, key="tr_k"))
+    per_model = int(
+        c4.number_input(
+            t("train.candidates"),
+            10,
+            1000,
+            100,
+            step=10,
+            key="tr_cand",
+            help=t("train.candidates_help"),
+        )
+    )
+
+slow_chosen = [m for m in chosen if model_class(m).slow]
+confirm = True
+if slow_chosen:
+    confirm = st.checkbox(t("train.confirm_slow"), key="tr_confirm_slow")
+
+go = st.button(t("train.button"), type="primary", disabled=not chosen or not confirm, key="tr_go")
+
+if go:
+    preset = default_preset(tuple(chosen))
+    preset_dict = preset.to_dict()
+    preset_dict["models"] = params
+    preset_dict["split"] = {"method": method, "test_fraction": float(test_fraction), "seed": 0}
+    preset_dict["rerank"]["k"] = k
+    preset_dict["candidates_per_model"] = per_model
+    from recsys.engine import train_run
+    from recsys.preset import Preset
+
+    stages = ("validation", "test", "full")
+    start = time.perf_counter()
+    with st.status(t("train.running"), expanded=True) as status:
+        overall = st.progress(0.0, text=t("train.overall"))
+        bars = {m: st.progress(0.0, text=_ui.model_label(m)) for m in chosen}
+        n_steps = len(stages) * len(chosen) + 1
+        done = {"steps": 0}
+
+        def progress(stage: str, model: str | None, fraction: float, message: str) -> None:
+            if model in bars:
+                s = stages.index(stage) if stage in stages else 0
+                value = min((s + float(fraction)) / len(stages), 1.0)
+                stage_label = t(f"train.stage.{stage}")
+                bars[model].progress(
+                    value, text=f"{_ui.model_label(model)} · {stage_label} · {message}"
+                )
+                if fraction >= 1.0:
+                    done["steps"] += 1
+            elif stage == "pools":
+                status.update(label=t("train.pools"))
+                if fraction >= 1.0:
+                    done["steps"] += 1
+            overall.progress(min(done["steps"] / n_steps, 1.0), text=t("train.overall"))
+
+        try:
+            preset = Preset.from_dict(preset_dict)
+            run = train_run(ds, preset, progress=progress)
+            run_id = run.save(_ui.get_workspace(), st.session_state["dataset_id"])
+        except Exception as err:  # noqa: BLE001 - a short message; earlier runs stay
+            status.update(label=t("train.failed"), state="error")
+            st.error(t("train.failed_msg", err=str(err)))
+            st.stop()
+        status.update(
+            label=t("train.done", s=time.perf_counter() - start), state="complete", expanded=False
+        )
+    _ui.set_run(run, run_id)
+    st.session_state["train_flash"] = t("train.done", s=time.perf_counter() - start)
+    st.rerun()
+
+# ---- metrics of the active run
+run = _ui.get_run() if st.session_state.get("run_id") else None
+if run is not None:
+    st.subheader(t("train.metrics", k=run.k))
+    st.caption(t("train.metrics_help"))
+    table = _metrics_table(run)
+    st.dataframe(
+        table.style.format(
+            "{:.4f}", subset=[c for c in table.columns if c != t("train.fit_seconds")]
+        )
+        .format("{:.1f}", subset=[t("train.fit_seconds")])
+        .highlight_max(
+            axis=0,
+            color="#dbeafe",
+            subset=[c for c in table.columns if c != t("train.fit_seconds")],
+        ),
+    )
+    info = getattr(run.split, "info", {}) or {}
+    if info:
+        st.caption(
+            " · ".join(f"{k}: {v}" for k, v in info.items() if not isinstance(v, dict | list))
+        )
+    st.page_link(_ui.PAGE_FILES["fusion"], label=t("train.next"), icon=":material/tune:")

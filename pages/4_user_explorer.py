@@ -1,0 +1,331 @@
+"""User explorer: profile, fused list with explanations, each model's list, what-if session."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages import _ui
+from pages._i18n import t
+
+MAX_OPTIONS = 5000
+EVENTS = ("view", "cart", "purchase")
+
+
+def _pick_user(run) -> str | None:
+    ds = run.dataset
+    ids = ds.user_ids.external_ids
+    activity = ds.user_activity()
+    if len(ids) > MAX_OPTIONS:
+        query = st.text_input(t("ue.search"), key="ue_query", placeholder="U000123")
+        pool = (
+            ids[np.char.find(ids.astype(str), query) >= 0] if query else ids[np.argsort(-activity)]
+        )
+        options = list(pool[:MAX_OPTIONS])
+    else:
+        options = list(ids)
+    if not options:
+        st.info(t("ue.no_match"))
+        return None
+    if "ue_user" in st.session_state and st.session_state["ue_user"] not in options:
+        del st.session_state["ue_user"]
+    if "ue_user" not in st.session_state:
+        # start on an active user: the list is more telling than for a one-click visitor
+        st.session_state["ue_user"] = str(ids[int(np.argmax(activity))]) if len(ids) else options[0]
+    act = dict(zip(ids, activity, strict=True)) if len(ids) <= MAX_OPTIONS else {}
+    return st.selectbox(
+        t("ue.user"),
+        options,
+        key="ue_user",
+        format_func=lambda u: f"{u} · {act[u]} {t('ue.items_short')}" if u in act else str(u),
+        help=t("ue.user_help"),
+    )
+
+
+def _profile(run, user: str) -> dict:
+    profile = run.user_profile(user)
+    hist = _ui.localized_titles(profile["history"], run.dataset)
+    seg, strategy = profile.get("segment", ""), profile.get("strategy", "")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("ue.n_items"), f"{len(hist):,}")
+    c2.metric(t("common.segment"), t(f"seg.{seg}"))
+    c3.metric(t("ue.strategy"), t(f"strategy.{strategy}"))
+    if strategy in ("cold", "new"):
+        st.info(t("ue.cold_info"))
+    a, b = st.columns(2)
+    for col, key, title in (
+        (a, "top_categories", t("ue.fav_categories")),
+        (b, "top_brands", t("ue.fav_brands")),
+    ):
+        series = profile.get(key)
+        if series is not None and len(series):
+            top = series.head(6)
+            fig = go.Figure(
+                go.Bar(
+                    x=top.to_numpy(),
+                    y=[str(x) for x in top.index],
+                    orientation="h",
+                    marker_color=_ui.PALETTE[0],
+                    hovertemplate="%{y}: %{x:.1f}<extra></extra>",
+                )
+            )
+            fig.update_yaxes(autorange="reversed")
+            with col:
+                _ui.plot(
+                    _ui.style_fig(fig, title, t("ue.interest"), None, height=240, legend=False),
+                    key=f"ue_{key}",
+                )
+    cols = [
+        c
+        for c in (
+            "time",
+            "item_id",
+            "title",
+            "category",
+            "brand",
+            "price",
+            "price_band",
+            "n_events",
+            "purchased",
+        )
+        if c in hist.columns
+    ]
+    st.dataframe(
+        hist[cols].head(200),
+        hide_index=True,
+        height=260,
+        column_config=_ui.item_columns(
+            **{
+                "time": st.column_config.DatetimeColumn(t("ue.time"), format="YYYY-MM-DD HH:mm"),
+                "title": st.column_config.TextColumn(t("common.title"), width="large"),
+                "price": st.column_config.NumberColumn(t("common.price"), format="%.0f"),
+                "n_events": st.column_config.NumberColumn(t("ue.n_events")),
+                "purchased": st.column_config.CheckboxColumn(t("ue.purchased")),
+            }
+        ),
+    )
+    return profile
+
+
+def _cards(frame: pd.DataFrame, per_row: int = 5, key: str = "c") -> None:
+    rows = frame.to_dict("records")
+    for start in range(0, len(rows), per_row):
+        cols = st.columns(per_row)
+        for col, rec in zip(cols, rows[start : start + per_row], strict=False):
+            with col.container(border=True):
+                rank = rec.get("position", rec.get("rank", ""))
+                st.markdown(f"**#{rank}** · {rec.get('title') or rec.get('item_id')}")
+                meta = " · ".join(
+                    str(rec[c]) for c in ("category", "brand") if pd.notna(rec.get(c))
+                )
+                price = rec.get("price")
+                if price is not None and pd.notna(price):
+                    meta += f" · ¥{float(price):,.0f}"
+                st.caption(meta)
+                tags = []
+                if rec.get("rules"):
+                    tags.append(":material/sell: " + str(rec["rules"]))
+                if rec.get("diversity_moved"):
+                    tags.append(":material/shuffle: " + t("ue.moved_diversity"))
+                moved = rec.get("moved")
+                if moved and pd.notna(moved) and int(moved) != 0 and not rec.get("diversity_moved"):
+                    tags.append(
+                        (":material/arrow_upward: " if moved > 0 else ":material/arrow_downward: ")
+                        + t("ue.moved", n=abs(int(moved)))
+                    )
+                if rec.get("anchor_title") and pd.notna(rec.get("anchor_title")):
+                    tags.append(":material/history: " + t("ue.because", title=rec["anchor_title"]))
+                for tag in tags:
+                    st.caption(tag)
+
+
+def _contrib_chart(frame: pd.DataFrame, names: list[str], key: str) -> None:
+    cols = [f"contrib_{m}" for m in names if f"contrib_{m}" in frame.columns]
+    if not cols:
+        return
+    labels = [
+        f"#{p} {str(ti)[:38]}"
+        for p, ti in zip(
+            frame.get("position", range(1, len(frame) + 1)),
+            frame.get("title", frame["item_id"]),
+            strict=False,
+        )
+    ]
+    colors = _ui.model_color(names)
+    fig = go.Figure()
+    for m in names:
+        c = f"contrib_{m}"
+        if c in frame.columns:
+            fig.add_bar(
+                y=labels,
+                x=frame[c].to_numpy(),
+                name=_ui.model_label(m),
+                orientation="h",
+                marker_color=colors[m],
+                hovertemplate="%{y}<br>" + _ui.model_label(m) + ": %{x:.3f}<extra></extra>",
+            )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed")
+    _ui.plot(
+        _ui.style_fig(
+            fig, t("ue.contrib_title"), t("ue.contrib_axis"), None, height=60 + 30 * len(frame)
+        ),
+        key=key,
+    )
+
+
+def _explained(run, user: str, fusion, rerank) -> pd.DataFrame | None:
+    try:
+        frame = run.explain(user, fusion, rerank)
+    except Exception as err:  # noqa: BLE001
+        st.caption(t("ue.explain_failed", err=str(err)))
+        try:
+            frame = run.recommend([user], fusion, rerank).table()
+        except Exception as err2:  # noqa: BLE001
+            _ui.show_error(err2)
+            return None
+    frame = _ui.localized_titles(frame, run.dataset)
+    if "anchor_item_id" in frame.columns and _ui.lang_is_zh():
+        anchors = _ui.localized_titles(
+            frame[["anchor_item_id"]]
+            .rename(columns={"anchor_item_id": "item_id"})
+            .assign(title=frame.get("anchor_title")),
+            run.dataset,
+        )
+        frame["anchor_title"] = anchors["title"].to_numpy()
+    if "category" not in frame.columns and "item_id" in frame.columns:
+        cat = run.dataset.catalog.set_index("item_id")
+        for c in ("category", "brand", "price"):
+            if c in cat.columns:
+                frame[c] = frame["item_id"].map(cat[c])
+    return frame
+
+
+@st.fragment
+def _what_if(run, user: str, profile: dict, fusion, rerank, base: pd.DataFrame) -> None:
+    ss = st.session_state
+    key = f"ue_session_{user}"
+    session: list[tuple[str, str]] = ss.setdefault(key, [])
+    ds = run.dataset
+    cat = _ui.localized_titles(
+        ds.catalog[["item_id", "title"]]
+        if "title" in ds.catalog.columns
+        else ds.catalog[["item_id"]].assign(title=ds.catalog["item_id"]),
+        ds,
+    )
+    titles = dict(zip(cat["item_id"].astype(str), cat["title"].astype(str), strict=True))
+    c1, c2, c3, c4 = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
+    item = c1.selectbox(
+        t("ue.wi_item"), list(titles), format_func=lambda i: f"{titles[i]} ({i})", key="ue_wi_item"
+    )
+    event = c2.selectbox(
+        t("ue.wi_event"), EVENTS, format_func=lambda e: t(f"event.{e}"), key="ue_wi_event"
+    )
+    if c3.button(t("ue.wi_add"), key="ue_wi_add", type="primary"):
+        session.append((str(item), str(event)))
+    if c4.button(t("ue.wi_reset"), key="ue_wi_reset", disabled=not session):
+        session.clear()
+    if not session:
+        st.caption(t("ue.wi_help"))
+        return
+    st.caption(" → ".join(f"{t('event.' + e)}: {titles.get(i, i)}" for i, e in session))
+    hist = profile["history"]
+    own = [
+        (str(i), "purchase" if p else "view")
+        for i, p in zip(hist["item_id"], hist.get("purchased", [False] * len(hist)), strict=False)
+    ]
+    try:
+        recs, seconds = _ui.timed(lambda: run.recommend_history(own + session, fusion, rerank))
+        table = _ui.localized_titles(recs.table(), ds)
+    except Exception as err:  # noqa: BLE001
+        _ui.show_error(err)
+        return
+    before = set(base["item_id"].astype(str)) if base is not None else set()
+    table["new"] = ~table["item_id"].astype(str).isin(before)
+    st.caption(t("ue.wi_updated", ms=seconds * 1000, n=int(table["new"].sum())))
+    cols = [
+        c
+        for c in ("rank", "new", "title", "category", "brand", "price", "score")
+        if c in table.columns
+    ]
+    st.dataframe(
+        table[cols],
+        hide_index=True,
+        column_config=_ui.item_columns(
+            **{
+                "new": st.column_config.CheckboxColumn(t("ue.wi_new")),
+                "title": st.column_config.TextColumn(t("common.title"), width="large"),
+                "score": st.column_config.ProgressColumn(
+                    t("common.score"), min_value=0.0, max_value=1.0, format="%.3f"
+                ),
+                "price": st.column_config.NumberColumn(t("common.price"), format="%.0f"),
+            }
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------- page
+_ui.page_header("ue.title", "ue.intro")
+run = _ui.require_run()
+fusion, rerank = _ui.current_configs(run)
+user = _pick_user(run)
+if user is None:
+    st.stop()
+
+tab_profile, tab_list, tab_models, tab_whatif = st.tabs(
+    [t("ue.profile"), t("ue.fused"), t("ue.models"), t("ue.whatif")]
+)
+with tab_profile:
+    try:
+        profile = _profile(run, user)
+    except Exception as err:  # noqa: BLE001
+        _ui.show_error(err)
+        st.stop()
+with tab_list:
+    explained = _explained(run, user, fusion, rerank)
+    if explained is not None and len(explained):
+        st.caption(t("ue.fused_help"))
+        _cards(explained)
+        _contrib_chart(explained, run.model_names, key="ue_contrib")
+    elif explained is not None:
+        st.info(t("ue.empty_list"))
+with tab_models:
+    try:
+        lists = run.single_model_lists(user)
+    except Exception as err:  # noqa: BLE001
+        _ui.show_error(err)
+        lists = {}
+    fused_ids = (
+        set(explained["item_id"].astype(str))
+        if explained is not None and "item_id" in explained.columns
+        else set()
+    )
+    names = list(lists)
+    for start in range(0, len(names), 3):
+        cols = st.columns(3)
+        for col, name in zip(cols, names[start : start + 3], strict=False):
+            frame = _ui.localized_titles(lists[name], run.dataset)
+            frame = frame.assign(in_fused=frame["item_id"].astype(str).isin(fused_ids))
+            with col:
+                st.markdown(f"**{_ui.model_label(name)}**")
+                st.dataframe(
+                    frame[
+                        [c for c in ("rank", "in_fused", "title", "category") if c in frame.columns]
+                    ],
+                    hide_index=True,
+                    height=390,
+                    column_config=_ui.item_columns(
+                        **{
+                            "in_fused": st.column_config.CheckboxColumn(
+                                t("ue.in_fused"), width="small"
+                            ),
+                            "title": st.column_config.TextColumn(t("common.title"), width="medium"),
+                        }
+                    ),
+                )
+    st.caption(t("ue.models_help"))
+with tab_whatif:
+    st.caption(t("ue.wi_intro"))
+    _what_if(run, user, profile, fusion, rerank, explained)

@@ -1,0 +1,259 @@
+"""Insights: coverage, long tail (Lorenz curve, Gini), never-recommended items, category share in
+recommendations vs histories, novelty / diversity distributions and metrics by user segment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages import _ui
+from pages._i18n import t
+
+
+def _lorenz(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Lorenz curve of ``counts`` (items sorted from least to most) and its Gini coefficient."""
+    c = np.sort(np.asarray(counts, dtype=np.float64))
+    total = c.sum()
+    if total <= 0:
+        return np.array([0.0, 1.0]), np.array([0.0, 1.0]), 0.0
+    y = np.concatenate([[0.0], np.cumsum(c) / total])
+    x = np.linspace(0.0, 1.0, len(y))
+    gini = 1.0 - 2.0 * np.trapezoid(y, x)
+    return x, y, float(gini)
+
+
+_ui.page_header("ins.title", "ins.intro")
+run = _ui.require_run()
+fusion, rerank = _ui.current_configs(run)
+ds = run.dataset
+
+try:
+    with st.spinner(t("ins.computing")):
+        ev = run.evaluate(fusion, rerank)
+        recs = run.recommend(None, fusion, rerank)
+        topk = recs.ranked.topk
+except Exception as err:  # noqa: BLE001
+    _ui.show_error(err)
+    st.stop()
+
+items = topk.items[topk.items >= 0]
+rec_counts = np.bincount(items, minlength=ds.n_items)
+pop = ds.item_popularity()
+never = rec_counts == 0
+k = rerank.k
+vals = ev.fusion.values
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(t("ins.coverage"), f"{(~never).mean():.1%}", help=t("ins.coverage_help"))
+x_r, y_r, gini_r = _lorenz(rec_counts)
+x_p, y_p, gini_p = _lorenz(pop)
+c2.metric(
+    t("ins.gini_recs"),
+    f"{gini_r:.3f}",
+    f"{gini_r - gini_p:+.3f} {t('ins.vs_history')}",
+    delta_color="inverse",
+    help=t("ins.gini_help"),
+)
+c3.metric(t("ins.never"), f"{int(never.sum()):,}")
+c4.metric(
+    t("metric.novelty", k=k), "—" if vals.get("novelty") is None else f"{vals['novelty']:.2f}"
+)
+
+left, right = st.columns(2)
+with left:
+    fig = go.Figure()
+    fig.add_scatter(
+        x=x_r * 100,
+        y=y_r * 100,
+        name=t("ins.lorenz_recs", g=gini_r),
+        line={"color": _ui.PALETTE[0]},
+        hovertemplate="%{x:.0f}% " + t("common.items") + " → %{y:.1f}%<extra></extra>",
+    )
+    fig.add_scatter(
+        x=x_p * 100,
+        y=y_p * 100,
+        name=t("ins.lorenz_hist", g=gini_p),
+        line={"color": _ui.PALETTE[1]},
+        hovertemplate="%{x:.0f}% " + t("common.items") + " → %{y:.1f}%<extra></extra>",
+    )
+    fig.add_scatter(
+        x=[0, 100],
+        y=[0, 100],
+        name=t("ins.equality"),
+        line={"color": "#9ca3af", "dash": "dot"},
+        hoverinfo="skip",
+    )
+    _ui.plot(
+        _ui.style_fig(fig, t("ins.lorenz_title"), t("ins.lorenz_x"), t("ins.lorenz_y"), height=380),
+        key="ins_lorenz",
+    )
+with right:
+    order = np.argsort(-pop)
+    fig = go.Figure()
+    fig.add_scatter(
+        x=np.arange(1, ds.n_items + 1),
+        y=pop[order],
+        name=t("ins.tail_hist"),
+        mode="lines",
+        line={"color": _ui.PALETTE[1]},
+        hovertemplate="#%{x}: %{y:,}<extra></extra>",
+    )
+    fig.add_scatter(
+        x=np.arange(1, ds.n_items + 1),
+        y=rec_counts[order],
+        name=t("ins.tail_recs"),
+        mode="markers",
+        marker={"color": _ui.PALETTE[0], "size": 4},
+        hovertemplate="#%{x}: %{y:,}<extra></extra>",
+    )
+    fig.update_yaxes(type="log", dtick=1)
+    _ui.plot(
+        _ui.style_fig(fig, t("ins.tail_title"), t("ins.tail_x"), t("ins.tail_y"), height=380),
+        key="ins_tail",
+    )
+
+st.subheader(t("ins.never_title", n=int(never.sum())))
+cat = _ui.localized_titles(ds.catalog, ds)
+never_tbl = cat.loc[
+    never, [c for c in ("item_id", "title", "category", "brand", "price") if c in cat.columns]
+].assign(interactions=pop[never])
+st.dataframe(
+    never_tbl.sort_values("interactions", ascending=False),
+    hide_index=True,
+    height=240,
+    column_config={
+        "item_id": st.column_config.TextColumn(t("common.item")),
+        "title": st.column_config.TextColumn(t("common.title"), width="large"),
+        "category": st.column_config.TextColumn(t("common.category")),
+        "brand": st.column_config.TextColumn(t("common.brand")),
+        "price": st.column_config.NumberColumn(t("common.price"), format="%.0f"),
+        "interactions": st.column_config.NumberColumn(t("ins.n_interactions")),
+    },
+)
+st.caption(t("ins.never_help"))
+
+left, right = st.columns(2)
+with left:
+    if "category" in ds.catalog.columns:
+        names = ds.catalog["category"].fillna("—").astype(str).to_numpy()
+        rec_share = pd.Series(rec_counts, index=names).groupby(level=0).sum()
+        hist_share = pd.Series(pop, index=names).groupby(level=0).sum()
+        mix = pd.DataFrame(
+            {
+                "recs": rec_share / max(rec_share.sum(), 1),
+                "hist": hist_share / max(hist_share.sum(), 1),
+            }
+        )
+        mix = mix.sort_values("hist", ascending=True)
+        fig = go.Figure()
+        fig.add_bar(
+            y=mix.index,
+            x=mix["hist"] * 100,
+            name=t("ins.share_hist"),
+            orientation="h",
+            marker_color=_ui.PALETTE[1],
+            hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+        )
+        fig.add_bar(
+            y=mix.index,
+            x=mix["recs"] * 100,
+            name=t("ins.share_recs"),
+            orientation="h",
+            marker_color=_ui.PALETTE[0],
+            hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+        )
+        _ui.plot(
+            _ui.style_fig(
+                fig,
+                t("ins.share_title"),
+                t("common.share") + " (%)",
+                None,
+                height=max(320, 30 * len(mix) + 100),
+            ),
+            key="ins_share",
+        )
+with right:
+    seg = getattr(ev.fusion, "segments", None)
+    if seg is not None and len(seg):
+        key = f"ndcg@{k}"
+        seg_tbl = seg.copy()
+        fig = go.Figure()
+        for i, metric in enumerate(
+            [m for m in (f"ndcg@{k}", f"recall@{k}", "coverage") if m in seg_tbl.columns]
+        ):
+            fig.add_bar(
+                x=[t(f"seg.{s}") for s in seg_tbl["segment"]],
+                y=seg_tbl[metric],
+                name=t(f"metric.{metric.split('@')[0]}", k=k),
+                marker_color=_ui.PALETTE[i],
+                hovertemplate="%{x}: %{y:.4f}<extra></extra>",
+            )
+        fig.update_layout(barmode="group")
+        _ui.plot(
+            _ui.style_fig(fig, t("ins.segments_title"), None, t("common.value"), height=340),
+            key="ins_segments",
+        )
+
+if seg is not None and len(seg):
+    show = [
+        c
+        for c in (
+            "segment",
+            "rule",
+            "n_users",
+            f"ndcg@{k}",
+            f"precision@{k}",
+            f"recall@{k}",
+            f"hit_rate@{k}",
+            "novelty",
+            "coverage",
+        )
+        if c in seg_tbl.columns
+    ]
+    st.dataframe(
+        seg_tbl[show].assign(segment=[t(f"seg.{s}") for s in seg_tbl["segment"]]),
+        hide_index=True,
+        column_config={
+            "segment": st.column_config.TextColumn(t("common.segment")),
+            "rule": st.column_config.TextColumn(t("ins.rule"), width="medium"),
+            "n_users": st.column_config.NumberColumn(t("common.users")),
+            **{
+                c: st.column_config.NumberColumn(t(f"metric.{c.split('@')[0]}", k=k), format="%.4f")
+                for c in show[3:]
+            },
+        },
+    )
+
+left, right = st.columns(2)
+for col, metric, color in ((left, "novelty", _ui.PALETTE[4]), (right, "diversity", _ui.PALETTE[2])):
+    values = ev.fusion.per_user.get(metric)
+    with col:
+        if values is None:
+            continue
+        v = np.asarray(values, dtype=np.float64)
+        v = v[np.isfinite(v)]
+        fig = go.Figure(
+            go.Histogram(
+                x=v, nbinsx=30, marker_color=color, hovertemplate="%{x}: %{y:,}<extra></extra>"
+            )
+        )
+        fig.add_vline(
+            x=float(np.mean(v)) if len(v) else 0,
+            line_dash="dot",
+            annotation_text=t("ins.mean"),
+            annotation_position="top right",
+        )
+        _ui.plot(
+            _ui.style_fig(
+                fig,
+                t(f"ins.dist_{metric}"),
+                t(f"metric.{metric}", k=k),
+                t("common.users"),
+                height=300,
+                legend=False,
+            ),
+            key=f"ins_{metric}",
+        )
+st.caption(t("ins.dist_help", n=len(ev.fusion.users)))

@@ -1,0 +1,212 @@
+"""Compare two strategies offline: metric deltas with significance, list overlap, the users whose
+lists changed most and the category shift."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages import _ui
+from pages._i18n import t
+
+
+def _options(run) -> dict[str, tuple[str, object]]:
+    """option id -> (label, Preset)."""
+    from recsys.fusion import FusionConfig
+    from recsys.preset import Preset
+
+    out = {
+        "__current__": (t("cmp.current"), _ui.current_preset(run)),
+        "__trained__": (t("lab.trained_preset"), run.preset),
+    }
+    for p in _ui.get_workspace().list_presets():
+        try:
+            preset = Preset.from_dict(
+                {k: v for k, v in p.items() if k not in ("created_at", "updated_at")}
+            )
+            f = preset.fusion
+            weights = {m: w for m, w in f.weights.items() if m in run.model_names}
+            preset = run.preset.with_fusion(
+                FusionConfig(f.method, f.normalization, weights, f.params)
+            ).with_rerank(preset.rerank)
+            out[p["id"]] = (p.get("name", p["id"]), preset)
+        except Exception:  # noqa: BLE001 - a preset for other models is not offered
+            continue
+    return out
+
+
+def _category_shares(run, preset) -> pd.Series:
+    ev = run.evaluate(preset.fusion, preset.rerank)
+    items = ev.ranked.topk.items
+    items = items[items >= 0]
+    names = run.dataset.catalog["category"].fillna("—").astype(str).to_numpy()
+    return pd.Series(names[items]).value_counts(normalize=True)
+
+
+_ui.page_header("cmp.title", "cmp.intro")
+run = _ui.require_run()
+options = _options(run)
+ids = list(options)
+c1, c2 = st.columns(2)
+a_id = c1.selectbox(t("cmp.a"), ids, index=1, format_func=lambda i: options[i][0], key="cmp_a")
+b_id = c2.selectbox(t("cmp.b"), ids, index=0, format_func=lambda i: options[i][0], key="cmp_b")
+label_a, preset_a = options[a_id]
+label_b, preset_b = options[b_id]
+
+try:
+    with st.spinner(t("cmp.computing")):
+        ab = run.compare(preset_a, preset_b)
+except Exception as err:  # noqa: BLE001
+    _ui.show_error(err)
+    st.stop()
+
+table = ab.table.copy()
+n_sig = int(table["significant"].sum()) if "significant" in table.columns else 0
+m1, m2, m3 = st.columns(3)
+m1.metric(t("cmp.users"), f"{len(ab.users):,}")
+m2.metric(t("cmp.mean_overlap"), f"{ab.mean_jaccard:.2f}", help=t("cmp.overlap_help"))
+m3.metric(t("cmp.n_significant"), f"{n_sig} / {len(table)}", help=t("cmp.sig_help", alpha=ab.alpha))
+
+left, right = st.columns([3, 2])
+with left:
+    shown = table[
+        table["metric"]
+        .astype(str)
+        .str.contains("@|coverage|diversity|novelty|personalization", regex=True)
+    ].copy()
+    rel = shown["rel_diff"].astype(float).fillna(0.0) * 100
+    colors = np.where(
+        shown["significant"].astype(bool), np.where(rel >= 0, "#16a34a", "#dc2626"), "#9ca3af"
+    )
+    fig = go.Figure(
+        go.Bar(
+            y=shown["metric"],
+            x=rel,
+            orientation="h",
+            marker_color=colors,
+            customdata=np.stack(
+                [shown["a"].astype(float), shown["b"].astype(float), shown["p_perm"].astype(float)],
+                axis=1,
+            ),
+            hovertemplate="%{y}: %{x:+.1f}%<br>A %{customdata[0]:.4f} → B %{customdata[1]:.4f}<br>p = %{customdata[2]:.3f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    _ui.plot(
+        _ui.style_fig(
+            fig,
+            t("cmp.delta_title"),
+            t("cmp.delta_x"),
+            None,
+            height=max(320, 28 * len(shown) + 90),
+            legend=False,
+        ),
+        key="cmp_delta",
+    )
+    st.caption(t("cmp.delta_help", a=label_a, b=label_b))
+with right:
+    hist = ab.jaccard_hist
+    fig = go.Figure(
+        go.Bar(
+            x=[
+                f"{lo:.1f}–{hi:.1f}"
+                for lo, hi in zip(hist["bin_low"], hist["bin_high"], strict=True)
+            ],
+            y=hist["n_users"],
+            marker_color=_ui.PALETTE[0],
+            hovertemplate="Jaccard %{x}: %{y:,}<extra></extra>",
+        )
+    )
+    _ui.plot(
+        _ui.style_fig(
+            fig,
+            t("cmp.overlap_title"),
+            t("cmp.overlap_x"),
+            t("common.users"),
+            height=320,
+            legend=False,
+        ),
+        key="cmp_overlap",
+    )
+
+with st.expander(t("cmp.table")):
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "metric": st.column_config.TextColumn(t("common.metric")),
+            "a": st.column_config.NumberColumn("A", format="%.4f"),
+            "b": st.column_config.NumberColumn("B", format="%.4f"),
+            "diff": st.column_config.NumberColumn("B − A", format="%+.4f"),
+            "rel_diff": st.column_config.NumberColumn(t("cmp.rel_diff"), format="percent"),
+            "n_users": st.column_config.NumberColumn(t("common.users")),
+            "p_ttest": st.column_config.NumberColumn(t("cmp.p_ttest"), format="%.3f"),
+            "p_perm": st.column_config.NumberColumn(t("cmp.p_perm"), format="%.3f"),
+            "significant": st.column_config.CheckboxColumn(t("cmp.significant")),
+        },
+    )
+
+right, left = st.columns([2, 3])
+with left:
+    st.subheader(t("cmp.changed"))
+    ds = run.dataset
+    titles = _ui.localized_titles(ds.catalog, ds)
+    titles = (
+        (titles["title"] if "title" in titles.columns else titles["item_id"]).astype(str).to_numpy()
+    )
+    changed = ab.changed
+    frame = pd.DataFrame(
+        {
+            "user_id": ds.user_ids.to_external(changed["user_idx"].to_numpy()),
+            "jaccard": changed["jaccard"].to_numpy(),
+            "a": [[titles[i] for i in row] for row in changed["items_a"]],
+            "b": [[titles[i] for i in row] for row in changed["items_b"]],
+        }
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        height=380,
+        column_config={
+            "user_id": st.column_config.TextColumn(t("common.user"), width="small"),
+            "jaccard": st.column_config.NumberColumn(
+                t("cmp.overlap_x"), format="%.2f", width="small"
+            ),
+            "a": st.column_config.ListColumn(t("cmp.list_a")),
+            "b": st.column_config.ListColumn(t("cmp.list_b")),
+        },
+    )
+with right:
+    st.subheader(t("cmp.category_shift"))
+    if "category" in run.dataset.catalog.columns:
+        try:
+            sa, sb = _category_shares(run, preset_a), _category_shares(run, preset_b)
+        except Exception as err:  # noqa: BLE001
+            _ui.show_error(err)
+        else:
+            mix = pd.DataFrame({"a": sa, "b": sb}).fillna(0.0)
+            mix["diff"] = mix["b"] - mix["a"]
+            mix = mix.sort_values("diff")
+            fig = go.Figure(
+                go.Bar(
+                    y=mix.index,
+                    x=mix["diff"] * 100,
+                    orientation="h",
+                    marker_color=np.where(mix["diff"] >= 0, _ui.PALETTE[0], _ui.PALETTE[1]),
+                    customdata=np.stack([mix["a"] * 100, mix["b"] * 100], axis=1),
+                    hovertemplate="%{y}: %{x:+.1f} pt<br>A %{customdata[0]:.1f}% → B %{customdata[1]:.1f}%<extra></extra>",
+                )
+            )
+            _ui.plot(
+                _ui.style_fig(
+                    fig,
+                    t("cmp.category_title"),
+                    t("cmp.category_x"),
+                    None,
+                    height=max(300, 30 * len(mix) + 90),
+                    legend=False,
+                ),
+                key="cmp_cat",
+            )

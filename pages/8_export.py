@@ -1,0 +1,269 @@
+"""Export: recommendations (CSV / Parquet) for everyone or a segment, audience lists, the
+preset JSON and a short metrics report."""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from pages import _ui
+from pages._i18n import t
+
+AUTO_PREPARE_USERS = 20_000
+CHUNK = 5_000
+
+
+def _segment_users(run, segment: str) -> list[str]:
+    from recsys.engine import user_segments
+
+    ds = run.dataset
+    if segment == "all":
+        return list(ds.user_ids.external_ids)
+    labels = user_segments(run.stages["full"].activity)
+    return list(ds.user_ids.external_ids[np.asarray(labels) == segment])
+
+
+def _recommendation_table(run, users: list[str], fusion, rerank, bar) -> pd.DataFrame:
+    parts = []
+    for start in range(0, len(users), CHUNK):
+        parts.append(run.recommend(users[start : start + CHUNK], fusion, rerank).table())
+        bar.progress(
+            min((start + CHUNK) / max(len(users), 1), 1.0),
+            text=t("ex.preparing_n", n=min(start + CHUNK, len(users)), total=len(users)),
+        )
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    # provenance: which run, strategy and time produced each row
+    table["run_id"] = st.session_state.get("run_id")
+    table["preset"] = run.preset.name
+    table["fusion_method"] = fusion.method
+    table["generated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return table
+
+
+def _metrics_report(run, fusion, rerank) -> tuple[str, bytes]:
+    ev = run.evaluate(fusion, rerank)
+    table = ev.table()
+    k = rerank.k
+    keys = [
+        c
+        for c in (
+            f"ndcg@{k}",
+            f"precision@{k}",
+            f"recall@{k}",
+            f"map@{k}",
+            f"hit_rate@{k}",
+            "coverage",
+            "diversity",
+            "novelty",
+            "personalization",
+        )
+        if c in table.columns
+    ]
+    table = table[keys].astype(float)
+    lines = [
+        f"# Fusion Studio metrics report — {run.dataset.name}",
+        "",
+        f"- generated: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- run: {st.session_state.get('run_id')} · models: {', '.join(run.model_names)}",
+        f"- fusion: {fusion.method} / {fusion.normalization}; weights: "
+        + ", ".join(f"{m}={w:.2f}" for m, w in fusion.weights.items()),
+        f"- re-ranking: k={k}, MMR λ={rerank.mmr_lambda}, category cap={rerank.category_cap}, "
+        f"brand cap={rerank.brand_cap}, novelty={rerank.novelty}, rules={len(rerank.rules)}",
+        f"- held-out users: {len(ev.fusion.users):,}",
+        "",
+        "| strategy | " + " | ".join(keys) + " |",
+        "|---|" + "---|" * len(keys),
+    ]
+    for name, row in table.iterrows():
+        lines.append(f"| {name} | " + " | ".join(f"{v:.4f}" for v in row.to_numpy()) + " |")
+    seg = getattr(ev.fusion, "segments", None)
+    if seg is not None and len(seg):
+        cols = [
+            c
+            for c in ("segment", "n_users", f"ndcg@{k}", f"recall@{k}", "coverage")
+            if c in seg.columns
+        ]
+        lines += [
+            "",
+            "## By user segment",
+            "",
+            "| " + " | ".join(cols) + " |",
+            "|" + "---|" * len(cols),
+        ]
+        for _, row in seg[cols].iterrows():
+            lines.append(
+                "| "
+                + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row.to_numpy())
+                + " |"
+            )
+    buf = io.StringIO()
+    table.to_csv(buf, index_label="strategy")
+    return "\n".join(lines) + "\n", buf.getvalue().encode("utf-8")
+
+
+# ---------------------------------------------------------------------------- page
+_ui.page_header("ex.title", "ex.intro")
+run = _ui.require_run()
+fusion, rerank = _ui.current_configs(run)
+ss = st.session_state
+from recsys.export import table_bytes  # noqa: E402
+
+st.subheader(t("ex.recs"))
+c1, c2, c3 = st.columns([2, 1, 1])
+segment = (
+    c1.segmented_control(
+        t("ex.scope"),
+        ["all", "new", "cold", "regular", "heavy"],
+        default="all",
+        format_func=lambda s: t(f"seg.{s}"),
+        key="ex_scope",
+    )
+    or "all"
+)
+fmt = (
+    c2.segmented_control(
+        t("ex.format"), ["csv", "parquet"], default="csv", format_func=str.upper, key="ex_fmt"
+    )
+    or "csv"
+)
+excel = c3.checkbox(
+    t("ex.excel_bom"), value=False, key="ex_bom", help=t("ex.excel_bom_help"), disabled=fmt != "csv"
+)
+st.caption(t("ex.current_setting", method=fusion.method, k=rerank.k, n_rules=len(rerank.rules)))
+
+users = _segment_users(run, segment)
+config_key = (
+    st.session_state.get("run_id"),
+    segment,
+    repr(fusion.to_dict()),
+    repr(rerank.to_dict()),
+)
+prepared = ss.get("ex_prepared")
+if prepared is None or prepared["key"] != config_key:
+    prepared = None
+    auto = len(users) <= AUTO_PREPARE_USERS
+    if auto or st.button(t("ex.prepare", n=len(users)), key="ex_prepare", type="primary"):
+        bar = st.progress(0.0, text=t("ex.preparing"))
+        try:
+            start = time.perf_counter()
+            table = _recommendation_table(run, users, fusion, rerank, bar)
+        except Exception as err:  # noqa: BLE001
+            _ui.show_error(err)
+            st.stop()
+        bar.empty()
+        prepared = {"key": config_key, "table": table, "seconds": time.perf_counter() - start}
+        ss["ex_prepared"] = prepared
+
+if prepared is not None:
+    table = prepared["table"]
+    n_users = table["user_id"].nunique() if len(table) else 0
+    st.caption(t("ex.ready", rows=len(table), users=n_users, s=prepared["seconds"]))
+    data = table_bytes(table, fmt, excel_bom=excel)
+    name = f"recommendations_{segment}.{fmt}"
+    st.download_button(
+        t("ex.download", fmt=fmt.upper()),
+        data=data,
+        file_name=name,
+        mime="text/csv" if fmt == "csv" else "application/octet-stream",
+        key="ex_download_recs",
+        type="primary",
+        on_click="ignore",
+    )
+    with st.expander(t("ex.preview")):
+        st.dataframe(
+            _ui.localized_titles(table.head(100), run.dataset),
+            hide_index=True,
+            column_config=_ui.item_columns(),
+        )
+
+st.divider()
+st.subheader(t("ex.audience"))
+cat = run.dataset.catalog
+a1, a2, a3 = st.columns([1, 2, 1])
+target_kind = a1.selectbox(
+    t("ex.target_kind"),
+    [c for c in ("item", "brand", "category") if c == "item" or c in cat.columns],
+    format_func=lambda c: t(f"ex.target.{c}"),
+    key="ex_target_kind",
+)
+if target_kind == "item":
+    titles = dict(
+        zip(cat["item_id"].astype(str), cat.get("title", cat["item_id"]).astype(str), strict=True)
+    )
+    target = a2.selectbox(
+        t("ex.target"),
+        list(titles),
+        format_func=lambda i: f"{titles[i]} ({i})",
+        key="ex_target_item",
+    )
+else:
+    values = sorted(cat[target_kind].dropna().astype(str).unique())
+    target = a2.selectbox(t("ex.target"), values, key=f"ex_target_{target_kind}")
+size = int(a3.number_input(t("ex.audience_size"), 10, 100_000, 500, step=50, key="ex_aud_k"))
+if st.button(t("ex.build_audience"), key="ex_build_audience"):
+    try:
+        with st.spinner(t("ex.building")):
+            aud = run.audience(
+                **{"item_id" if target_kind == "item" else target_kind: target, "k": size},
+                fusion=fusion,
+            )
+        ss["ex_audience"] = (target_kind, target, aud)
+    except Exception as err:  # noqa: BLE001
+        _ui.show_error(err)
+if ss.get("ex_audience"):
+    kind, value, aud = ss["ex_audience"]
+    st.caption(t("ex.audience_ready", n=len(aud), target=value))
+    st.download_button(
+        t("ex.download_audience"),
+        data=table_bytes(aud, "csv"),
+        file_name=f"audience_{kind}_{value}.csv",
+        mime="text/csv",
+        key="ex_download_audience",
+        on_click="ignore",
+    )
+
+st.divider()
+st.subheader(t("ex.preset"))
+preset = _ui.current_preset(run)
+st.download_button(
+    t("ex.download_preset"),
+    data=preset.to_json().encode("utf-8"),
+    file_name=f"preset_{preset.id}.json",
+    mime="application/json",
+    key="ex_download_preset",
+    on_click="ignore",
+)
+with st.expander(t("ex.preset_preview")):
+    st.json(preset.to_dict(), expanded=False)
+
+st.divider()
+st.subheader(t("ex.report"))
+try:
+    report_md, report_csv = _metrics_report(run, fusion, rerank)
+except Exception as err:  # noqa: BLE001
+    _ui.show_error(err)
+else:
+    r1, r2 = st.columns(2)
+    r1.download_button(
+        t("ex.download_report_md"),
+        data=report_md.encode("utf-8"),
+        file_name="metrics_report.md",
+        mime="text/markdown",
+        key="ex_download_report_md",
+        on_click="ignore",
+    )
+    r2.download_button(
+        t("ex.download_report_csv"),
+        data=report_csv,
+        file_name="metrics.csv",
+        mime="text/csv",
+        key="ex_download_report_csv",
+        on_click="ignore",
+    )
+    with st.expander(t("ex.report_preview")):
+        st.markdown(report_md)

@@ -1,0 +1,297 @@
+"""The Streamlit studio end to end with ``streamlit.testing.v1.AppTest`` (no browser).
+
+Starts from ``app.py`` on an empty temporary workspace (so the demo store is created on first
+start), switches to every page, and drives the main controls: upload (good and bad), train,
+move a fusion weight, auto-tune, presets, pick a user, what-if, compare, export. Runs in fast
+mode (``FUSION_STUDIO_FAST=1``: 600-user demo store, few epochs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit.testing.v1")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+TIMEOUT = 300
+
+DATA = "pages/1_data.py"
+TRAIN = "pages/2_train.py"
+LAB = "pages/3_fusion_lab.py"
+USERS = "pages/4_user_explorer.py"
+ITEMS = "pages/5_item_explorer.py"
+INSIGHTS = "pages/6_insights.py"
+COMPARE = "pages/7_compare.py"
+EXPORT = "pages/8_export.py"
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("studio_ws")
+    mp.setenv("FUSION_STUDIO_WORKSPACE", str(root))
+    mp.setenv("FUSION_STUDIO_FAST", "1")
+    yield root
+    mp.undo()
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _goto(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.fixture(scope="module")
+def trained(workspace):
+    """A session that trained a run (the run is saved in the workspace)."""
+    at = _goto(_app(), TRAIN)
+    at.button(key="tr_go").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.session_state["run_id"]
+    return at
+
+
+# ------------------------------------------------------------------------------ before training
+def test_first_start_creates_demo_store(workspace):
+    at = _app()
+    assert at.session_state["dataset_id"], "the demo store should be created on first start"
+    metrics = _metrics(at)
+    assert metrics["Users"] == "600"
+    assert int(metrics["Items"].replace(",", "")) >= 200
+    assert not at.error
+    # charts and report are rendered
+    assert any("Demo store" in m.value for m in at.markdown)
+
+
+def test_language_switch_to_chinese(workspace):
+    at = _app()
+    at.segmented_control(key="lang").set_value("zh")
+    at.run()
+    assert at.title[0].value == "数据"
+    assert "用户" in _metrics(at)
+
+
+def test_pages_need_a_run_and_say_so(workspace):
+    at = _app()
+    for page in (LAB, USERS, ITEMS, INSIGHTS, COMPARE, EXPORT):
+        _goto(at, page)
+        assert at.info, f"{page} should explain that a trained run is needed"
+
+
+def test_upload_good_and_bad_files(workspace):
+    at = _app()
+    before = at.session_state["dataset_id"]
+    bad = at.file_uploader(key="data_up_inter")
+    bad.set_value(("broken.csv", b"\x89PNG\r\n\x1a\n\x00\x00junk", "text/csv"))
+    at.run()
+    assert not at.exception
+    assert at.error, "a PNG disguised as CSV must show an error"
+    assert at.session_state["dataset_id"] == before
+
+    csv = "customer,sku,action,when\n" + "\n".join(
+        f"c{u},p{(u * 7 + j) % 11},{'purchase' if j % 3 == 0 else 'view'},2024-01-{1 + j:02d} 10:00"
+        for u in range(30)
+        for j in range(4)
+    )
+    at.file_uploader(key="data_up_inter").set_value(("shop.csv", csv.encode(), "text/csv"))
+    at.run()
+    assert not at.exception
+    roles = {
+        s.label: s.value
+        for s in at.selectbox
+        if s.key and s.key.startswith("data_role_interactions")
+    }
+    assert (
+        roles["User id"] == "customer"
+        and roles["Item id"] == "sku"
+        and roles["Event type"] == "action"
+    )
+    at.button(key="data_save").click()
+    at.run()
+    assert not at.exception
+    assert at.session_state["dataset_id"] != before
+    assert _metrics(at)["Users"] == "30"
+    # back to the demo store for the rest of the module
+    at.selectbox(key=f"data_pick_{at.session_state['dataset_id']}").set_value(before)
+    at.run()
+    assert at.session_state["dataset_id"] == before
+
+
+# ------------------------------------------------------------------------------ after training
+def test_train_shows_each_models_metrics(trained):
+    table = trained.dataframe[0].value
+    assert len(table) == 5
+    assert any(c.startswith("NDCG@") for c in table.columns)
+    assert (table.filter(like="NDCG@").to_numpy() >= 0).all()
+
+
+def test_fusion_lab_weight_autotune_and_presets(trained):
+    at = _goto(_app(), LAB)  # a new session: the run is loaded from the workspace
+    before = _metrics(at)
+    assert any(k.startswith("NDCG@") for k in before)
+    for name in ("svd", "lightfm_warp", "item_knn", "content_tfidf"):
+        at.slider(key=f"lab_w_{name}").set_value(0.0)
+    at.run()
+    assert not at.exception
+    after = _metrics(at)
+    assert after != before, "moving weights should change the held-out metrics"
+
+    at.button(key="lab_tune_go").click()
+    at.run()
+    assert not at.exception
+    weights = {
+        m: at.session_state[f"lab_w_{m}"]
+        for m in ("svd", "lightfm_warp", "item_knn", "content_tfidf", "popularity")
+    }
+    assert abs(sum(weights.values()) - 1.0) < 0.05, weights  # best weights live on the simplex
+    assert at.success or at.warning
+
+    at.text_input(key="lab_preset_name_in").set_value("Tuned")
+    at.run()
+    at.button(key="lab_save_preset").click()
+    at.run()
+    assert not at.exception
+    assert any("Tuned" in s.value for s in at.success)
+
+
+def test_user_explorer_and_what_if(trained):
+    at = _goto(_app(), USERS)
+    users = at.selectbox(key="ue_user").options
+    at.selectbox(key="ue_user").set_value(users[3].split(" · ")[0])
+    at.run()
+    assert not at.exception and not at.error
+    at.button(key="ue_wi_add").click()
+    at.run()
+    assert not at.exception
+    assert any("ms" in c.value and ("Updated" in c.value) for c in at.caption)
+
+
+def test_item_explorer_insights_compare(trained):
+    at = _app()
+    for page in (ITEMS, INSIGHTS, COMPARE):
+        _goto(at, page)
+        assert not at.error, [e.value for e in at.error]
+    # compare the trained preset with the current setting: the table covers the accuracy metrics
+    assert any("Jaccard" in (m.label or "") for m in at.metric)
+
+
+def test_export_recommendations(trained):
+    at = _goto(_app(), EXPORT)
+    prepared = at.session_state["ex_prepared"]
+    table = prepared["table"]
+    assert table["user_id"].nunique() == 600
+    assert {"user_id", "rank", "item_id", "score", "strategy", "run_id"} <= set(table.columns)
+    assert table.groupby("user_id")["rank"].max().max() <= 10
+    labels = [b.label for b in at.get("download_button")] if at.get("download_button") else []
+    assert labels, "download buttons are shown"
+
+
+def test_rules_from_the_editor_rows():
+    import pandas as pd
+
+    from pages._ui import parse_value, rules_from_rows, rules_to_rows
+
+    assert parse_value("1000, 3000") == [1000, 3000]
+    assert parse_value("2.5") == 2.5 and parse_value("Apple") == "Apple"
+    rows = pd.DataFrame(
+        [
+            {"kind": "boost", "column": "category", "op": "==", "value": "case", "factor": 2.0},
+            {"kind": "filter", "column": "price", "op": "between", "value": "100, 2000"},
+            {"kind": "pin", "item_id": "00007", "position": 2, "segment": "cold"},
+            {
+                "kind": "boost",
+                "column": "brand",
+                "op": "==",
+                "value": "Apple",
+                "factor": 0.5,
+            },  # invalid
+            {"kind": None},  # empty row is skipped
+        ]
+    )
+    rules, errors = rules_from_rows(rows)
+    assert [r.kind for r in rules] == ["boost", "filter", "pin"]
+    assert rules[1].value == [100, 2000] and rules[2].position == 2 and rules[2].segment == "cold"
+    assert len(errors) == 1 and errors[0].startswith("#4")
+    back, _ = rules_from_rows(rules_to_rows(rules))
+    assert [r.to_dict() for r in back] == [r.to_dict() for r in rules]
+
+
+def test_fusion_lab_filter_rule_changes_lists(trained):
+    from recsys.rerank import Rule
+
+    at = _goto(_app(), LAB)
+    before = _metrics(at)
+    at.session_state["lab_pending"] = {
+        "rules": [Rule(kind="filter", column="category", op="==", value="case")]
+    }
+    at.run()
+    assert not at.exception and not at.error
+    assert _metrics(at) != before
+    assert at.session_state["cur_rerank"]["rules"][0]["value"] == "case"
+
+
+def test_export_a_segment(trained):
+    at = _goto(_app(), EXPORT)
+    at.segmented_control(key="ex_scope").set_value("heavy")
+    at.run()
+    assert not at.exception
+    table = at.session_state["ex_prepared"]["table"]
+    assert 0 < table["user_id"].nunique() < 600
+
+
+def test_chinese_columns_and_catalog_text(workspace):
+    at = _app()
+    before = at.session_state["dataset_id"]
+    log = "会员ID,商品编号,行为类型\n" + "\n".join(
+        f"M{u},S{(u + j) % 6},{'购买' if j == 0 else '浏览'}" for u in range(12) for j in range(3)
+    )
+    catalog = "商品编号,商品名称,品类,品牌,价格\n" + "\n".join(
+        f"S{i},华为 Mate 60 Pro 手机壳 {i},手机壳,华为,{59 + i}" for i in range(6)
+    )
+    at.file_uploader(key="data_up_inter").set_value(("日志.csv", log.encode("gbk"), "text/csv"))
+    at.file_uploader(key="data_up_cat").set_value(("商品.csv", catalog.encode("utf-8"), "text/csv"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    roles = {s.label: s.value for s in at.selectbox if s.key and s.key.startswith("data_role_")}
+    assert (
+        roles["User id"] == "会员ID"
+        and roles["Event type"] == "行为类型"
+        and roles["Title"] == "商品名称"
+    )
+    at.button(key="data_save").click()
+    at.run()
+    assert not at.exception and not at.error
+    ds_id = at.session_state["dataset_id"]
+    from recsys.workspace import Workspace
+
+    ds = Workspace().load_dataset(ds_id)
+    assert ds.catalog["title"].str.contains("手机壳").all()
+    at.selectbox(key=f"data_pick_{ds_id}").set_value(before)  # back to the demo store
+    at.run()
+    assert at.session_state["dataset_id"] == before
+
+
+def test_sessions_do_not_share_unsaved_work(trained):
+    a = _goto(_app(), LAB)
+    a.slider(key="lab_w_svd").set_value(0.0)
+    a.run()
+    b = _goto(_app(), LAB)
+    assert a.session_state["cur_fusion"]["weights"]["svd"] == 0.0
+    assert b.session_state["cur_fusion"]["weights"].get("svd", 1.0) == 1.0
