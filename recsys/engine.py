@@ -37,7 +37,7 @@ from recsys.rerank import ItemTable, RankedLists, RerankConfig, exclusion_matrix
 from recsys.schema import DEFAULT_EVENT_WEIGHTS, Col
 from recsys.split import Split, split
 from recsys.topk import TopK, top_k_indices
-from recsys.tuning import TuneResult, tune_weights
+from recsys.tuning import TuneResult, tune_knobs, tune_weights
 
 #: progress(stage, model or None, fraction in [0, 1], message)
 RunProgress = Callable[[str, str | None, float, str], None]
@@ -190,9 +190,11 @@ class Run:
         st = self.stages[stage]
         if fusion.method == "stacking":
             if self.stacker is None:
-                raise ConfigError(
-                    "stacking needs a trained meta-model: train the run with validation first."
-                )
+                if "validation" not in self.stages:
+                    raise ConfigError(
+                        "stacking learns on the validation split: train the run with all stages."
+                    )
+                self.stacker = _fit_stacker(self)  # learned on validation only, once
             return fuse(pool, fusion, stacker=self.stacker, context=self._context(st))
         return fuse(pool, fusion)
 
@@ -272,6 +274,40 @@ class Run:
         return tune_weights(
             evaluate_weights,
             list(st.pool.model_names),
+            objective=objective,
+            constraints=constraints,
+            n_samples=n_samples,
+            seed=seed,
+            progress=progress,
+        )
+
+    def tune_rerank(
+        self,
+        objective: str | None = None,
+        constraints: dict[str, tuple[str, float]] | None = None,
+        space: dict[str, tuple[float, float]] | None = None,
+        *,
+        fusion: FusionConfig | None = None,
+        rerank_cfg: RerankConfig | None = None,
+        n_samples: int = 40,
+        seed: int = 0,
+        progress: Callable[[float, str], None] | None = None,
+    ) -> TuneResult:
+        """Search re-ranking knobs (default MMR lambda and novelty) on the validation pool."""
+        fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
+        objective = objective or f"ndcg@{rr.k}"
+        st = self.stages["validation"]
+        fused = self.fuse_pool("validation", st.pool, fusion)
+        segments = self.segments("validation", st.pool.users)
+
+        def evaluate_knobs(knobs: dict[str, float]) -> dict[str, float]:
+            cfg = RerankConfig.from_dict({**rr.to_dict(), **knobs})
+            ranked = rerank(st.pool, fused, cfg, self.items, user_segments=segments)
+            return self._metrics(st, ranked.topk, rr.k).values
+
+        return tune_knobs(
+            evaluate_knobs,
+            space,
             objective=objective,
             constraints=constraints,
             n_samples=n_samples,

@@ -204,3 +204,17 @@ def test_save_and_load_round_trip(run, loaded, tmp_path):
     b = back.evaluate().fusion.values
     assert a["ndcg@10"] == pytest.approx(b["ndcg@10"])
     pd.testing.assert_frame_equal(run.recommend().table(), back.recommend().table())
+
+
+def test_stacking_is_learned_on_validation_on_demand(run):
+    run.stacker = None
+    ev = run.evaluate(FusionConfig(method="stacking"))
+    assert run.stacker is not None
+    assert ev.fusion.values["ndcg@10"] > 0
+
+
+def test_rerank_knobs_are_tuned_on_validation(run):
+    result = run.tune_rerank(space={"mmr_lambda": (0.5, 1.0), "novelty": (0.0, 0.3)}, n_samples=8)
+    assert 0.5 <= result.best_weights["mmr_lambda"] <= 1.0
+    assert 0.0 <= result.best_weights["novelty"] <= 0.3
+    assert len(result.trials) >= 8
