@@ -17,6 +17,8 @@ from recsys.schema import DEFAULT_EVENT_WEIGHTS, Col
 
 INTERACTION_ROLES = ("user", "item", "event", "rating", "quantity", "timestamp")
 CATALOG_ROLES = ("item", "title", "description", "category", "brand", "price")
+UNKNOWN = "\x00unknown"  # placeholder for empty attribute values in the cached chart tables
+BAND_ORDER = {"budget": 0, "mid": 1, "premium": 2, "luxury": 3, UNKNOWN: 9}
 
 
 # ---------------------------------------------------------------------------- cached parsing
@@ -40,6 +42,15 @@ def _detect(columns: tuple[str, ...], kind: str) -> dict[str, str]:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
+
+
+def _read_error(file_name: str, err: Exception) -> str:
+    """ "Could not read X: <reason>" without repeating the file name the library already gives."""
+    text = str(err)
+    prefix = f"file '{file_name}': "
+    if text.startswith(prefix):
+        text = text[len(prefix) :]
+    return t("data.read_failed", file=file_name, err=text) + " " + t("data.kept_active")
 
 
 # ---------------------------------------------------------------------------- widgets
@@ -108,7 +119,7 @@ def _upload_section(has_datasets: bool) -> None:
                 inter_digest, inter_bytes, inter_file.name
             )
         except DataValidationError as err:
-            st.error(t("data.read_failed", file=inter_file.name, err=str(err)))
+            st.error(_read_error(inter_file.name, err))
             return
         st.markdown(
             f"**{t('data.roles_interactions')}** · `{inter_file.name}` · {enc} · `{delim!r}`"
@@ -126,7 +137,7 @@ def _upload_section(has_datasets: bool) -> None:
                     cat_digest, cat_bytes, cat_file.name
                 )
             except DataValidationError as err:
-                st.error(t("data.read_failed", file=cat_file.name, err=str(err)))
+                st.error(_read_error(cat_file.name, err))
                 return
             st.markdown(
                 f"**{t('data.roles_catalog')}** · `{cat_file.name}` · {cenc} · `{cdelim!r}`"
@@ -140,10 +151,20 @@ def _upload_section(has_datasets: bool) -> None:
             st.caption(t("data.event_weights_help"))
             weights = _event_weights_editor(inter_digest)
 
+        missing = [r for r in ("user", "item") if not inter_map.get(r)]
+        if cat_map is not None and not cat_map.get("item"):
+            missing.append("catalog_item")
+        for role in missing:
+            st.error(
+                t(
+                    f"data.missing_role.{role}",
+                    file=inter_file.name if role != "catalog_item" else cat_file.name,
+                )
+            )
         name = st.text_input(
             t("data.name"), value=Path(inter_file.name).stem, key=f"data_name_{inter_digest[:10]}"
         )
-        if st.button(t("data.check_save"), type="primary", key="data_save"):
+        if st.button(t("data.check_save"), type="primary", key="data_save", disabled=bool(missing)):
             from recsys.ingest import load_dataset
 
             try:
@@ -169,7 +190,13 @@ def _upload_section(has_datasets: bool) -> None:
                 st.error(t("data.upload_failed", err=str(err)))
                 return
             _ui.save_loaded(result, name or "dataset", source="upload")
-            st.session_state["data_flash"] = t("data.saved", name=name)
+            n_dropped = sum(
+                sum((f.get("dropped") or {}).values())
+                for f in result.report.to_dict().get("files", [])
+            )
+            st.session_state["data_flash"] = t("data.saved", name=name) + (
+                " " + t("data.saved_dropped", n=n_dropped) if n_dropped else ""
+            )
             st.rerun()
 
 
@@ -180,9 +207,11 @@ def _report_section(report: dict) -> None:
     files = report.get("files", [])
     for f in files:
         kept, read = f.get("rows_kept", 0), f.get("rows_read", 0)
+        kind = f.get("kind", "")
         st.markdown(
-            f"**{f.get('kind', '').capitalize()}** `{f.get('name', '')}` — {f.get('encoding', '')}, "
-            f"{read:,} → {kept:,}"
+            f"**{t('data.file.' + kind) if kind in ('interactions', 'catalog') else kind}** "
+            f"`{f.get('name', '')}` — {f.get('encoding', '')} · "
+            + t("data.rows_read_kept", read=read, kept=kept)
         )
         mapping = f.get("mapping") or {}
         if mapping:
@@ -197,8 +226,16 @@ def _report_section(report: dict) -> None:
                     "lines": [", ".join(map(str, lines.get(r, []))) for r in dropped],
                 }
             )
-            st.markdown(f"*{t('data.dropped')}*")
-            st.dataframe(frame, hide_index=True)
+            st.warning(t("data.dropped_summary", n=sum(dropped.values()), file=f.get("name", "")))
+            st.dataframe(
+                frame,
+                hide_index=True,
+                column_config={
+                    "reason": st.column_config.TextColumn(t("data.dropped_reason"), width="large"),
+                    "rows": st.column_config.NumberColumn(t("data.dropped_rows")),
+                    "lines": st.column_config.TextColumn(t("data.dropped_lines")),
+                },
+            )
         for note in f.get("notes") or []:
             st.caption(":material/info: " + note)
     events = report.get("event_counts") or {}
@@ -227,7 +264,7 @@ def _chart_tables(fingerprint: str, _ds) -> dict[str, pd.DataFrame]:
     pop = _ds.item_popularity()
     for column in (Col.CATEGORY, Col.BRAND, Col.PRICE_BAND):
         if column in cat.columns and cat[column].notna().any():
-            values = cat[column].fillna("—").astype(str).to_numpy()
+            values = cat[column].fillna("").astype(str).str.strip().replace("", UNKNOWN).to_numpy()
             frame = pd.DataFrame({"value": values, "pairs": pop})
             agg = (
                 frame.groupby("value")
@@ -237,6 +274,9 @@ def _chart_tables(fingerprint: str, _ds) -> dict[str, pd.DataFrame]:
             agg["items_share"] = agg["items"] / max(agg["items"].sum(), 1)
             agg["pairs_share"] = agg["pairs"] / max(agg["pairs"].sum(), 1)
             out[column] = agg.sort_values("pairs", ascending=False)
+    if Col.RATING in inter.columns and inter[Col.RATING].notna().any():
+        ratings = inter[Col.RATING].dropna().round(2).value_counts().sort_index()
+        out["ratings"] = pd.DataFrame({"rating": ratings.index, "pairs": ratings.to_numpy()})
     if _ds.has_timestamps:
         ts = pd.to_datetime(inter[Col.TIMESTAMP].dropna(), unit="s")
         weekly = ts.dt.to_period("W").dt.start_time.value_counts().sort_index()
@@ -276,6 +316,7 @@ def _hist_log(values: np.ndarray, title: str, x_title: str, y_title: str) -> go.
 
 def _mix_chart(frame: pd.DataFrame, title: str, top: int | None = None) -> go.Figure:
     frame = frame.head(top) if top else frame
+    frame = frame.assign(value=frame["value"].replace(UNKNOWN, t("data.chart.unknown")))
     fig = go.Figure()
     fig.add_bar(
         y=frame["value"],
@@ -306,68 +347,66 @@ def _mix_chart(frame: pd.DataFrame, title: str, top: int | None = None) -> go.Fi
 
 
 def _charts_section(ds) -> None:
+    """Only the charts this dataset can fill; one line says which attributes are missing."""
     tables = _chart_tables(ds.fingerprint, ds)
-    a, b = st.columns(2)
-    with a:
-        _ui.plot(
+    charts: list[tuple[str, go.Figure]] = [
+        (
+            "data_chart_users",
             _hist_log(
                 tables["per_user"]["n"].to_numpy(),
                 t("data.chart.per_user"),
                 t("data.chart.n_interactions"),
                 t("data.chart.n_users"),
             ),
-            key="data_chart_users",
-        )
-    with b:
-        _ui.plot(
+        ),
+        (
+            "data_chart_items",
             _hist_log(
                 tables["per_item"]["n"].to_numpy(),
                 t("data.chart.per_item"),
                 t("data.chart.n_interactions"),
                 t("data.chart.n_items"),
             ),
-            key="data_chart_items",
+        ),
+    ]
+    missing: list[str] = []
+    if "ratings" in tables:
+        r = tables["ratings"]
+        fig = go.Figure(
+            go.Bar(
+                x=r["rating"].astype(str),
+                y=r["pairs"],
+                marker_color=_ui.PALETTE[4],
+                hovertemplate="%{x}: %{y:,}<extra></extra>",
+            )
         )
-    a, b = st.columns(2)
-    with a:
-        if Col.CATEGORY in tables:
-            _ui.plot(
-                _mix_chart(tables[Col.CATEGORY], t("data.chart.category_mix")), key="data_chart_cat"
-            )
-        else:
-            st.info(t("data.chart.no_catalog"))
-    with b:
-        if Col.BRAND in tables:
-            _ui.plot(
-                _mix_chart(tables[Col.BRAND], t("data.chart.brand_mix"), top=15),
-                key="data_chart_brand",
-            )
-        else:
-            st.info(t("data.chart.no_catalog"))
-    a, b = st.columns(2)
-    with a:
-        if Col.PRICE_BAND in tables:
-            _ui.plot(
-                _mix_chart(
-                    tables[Col.PRICE_BAND].sort_values("value"), t("data.chart.price_bands")
+        fig.update_xaxes(type="category")
+        charts.append(
+            (
+                "data_chart_ratings",
+                _ui.style_fig(
+                    fig,
+                    t("data.chart.ratings"),
+                    t("data.role.rating"),
+                    t("data.pairs"),
+                    legend=False,
                 ),
-                key="data_chart_price",
             )
-        else:
-            st.info(t("data.chart.no_catalog"))
-    with b:
-        if "weekly" in tables:
-            w = tables["weekly"]
-            fig = go.Figure(
-                go.Scatter(
-                    x=w["week"],
-                    y=w["pairs"],
-                    mode="lines+markers",
-                    line={"color": _ui.PALETTE[2]},
-                    hovertemplate="%{x|%Y-%m-%d}: %{y:,}<extra></extra>",
-                )
+        )
+    if "weekly" in tables:
+        w = tables["weekly"]
+        fig = go.Figure(
+            go.Scatter(
+                x=w["week"],
+                y=w["pairs"],
+                mode="lines+markers" if len(w) <= 60 else "lines",
+                line={"color": _ui.PALETTE[2]},
+                hovertemplate="%{x|%Y-%m-%d}: %{y:,}<extra></extra>",
             )
-            _ui.plot(
+        )
+        charts.append(
+            (
+                "data_chart_time",
                 _ui.style_fig(
                     fig,
                     t("data.chart.activity"),
@@ -375,10 +414,29 @@ def _charts_section(ds) -> None:
                     t("data.pairs"),
                     legend=False,
                 ),
-                key="data_chart_time",
             )
-        else:
-            st.info(t("data.chart.no_time"))
+        )
+    else:
+        missing.append(t("data.chart.missing_time"))
+    for column, title_key, top, chart_key in (
+        (Col.CATEGORY, "data.chart.category_mix", 20, "data_chart_cat"),
+        (Col.BRAND, "data.chart.brand_mix", 15, "data_chart_brand"),
+        (Col.PRICE_BAND, "data.chart.price_bands", None, "data_chart_price"),
+    ):
+        if column not in tables:
+            missing.append(t(f"common.{column}"))
+            continue
+        frame = tables[column]
+        if column == Col.PRICE_BAND:
+            frame = frame.sort_values("value", key=lambda v: v.map(BAND_ORDER).fillna(5))
+        charts.append((chart_key, _mix_chart(frame, t(title_key), top=top)))
+    for i in range(0, len(charts), 2):
+        cols = st.columns(2)
+        for col, (key, fig) in zip(cols, charts[i : i + 2], strict=False):
+            with col:
+                _ui.plot(fig, key=key)
+    if missing:
+        st.caption(":material/info: " + t("data.chart.missing", what=", ".join(missing)))
 
 
 # ---------------------------------------------------------------------------- page
@@ -388,7 +446,7 @@ if flash:
     st.success(flash)
 
 datasets = _ui.list_datasets()
-pick_col, demo_col = st.columns([3, 1], vertical_alignment="bottom")
+pick_col, demo_col, del_col = st.columns([6, 2, 1.4], vertical_alignment="bottom")
 with pick_col:
     if datasets:
         ids = [d["id"] for d in datasets]
@@ -416,6 +474,32 @@ with demo_col:
         else:
             st.session_state["data_flash"] = t("data.demo_done", name="Demo store")
             st.rerun()
+
+with del_col:
+    active_id = st.session_state.get("dataset_id")
+    active_entry = next((d for d in datasets if d["id"] == active_id), None)
+    with st.popover(
+        t("data.delete"),
+        icon=":material/delete:",
+        disabled=active_entry is None,
+        width="stretch",
+        help=t("data.delete_help"),
+    ):
+        if active_entry is not None:
+            n_runs = len(_ui.list_runs(active_id))
+            st.markdown(t("data.delete_confirm", name=_ui.dataset_label(active_entry)))
+            if n_runs:
+                st.caption(t("data.delete_runs", n=n_runs))
+            if st.button(t("data.delete_yes"), type="primary", key="data_delete_yes"):
+                try:
+                    _ui.delete_dataset(active_id)
+                except Exception as err:  # noqa: BLE001
+                    _ui.show_error(err)
+                else:
+                    st.session_state["data_flash"] = t(
+                        "data.deleted", name=active_entry.get("name") or active_id
+                    )
+                    st.rerun()
 
 _upload_section(bool(datasets))
 

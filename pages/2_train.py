@@ -99,9 +99,30 @@ def _metrics_table(run) -> pd.DataFrame:
         _ui.model_label(m): sum(v for key, v in run.timings.items() if key.endswith("/" + m))
         for m in run.model_names
     }
-    frame = frame.rename(columns=_ui.metric_label)
+    frame = frame.astype(float).rename(columns=_ui.metric_label)
     frame[t("train.fit_seconds")] = pd.Series(fit)
     return frame
+
+
+def _split_caption(info: dict) -> str:
+    """The evaluation split in one readable line (method, train / test sizes, cold items)."""
+
+    def num(key: str) -> str:
+        value = info.get(key)
+        return f"{int(value):,}" if isinstance(value, int | float) else "?"
+
+    method = str(info.get("method", ""))
+    text = t(
+        "train.split_caption",
+        method=t(f"train.split.{method}") if method else "—",
+        train_pairs=num("train_pairs"),
+        train_users=num("train_users"),
+        test_pairs=num("test_pairs"),
+        test_users=num("test_users"),
+    )
+    if info.get("test_pairs_cold_item"):
+        text += " " + t("train.split_cold", n=num("test_pairs_cold_item"))
+    return text
 
 
 # ---------------------------------------------------------------------------- page
@@ -259,20 +280,18 @@ if run is not None:
     st.subheader(t("train.metrics", k=run.k))
     st.caption(t("train.metrics_help"))
     table = _metrics_table(run)
-    st.dataframe(
-        table.style.format(
-            "{:.4f}", subset=[c for c in table.columns if c != t("train.fit_seconds")]
-        )
-        .format("{:.1f}", subset=[t("train.fit_seconds")])
-        .highlight_max(
-            axis=0,
-            color="#dbeafe",
-            subset=[c for c in table.columns if c != t("train.fit_seconds")],
-        ),
+    fit_col = t("train.fit_seconds")
+    lower_better = [c for c in table.columns if c in ("RMSE", "MAE")]
+    higher_better = [c for c in table.columns if c != fit_col and c not in lower_better]
+    styled = (
+        table.style.format("{:.4f}", subset=higher_better + lower_better, na_rep="—")
+        .format("{:.1f}", subset=[fit_col])
+        .highlight_max(axis=0, color="#dbeafe", subset=higher_better)
     )
+    if lower_better:
+        styled = styled.highlight_min(axis=0, color="#dbeafe", subset=lower_better)
+    st.dataframe(styled)
     info = getattr(run.split, "info", {}) or {}
     if info:
-        st.caption(
-            " · ".join(f"{k}: {v}" for k, v in info.items() if not isinstance(v, dict | list))
-        )
+        st.caption(_split_caption(info))
     st.page_link(_ui.PAGE_FILES["fusion"], label=t("train.next"), icon=":material/tune:")

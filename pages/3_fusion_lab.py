@@ -17,6 +17,8 @@ from pages._i18n import t
 ACCURACY = ["ndcg@{k}", "precision@{k}", "recall@{k}", "map@{k}", "hit_rate@{k}"]
 BEYOND = ["coverage", "diversity", "personalization", "novelty", "serendipity"]
 HEADLINE = ["ndcg@{k}", "recall@{k}", "coverage", "diversity"]
+CHART_ACCURACY = ["ndcg@{k}", "precision@{k}", "recall@{k}", "hit_rate@{k}"]
+CHART_BEYOND = ["coverage", "diversity", "personalization", "novelty"]
 
 
 # ---------------------------------------------------------------------------- state
@@ -188,7 +190,8 @@ def _controls(run, catalog_columns: list[str]):
 def _results(run, fusion, rerank, baseline) -> None:
     k = rerank.k
     try:
-        (ev, seconds) = _ui.timed(lambda: run.evaluate(fusion, rerank))
+        ev = _eval_cached(run, fusion, rerank)  # reruns that change nothing reuse the result
+        seconds = ev.seconds
         base = _eval_cached(run, *baseline)
     except Exception as err:  # noqa: BLE001
         _ui.show_error(err)
@@ -199,10 +202,13 @@ def _results(run, fusion, rerank, baseline) -> None:
         value = ev.fusion.values.get(key)
         ref = base.fusion.values.get(key)
         delta = None if value is None or ref is None else value - ref
+        flat = delta is not None and abs(delta) < 5e-5
         col.metric(
             t(f"metric.{key.split('@')[0]}", k=k),
             "—" if value is None else f"{value:.4f}",
-            None if delta is None else f"{delta:+.4f}",
+            None if delta is None else f"{0.0 if flat else delta:+.4f}",
+            delta_color="off" if flat else "normal",
+            delta_arrow="off" if flat else "auto",
             help=t("lab.delta_help"),
         )
     st.caption(t("lab.updated", ms=seconds * 1000, n=len(ev.fusion.users)))
@@ -216,34 +222,71 @@ def _results(run, fusion, rerank, baseline) -> None:
         [t("lab.chart"), t("lab.table"), t("lab.sample_lists")]
     )
     with tab_chart:
-        chart_keys = [
-            c
-            for c in [m.format(k=k) for m in ACCURACY[:3]] + ["coverage", "diversity"]
-            if c in table.columns
-        ]
-        fig = go.Figure()
         colors = [_ui.PALETTE[0], "#9ca3af"] + [
             _ui.PALETTE[(i + 2) % len(_ui.PALETTE)] for i in range(len(table) - 2)
         ]
-        for (name, row), color in zip(table.iterrows(), colors, strict=True):
-            fig.add_bar(
-                x=[t(f"metric.{c.split('@')[0]}", k=k) for c in chart_keys],
-                y=row[chart_keys].to_numpy(),
-                name=name,
-                marker_color=color,
-                hovertemplate="%{x}: %{y:.4f}<extra>" + name + "</extra>",
+        accuracy = [c for c in (m.format(k=k) for m in CHART_ACCURACY) if c in table.columns]
+        beyond = [c for c in CHART_BEYOND if c in table.columns]
+        if accuracy:
+            _ui.plot(
+                _metric_panels(table, accuracy, colors, t("lab.chart_accuracy", k=k)),
+                key="lab_chart_acc",
             )
-        fig.update_layout(barmode="group")
-        _ui.plot(
-            _ui.style_fig(fig, t("lab.chart_title", k=k), None, t("common.value"), height=380),
-            key="lab_chart",
-        )
+        if beyond:
+            _ui.plot(
+                _metric_panels(table, beyond, colors, t("lab.chart_beyond", k=k)),
+                key="lab_chart_beyond",
+            )
+        st.caption(t("lab.chart_help"))
     with tab_table:
         shown = table.rename(columns=_ui.metric_label)
         st.dataframe(shown.style.format("{:.4f}").highlight_max(axis=0, color="#dbeafe"))
         st.caption(t("lab.table_help"))
     with tab_lists:
         _sample_lists(run, ev)
+
+
+def _metric_panels(
+    table: pd.DataFrame, keys: list[str], colors: list[str], title: str
+) -> go.Figure:
+    """Small multiples: one panel per metric, each with its own y axis, one bar per strategy.
+
+    Metrics on different scales (NDCG ~0.1, coverage ~0.9, novelty in bits) stay readable: each
+    panel starts at 0 and fits its own values; the colours (legend) are the strategies.
+    """
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(
+        rows=1,
+        cols=len(keys),
+        subplot_titles=[_ui.metric_label(c) for c in keys],
+        horizontal_spacing=0.06,
+    )
+    names = [str(n) for n in table.index]
+    for col, key in enumerate(keys, start=1):
+        values = table[key].to_numpy(dtype=float)
+        fmt = ".2f" if key == "novelty" else ".4f"
+        for name, value, color in zip(names, values, colors, strict=True):
+            fig.add_bar(
+                x=[name],
+                y=[value],
+                name=name,
+                legendgroup=name,
+                showlegend=col == 1,
+                marker_color=color,
+                hovertemplate=f"{name}<br>{_ui.metric_label(key)}: %{{y:{fmt}}}<extra></extra>",
+                row=1,
+                col=col,
+            )
+        finite = values[np.isfinite(values)]
+        top = float(finite.max()) if len(finite) else 1.0
+        fig.update_yaxes(range=[0, top * 1.12 if top > 0 else 1.0], row=1, col=col)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_annotations(font_size=12)
+    fig.update_layout(bargap=0.15)
+    fig = _ui.style_fig(fig, title, None, None, height=340)
+    fig.update_layout(margin={"t": 70})
+    return fig
 
 
 def _sample_lists(run, ev, n: int = 8) -> None:

@@ -50,7 +50,7 @@ def _profile(run, user: str) -> dict:
     seg, strategy = profile.get("segment", ""), profile.get("strategy", "")
     c1, c2, c3 = st.columns(3)
     c1.metric(t("ue.n_items"), f"{len(hist):,}")
-    c2.metric(t("common.segment"), t(f"seg.{seg}"))
+    c2.metric(t("common.segment"), t(f"seg_short.{seg}"), help=t(f"seg.{seg}"))
     c3.metric(t("ue.strategy"), t(f"strategy.{strategy}"))
     if strategy in ("cold", "new"):
         st.info(t("ue.cold_info"))

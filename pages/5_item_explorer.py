@@ -43,12 +43,19 @@ with c2:
 
 row = cat[cat["item_id"].astype(str) == item].iloc[0]
 i_idx = int(ds.item_ids.to_internal([item])[0])
-m1, m2, m3, m4 = st.columns(4)
-m1.metric(t("common.category"), str(row.get("category", "—")))
-m2.metric(t("common.brand"), str(row.get("brand", "—")))
-price = row.get("price")
-m3.metric(t("common.price"), "—" if price is None or price != price else f"¥{float(price):,.0f}")
-m4.metric(t("ie.buyers"), f"{int(pop[i_idx]):,}")
+facts: list[tuple[str, str]] = []
+for column in ("category", "brand"):
+    if column in cat.columns and cat[column].notna().any():
+        value = row.get(column)
+        text = "" if value is None or value != value else str(value).strip()
+        facts.append((t(f"common.{column}"), text or "—"))
+if "price" in cat.columns and cat["price"].notna().any():
+    price = row.get("price")  # currency-free: the catalog's own unit
+    known = price is not None and price == price and float(price) > 0
+    facts.append((t("common.price"), f"{float(price):,.2f}" if known else t("ie.price_unknown")))
+facts.append((t("ie.buyers"), f"{int(pop[i_idx]):,}"))
+for col, (label, value) in zip(st.columns(len(facts)), facts, strict=True):
+    col.metric(label, value)
 
 tab_sim, tab_aud = st.tabs([t("ie.similar"), t("ie.audience")])
 with tab_sim:

@@ -82,7 +82,7 @@ with left:
     )
     fig = go.Figure(
         go.Bar(
-            y=shown["metric"],
+            y=[_ui.metric_label(str(m)) for m in shown["metric"]],
             x=rel,
             orientation="h",
             marker_color=colors,

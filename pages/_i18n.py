@@ -58,6 +58,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "无法加载已保存的训练结果（{err}）。请在训练页面重新训练。",
     ),
     "common.go_data": ("Go to Data", "前往数据页"),
+    "common.dataset_gone": (
+        "The active dataset was deleted. Pick or upload another one on the Data page.",
+        "当前数据集已被删除。请在数据页选择或上传其他数据集。",
+    ),
     "common.go_train": ("Go to Train", "前往训练页"),
     "common.users": ("Users", "用户"),
     "common.items": ("Items", "商品"),
@@ -188,7 +192,58 @@ STRINGS: dict[str, tuple[str, str]] = {
         "共 {n:,} 个事件，按用户和商品汇总。",
     ),
     "data.created": ("created", "创建于"),
-    "data.delete": ("Delete this dataset", "删除此数据集"),
+    "data.delete": ("Delete", "删除"),
+    "data.delete_help": (
+        "Delete the active dataset and the runs trained on it (asks for confirmation).",
+        "删除当前数据集及其训练结果（需确认）。",
+    ),
+    "data.delete_confirm": (
+        "Delete **{name}** from the workspace? This cannot be undone.",
+        "从工作区删除 **{name}**？此操作无法撤销。",
+    ),
+    "data.delete_runs": (
+        "Its {n} trained run(s) are deleted too.",
+        "其 {n} 个训练结果也会一并删除。",
+    ),
+    "data.delete_yes": ("Delete permanently", "永久删除"),
+    "data.deleted": ("Deleted: {name}", "已删除：{name}"),
+    "data.saved_dropped": (
+        "{n:,} row(s) were dropped — see the readiness report.",
+        "有 {n:,} 行被丢弃——详见就绪报告。",
+    ),
+    "data.kept_active": ("The active dataset is unchanged.", "当前数据集保持不变。"),
+    "data.missing_role.user": (
+        "Pick the column of {file} that holds the user (customer) id.",
+        "请选择 {file} 中表示用户（顾客）ID 的列。",
+    ),
+    "data.missing_role.item": (
+        "Pick the column of {file} that holds the item (product) id.",
+        "请选择 {file} 中表示商品 ID 的列。",
+    ),
+    "data.missing_role.catalog_item": (
+        "Pick the column of {file} that holds the item (product) id, or remove the catalog file.",
+        "请选择 {file} 中表示商品 ID 的列，或移除商品目录文件。",
+    ),
+    "data.file.interactions": ("Interactions", "交互记录"),
+    "data.file.catalog": ("Catalog", "商品目录"),
+    "data.rows_read_kept": (
+        "{read:,} rows read, {kept:,} kept",
+        "读取 {read:,} 行，保留 {kept:,} 行",
+    ),
+    "data.dropped_summary": (
+        "{n:,} row(s) of {file} were dropped; the table gives the reason and the line numbers.",
+        "{file} 中有 {n:,} 行被丢弃；下表列出原因和行号。",
+    ),
+    "data.dropped_reason": ("Reason", "原因"),
+    "data.dropped_rows": ("Rows", "行数"),
+    "data.dropped_lines": ("Lines in the file", "文件中的行号"),
+    "data.chart.ratings": ("Rating distribution (user–item pairs)", "评分分布（用户-商品对）"),
+    "data.chart.unknown": ("(unknown)", "（未知）"),
+    "data.chart.missing": (
+        "Not in this dataset, so not charted: {what}.",
+        "此数据集中没有以下信息，因此未绘制：{what}。",
+    ),
+    "data.chart.missing_time": ("timestamps", "时间戳"),
     "data.empty": ("The workspace has no dataset yet.", "工作区还没有数据集。"),
     # ---------------------------------------------------------------- train page
     "train.title": ("Train", "训练"),
@@ -236,6 +291,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "train.failed_msg": (
         "Training stopped: {err} Earlier runs are kept; change the settings and try again.",
         "训练已停止：{err} 之前的训练结果仍保留；请调整设置后重试。",
+    ),
+    "train.split_caption": (
+        "Held-out split: {method} · train {train_pairs} pairs of {train_users} users · "
+        "test {test_pairs} pairs of {test_users} users.",
+        "留出划分：{method} · 训练集 {train_users} 位用户的 {train_pairs} 个用户-商品对 · "
+        "测试集 {test_users} 位用户的 {test_pairs} 个用户-商品对。",
+    ),
+    "train.split_cold": (
+        "{n} test pairs are on items unseen in training (only content models can find them).",
+        "测试集中有 {n} 个用户-商品对涉及训练中未出现的商品（只有基于内容的模型能找到）。",
     ),
     "train.done": ("Trained and saved in {s:.0f} s.", "训练完成并已保存，用时 {s:.0f} 秒。"),
     "train.metrics": (
@@ -354,6 +419,20 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Fusion vs baseline vs each model (held-out, top-{k})",
         "融合 vs 基线 vs 各单模型（留出集，前 {k} 名）",
     ),
+    "lab.chart_accuracy": (
+        "Accuracy on held-out interactions (top-{k}; higher is better)",
+        "留出集准确度（前 {k} 名；越高越好）",
+    ),
+    "lab.chart_beyond": (
+        "Beyond accuracy: catalog reach and variety of the lists (top-{k})",
+        "准确度之外：目录覆盖与列表多样性（前 {k} 名）",
+    ),
+    "lab.chart_help": (
+        "Each panel has its own scale (starting at 0), so small accuracy differences stay visible. "
+        "Coverage, diversity and personalisation are shares (0–1); novelty is in bits.",
+        "每个小图使用各自的纵轴（从 0 开始），因此准确度的细微差异也能看清。"
+        "覆盖率、多样性和个性化程度为 0–1 的比例；新颖性单位为比特。",
+    ),
     "lab.autotune": ("Auto-tune the weights", "自动调参（权重）"),
     "lab.objective": ("Maximise", "优化目标"),
     "lab.min_coverage": ("Min catalog coverage", "最低目录覆盖率"),
@@ -399,6 +478,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "lab.trained_preset": ("Trained preset (equal weights)", "训练时的预设（等权重）"),
     # ---------------------------------------------------------------- segments / events
+    "seg_short.new": ("New", "新用户"),
+    "seg_short.cold": ("Cold", "冷启动"),
+    "seg_short.regular": ("Regular", "普通"),
+    "seg_short.heavy": ("Heavy", "重度"),
+    "seg_short.": ("—", "—"),
     "seg.new": ("New", "新用户"),
     "seg.cold": ("Cold (few interactions)", "冷启动（交互少）"),
     "seg.regular": ("Regular", "普通"),
@@ -501,6 +585,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "按热度排序；输入名称或 ID 搜索。",
     ),
     "ie.k": ("How many", "数量"),
+    "ie.price_unknown": ("unknown", "未知"),
     "ie.buyers": ("Users who interacted", "交互过的用户数"),
     "ie.similar": ("Similar items", "相似商品"),
     "ie.audience": ("Audience (who wants it)", "目标人群（谁想要它）"),

@@ -214,12 +214,33 @@ def get_dataset():
         return None
     cache = ss["_datasets"]
     if ds_id not in cache:
+        if ds_id not in {d["id"] for d in list_datasets()}:  # deleted (maybe by another tab)
+            ss["dataset_id"], ss["run_id"], ss["_runs"] = None, None, {}
+            clear_derived()
+            st.info(t("common.dataset_gone"))
+            return None
         try:
             cache[ds_id] = get_workspace().load_dataset(ds_id)
         except Exception as err:  # noqa: BLE001
             st.error(t("common.error_prefix") + str(err))
             return None
     return cache[ds_id]
+
+
+def delete_dataset(dataset_id: str) -> str | None:
+    """Delete a dataset and its runs from the workspace; returns the new active dataset id.
+
+    When the active dataset is deleted, the newest remaining dataset (with its latest run)
+    becomes active; with none left the app shows the empty Data page.
+    """
+    ss = st.session_state
+    get_workspace().delete_dataset(dataset_id, with_runs=True)
+    ss["_datasets"].pop(dataset_id, None)
+    if ss.get("dataset_id") == dataset_id:
+        ss["_runs"] = {}
+        remaining = [d["id"] for d in list_datasets()]
+        set_active_dataset(remaining[0] if remaining else None)
+    return ss.get("dataset_id")
 
 
 def dataset_label(entry: dict[str, Any]) -> str:
@@ -304,7 +325,26 @@ def set_run(run, run_id: str) -> None:
 
 
 # ---------------------------------------------------------------------------- page guards
+def ensure_app_frame() -> None:
+    """Rerun through ``app.py`` when Streamlit ran a page file on its own.
+
+    On a fresh server, the first request for a deep link (``/fusion``: a browser tab that
+    reconnects after a restart) is served with Streamlit's legacy ``pages/`` folder mode until
+    ``app.py`` has called ``st.navigation`` once; the page would then run without the session
+    defaults and the sidebar. Switch that mode off and rerun: the router serves the same URL.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - private module moved
+        return
+    if "_restored" not in st.session_state:  # app.py never ran in this session
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page_header(title_key: str, intro_key: str | None = None) -> None:
+    ensure_app_frame()
+    init_state()
     st.title(t(title_key))
     if intro_key:
         st.caption(t(intro_key))

@@ -1,0 +1,111 @@
+"""Bad uploads and dataset deletion on the Data page (``AppTest``, no browser, fast mode).
+
+A bad file shows a short error (never a traceback) and leaves the active dataset in place;
+deleting the active dataset falls back to the newest remaining one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit.testing.v1")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def workspace(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("uploads_ws")
+    mp.setenv("FUSION_STUDIO_WORKSPACE", str(root))
+    mp.setenv("FUSION_STUDIO_FAST", "1")
+    yield root
+    mp.undo()
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key="data_up_inter").set_value((name, data, "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _log(n_users: int = 12) -> bytes:
+    rows = [f"c{u},p{(u + j) % 7},view" for u in range(n_users) for j in range(3)]
+    return ("customer,sku,action\n" + "\n".join(rows)).encode()
+
+
+def test_png_renamed_csv_shows_an_error_and_keeps_the_dataset():
+    at = _app()
+    before = at.session_state["dataset_id"]
+    assert before
+    _upload(at, "photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
+    assert any("PNG" in e.value for e in at.error), [e.value for e in at.error]
+    assert all("Traceback" not in e.value for e in at.error)
+    assert at.session_state["dataset_id"] == before
+    assert at.metric[0].value == "600"  # the demo store is still shown
+
+
+def test_xlsx_and_empty_files_are_refused():
+    at = _app()
+    before = at.session_state["dataset_id"]
+    _upload(at, "sheet.csv", b"PK\x03\x04\x14\x00\x06\x00junk[Content_Types].xml")
+    assert any("Excel" in e.value for e in at.error)
+    _upload(at, "empty.csv", b"")
+    assert any("empty" in e.value for e in at.error)
+    assert at.session_state["dataset_id"] == before
+
+
+def test_csv_without_a_user_column_cannot_be_saved():
+    at = _app()
+    before = at.session_state["dataset_id"]
+    _upload(at, "no_user.csv", b"sku,rating\nA,5\nB,3\n")
+    assert any("user" in e.value.lower() for e in at.error), [e.value for e in at.error]
+    assert at.button(key="data_save").disabled
+    # mapping the item column as the user column anyway: the library refuses, the page explains
+    assert at.session_state["dataset_id"] == before
+
+
+def test_garbage_ratings_are_dropped_and_reported():
+    at = _app()
+    before = at.session_state["dataset_id"]
+    rows = [f"u{i % 5},m{i % 9},{'five' if i % 4 == 0 else 4}" for i in range(40)]
+    _upload(at, "ratings.csv", ("userId,movieId,rating\n" + "\n".join(rows)).encode())
+    at.button(key="data_save").click()
+    at.run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.session_state["dataset_id"] != before
+    assert any("10 row(s) were dropped" in s.value for s in at.success), [
+        s.value for s in at.success
+    ]
+    assert any("dropped" in w.value for w in at.warning)  # the readiness report says why
+
+
+def test_delete_the_active_dataset_falls_back_to_another():
+    at = _app()
+    demo = at.session_state["dataset_id"]
+    _upload(at, "shop.csv", _log())
+    at.button(key="data_save").click()
+    at.run()
+    new = at.session_state["dataset_id"]
+    assert new != demo
+    at.button(key="data_delete_yes").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    from recsys.workspace import Workspace
+
+    ids = [d.id if hasattr(d, "id") else d["id"] for d in Workspace().list_datasets()]
+    assert new not in ids
+    assert at.session_state["dataset_id"] in ids and at.session_state["dataset_id"] != new
+    assert any("Deleted" in s.value for s in at.success)
