@@ -291,22 +291,15 @@ def _strategy(args: argparse.Namespace, dataset, *, stages=None):
     if stages is None:
         # A given preset needs only the models fitted on all data, unless its fusion learns
         # (stacking) or no preset was given (weights are then tuned on the validation split).
-        needs_validation = preset.fusion.method == "stacking" or getattr(args, "preset", None) is None
-        stages = STAGES if needs_validation else ("full",)
-    run = train_run(dataset, preset, progress=_progress(args), stages=stages)
-    if getattr(args, "preset", None) is None and "validation" in run.stages:
-        tuned = run.autotune()
-        preset = preset.with_fusion(
-            preset.fusion.__class__(
-                preset.fusion.method,
-                preset.fusion.normalization,
-                tuned.best_weights,
-                preset.fusion.params,
-            )
+        needs_validation = (
+            preset.fusion.method == "stacking" or getattr(args, "preset", None) is None
         )
-        preset.id, preset.name = "default-tuned", "Default (weights tuned on validation)"
-        run.preset = preset
-    return run, preset
+        stages = STAGES if needs_validation else ("full",)
+    tune = getattr(args, "preset", None) is None and "validation" in stages
+    run = train_run(dataset, preset, progress=_progress(args), stages=stages, tune=tune)
+    if tune:
+        run.preset.id, run.preset.name = "default-tuned", "Default (weights tuned on validation)"
+    return run, run.preset
 
 
 def _add_export(p: argparse.ArgumentParser) -> None:
@@ -405,13 +398,14 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         raise ConfigError("--k must be between 1 and 1000.")
     dataset = _load(args)
     preset = _apply_split_args(args)
-    run = train_run(dataset, preset, progress=_progress(args), stages=("validation", "test"))
-    fusion = preset.fusion
-    if args.preset is None:
-        tuned = run.autotune(objective=f"ndcg@{args.k}")
-        fusion = fusion.__class__(
-            fusion.method, fusion.normalization, tuned.best_weights, fusion.params
-        )
+    run = train_run(
+        dataset,
+        preset,
+        progress=_progress(args),
+        stages=("validation", "test"),
+        tune=args.preset is None,
+    )
+    fusion = run.preset.fusion
     evaluation = run.evaluate(fusion, preset.rerank)
     table = evaluation.table()
     metric = f"ndcg@{args.k}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,14 @@ from recsys.dataset import Dataset
 from recsys.errors import ConfigError, RecsysError
 from recsys.explain import explain
 from recsys.features import item_dense_vectors, item_label_codes
-from recsys.fusion import FusionConfig, FusionContext, StackingFuser, fuse, normalized_contributions
+from recsys.fusion import (
+    FUSERS,
+    FusionConfig,
+    FusionContext,
+    StackingFuser,
+    fuse,
+    normalized_contributions,
+)
 from recsys.metrics import MetricReport, evaluate_lists
 from recsys.models import Recommender, make_model
 from recsys.preset import Preset
@@ -687,8 +694,13 @@ def train_run(
     *,
     progress: RunProgress | None = None,
     stages: Sequence[str] = STAGES,
+    tune: bool = False,
 ) -> Run:
-    """Fit every model of ``preset`` for each stage and build the candidate pools."""
+    """Fit every model of ``preset`` for each stage and build the candidate pools.
+
+    With ``tune``, the preset's fusion weights are then replaced by weights tuned on the
+    validation split (``Run.autotune``), so the run starts from a sensible blend.
+    """
     report = progress or (lambda stage, model, fraction, message: None)
     run = _prepare_run(dataset, preset)
     sources = {"validation": run.val_split.train, "test": run.split.train, "full": dataset}
@@ -707,6 +719,12 @@ def train_run(
     if preset.fusion.method == "stacking":
         run.stacker = _fit_stacker(run)
     report("pools", None, 1.0, "ready")
+    if tune and "validation" in run.stages and FUSERS[run.preset.fusion.method].uses_weights:
+        report("tuning", None, 0.0, "tuning fusion weights on the validation split")
+        run.preset = run.preset.with_fusion(
+            replace(run.preset.fusion, weights=run.autotune().best_weights)
+        )
+        report("tuning", None, 1.0, "weights tuned")
     return run
 
 

@@ -218,3 +218,11 @@ def test_rerank_knobs_are_tuned_on_validation(run):
     assert 0.5 <= result.best_weights["mmr_lambda"] <= 1.0
     assert 0.0 <= result.best_weights["novelty"] <= 0.3
     assert len(result.trials) >= 8
+
+
+def test_train_run_can_start_from_weights_tuned_on_validation(loaded):
+    preset = Preset(models={"popularity": {}, "item_knn": {}, "content_tfidf": {}})
+    tuned = train_run(loaded.dataset, preset, tune=True)
+    weights = tuned.preset.fusion.weights
+    assert set(weights) == set(preset.models) and abs(sum(weights.values()) - 1) < 1e-6
+    assert preset.fusion.weights == {}  # the caller's preset is not modified
