@@ -92,11 +92,12 @@ _ROLE_ALIASES: dict[str, tuple[str, ...]] = {
         "商品", "货号", "产品ID", "SKU编码",
     ),
     "rating": (
-        "rating", "score", "stars", "star", "rating_value", "评分", "打分", "星级",
+        "rating", "score", "stars", "star", "rating_value", "overall", "评分", "打分", "星级",
     ),
     "timestamp": (
         "timestamp", "datetime", "event_time", "InvoiceDate", "order_date", "time", "date", "ts",
-        "created_at", "时间", "时间戳", "日期", "下单时间",
+        "created_at", "when", "event_date", "purchase_date", "unixReviewTime", "时间", "时间戳",
+        "日期", "下单时间",
     ),
     "event": (
         "event", "event_type", "behavior", "behaviour", "behavior_type", "action", "action_type",

@@ -604,3 +604,16 @@ def test_unterminated_quote_is_refused_with_its_line():
 def test_html_page_is_refused():
     with pytest.raises(DataValidationError, match="web page"):
         read_csv_bytes(b"<!DOCTYPE html>\n<html><body>a,b</body></html>\n", "x.csv")
+
+
+def test_amazon_review_and_loose_time_headers_are_detected():
+    from recsys.ingest import detect_roles
+
+    roles = detect_roles(["reviewerID", "asin", "overall", "unixReviewTime"], "interactions")
+    assert roles == {
+        "user": "reviewerID",
+        "item": "asin",
+        "rating": "overall",
+        "timestamp": "unixReviewTime",
+    }
+    assert detect_roles(["customer", "sku", "when"], "interactions")["timestamp"] == "when"
