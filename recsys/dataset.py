@@ -29,7 +29,9 @@ class IdMap:
     @classmethod
     def from_values(cls, *values: pd.Series | np.ndarray | list) -> IdMap:
         """Ids in first-seen order over all ``values`` (duplicates kept once)."""
-        chained = pd.concat([pd.Series(np.asarray(v, dtype=object)) for v in values], ignore_index=True)
+        chained = pd.concat(
+            [pd.Series(np.asarray(v, dtype=object)) for v in values], ignore_index=True
+        )
         uniques = pd.unique(chained.astype(str))
         return cls(np.asarray(uniques, dtype=object))
 
@@ -102,7 +104,9 @@ class Dataset:
         """
         for column in (Col.USER, Col.ITEM, Col.WEIGHT):
             if column not in events.columns:
-                raise DataValidationError(f"the interactions need a '{column}' column.", column=column)
+                raise DataValidationError(
+                    f"the interactions need a '{column}' column.", column=column
+                )
         if len(events) == 0:
             raise DataValidationError("no usable interaction rows.")
         ev = events
@@ -228,7 +232,11 @@ class Dataset:
                 h.update("\x1f".join(ids).encode())
             for column in (Col.USER_IDX, Col.ITEM_IDX, Col.WEIGHT, Col.RATING, Col.TIMESTAMP):
                 h.update(np.ascontiguousarray(self.interactions[column].to_numpy()).tobytes())
-            h.update(pd.util.hash_pandas_object(self.catalog.astype(str), index=False).to_numpy().tobytes())
+            h.update(
+                pd.util.hash_pandas_object(self.catalog.astype(str), index=False)
+                .to_numpy()
+                .tobytes()
+            )
             self._cache["fingerprint"] = h.hexdigest()[:16]
         return self._cache["fingerprint"]
 

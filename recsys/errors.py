@@ -42,7 +42,9 @@ class DataValidationError(RecsysError):
         if self.column:
             where.append(f"column '{self.column}'")
         if self.rows:
-            where.append("line" + ("s " if len(self.rows) > 1 else " ") + ", ".join(map(str, self.rows)))
+            where.append(
+                "line" + ("s " if len(self.rows) > 1 else " ") + ", ".join(map(str, self.rows))
+            )
         prefix = (", ".join(where) + ": ") if where else ""
         return prefix + self.message
 

@@ -58,7 +58,9 @@ def table_bytes(frame: pd.DataFrame, fmt: str = "csv", *, excel_bom: bool = Fals
     raise ConfigError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, fmt: str | None = None, *, excel_bom: bool = False) -> Path:
+def write_table(
+    frame: pd.DataFrame, path: str | Path, fmt: str | None = None, *, excel_bom: bool = False
+) -> Path:
     """Write ``frame`` atomically (temp file + rename); format from ``fmt`` or the suffix."""
     path = Path(path)
     fmt = fmt or ("parquet" if path.suffix.lower() == ".parquet" else "csv")

@@ -19,7 +19,8 @@ class Col:
     RATING = "rating"  # explicit rating (float32, NaN when none)
     EVENT = "event"  # normalised event type: view | cart | favorite | purchase | other
     QUANTITY = "quantity"
-    TIMESTAMP = "timestamp"  # datetime64[ns] in clean event frames; unix seconds (float64) in Dataset
+    # datetime64[ns] in clean event frames; unix seconds (float64) in Dataset
+    TIMESTAMP = "timestamp"
     N_EVENTS = "n_events"  # events aggregated into one user-item pair
     PURCHASED = "purchased"  # the pair contains a purchase event
 

@@ -47,8 +47,17 @@ def make_model(name: str, **params) -> Recommender:
     valid = cls().get_params()
     unknown = sorted(set(params) - set(valid))
     if unknown:
-        raise ConfigError(f"model '{name}' has no parameter(s) {', '.join(unknown)}; it has {', '.join(valid)}.")
+        raise ConfigError(
+            f"model '{name}' has no parameter(s) {', '.join(unknown)}; it has {', '.join(valid)}."
+        )
     return cls(**params)
 
 
-__all__ = ["DEFAULT_MODELS", "MODEL_NAMES", "ProgressCallback", "Recommender", "make_model", "model_class"]
+__all__ = [
+    "DEFAULT_MODELS",
+    "MODEL_NAMES",
+    "ProgressCallback",
+    "Recommender",
+    "make_model",
+    "model_class",
+]

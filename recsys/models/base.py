@@ -97,7 +97,11 @@ class Recommender(BaseEstimator):
         if not self.handles_cold_users:
             raise ColdStartError(f"model '{self.name}' cannot score a user it was not trained on.")
         item_idx = np.asarray(item_idx, dtype=np.int32)
-        w = np.ones(len(item_idx), np.float32) if weights is None else np.asarray(weights, np.float32)
+        w = (
+            np.ones(len(item_idx), np.float32)
+            if weights is None
+            else np.asarray(weights, np.float32)
+        )
         return self._score_history(item_idx, w)
 
     def _score_history(self, item_idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
