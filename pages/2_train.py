@@ -218,6 +218,13 @@ with st.expander(t("train.eval_settings")):
         )
     )
 
+tune = st.checkbox(
+    t("train.tune"),
+    value=True,
+    key="tr_tune",
+    help=t("train.tune_help"),
+)
+
 slow_chosen = [m for m in chosen if model_class(m).slow]
 confirm = True
 if slow_chosen:
@@ -240,7 +247,7 @@ if go:
     with st.status(t("train.running"), expanded=True) as status:
         overall = st.progress(0.0, text=t("train.overall"))
         bars = {m: st.progress(0.0, text=_ui.model_label(m)) for m in chosen}
-        n_steps = len(stages) * len(chosen) + 1
+        n_steps = len(stages) * len(chosen) + 1 + int(bool(tune))
         done = {"steps": 0}
 
         def progress(stage: str, model: str | None, fraction: float, message: str) -> None:
@@ -257,11 +264,15 @@ if go:
                 status.update(label=t("train.pools"))
                 if fraction >= 1.0:
                     done["steps"] += 1
+            elif stage == "tuning":
+                status.update(label=t("train.tuning"))
+                if fraction >= 1.0:
+                    done["steps"] += 1
             overall.progress(min(done["steps"] / n_steps, 1.0), text=t("train.overall"))
 
         try:
             preset = Preset.from_dict(preset_dict)
-            run = train_run(ds, preset, progress=progress)
+            run = train_run(ds, preset, progress=progress, tune=bool(tune))
             run_id = run.save(_ui.get_workspace(), st.session_state["dataset_id"])
         except Exception as err:  # noqa: BLE001 - a short message; earlier runs stay
             status.update(label=t("train.failed"), state="error")
@@ -294,4 +305,16 @@ if run is not None:
     info = getattr(run.split, "info", {}) or {}
     if info:
         st.caption(_split_caption(info))
+    if _ui.weights_tuned(run):
+        weights = run.preset.fusion.weights
+        st.caption(
+            t(
+                "train.tuned_weights",
+                weights=", ".join(
+                    f"{_ui.model_label(m)} {weights[m]:.2f}"
+                    for m in run.model_names
+                    if m in weights
+                ),
+            )
+        )
     st.page_link(_ui.PAGE_FILES["fusion"], label=t("train.next"), icon=":material/tune:")

@@ -24,6 +24,27 @@ def _lorenz(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return x, y, float(gini)
 
 
+_RULE_ZH = (
+    (r"^every listed user$", "所有列出的用户"),
+    (r"^fewer than (\S+) train interactions$", r"训练集交互少于 \1 次"),
+    (r"^(\S+) to (\S+) train interactions \(exclusive\)$", r"训练集交互 \1 至 \2 次（不含 \2）"),
+    (r"^at least (\S+) train interactions \(top (\S+) %\)$", r"训练集交互至少 \1 次（前 \2%）"),
+)
+
+
+def _rule_text(rule: object) -> str:
+    """The library's segment definition, in Chinese when the interface is (fixed phrasings)."""
+    import re
+
+    text = str(rule)
+    if not _ui.lang_is_zh():
+        return text
+    for pattern, repl in _RULE_ZH:
+        if re.match(pattern, text):
+            return re.sub(pattern, repl, text)
+    return text
+
+
 _ui.page_header("ins.title", "ins.intro")
 run = _ui.require_run()
 fusion, rerank = _ui.current_configs(run)
@@ -117,7 +138,7 @@ with right:
 st.subheader(t("ins.never_title", n=int(never.sum())))
 cat = _ui.localized_titles(ds.catalog, ds)
 never_tbl = cat.loc[
-    never, [c for c in ("item_id", "title", "category", "brand", "price") if c in cat.columns]
+    never, _ui.shown_columns(cat, ["item_id", "title", "category", "brand", "price"])
 ].assign(interactions=pop[never])
 st.dataframe(
     never_tbl.sort_values("interactions", ascending=False),
@@ -213,7 +234,10 @@ if seg is not None and len(seg):
         if c in seg_tbl.columns
     ]
     st.dataframe(
-        seg_tbl[show].assign(segment=[t(f"seg.{s}") for s in seg_tbl["segment"]]),
+        seg_tbl[show].assign(
+            segment=[t(f"seg.{s}") for s in seg_tbl["segment"]],
+            **({"rule": [_rule_text(r) for r in seg_tbl["rule"]]} if "rule" in show else {}),
+        ),
         hide_index=True,
         column_config={
             "segment": st.column_config.TextColumn(t("common.segment")),

@@ -19,7 +19,7 @@ def _options(run) -> dict[str, tuple[str, object]]:
 
     out = {
         "__current__": (t("cmp.current"), _ui.current_preset(run)),
-        "__trained__": (t("lab.trained_preset"), run.preset),
+        "__trained__": (_ui.trained_preset_label(run), run.preset),
     }
     for p in _ui.get_workspace().list_presets():
         try:
@@ -68,6 +68,12 @@ m1, m2, m3 = st.columns(3)
 m1.metric(t("cmp.users"), f"{len(ab.users):,}")
 m2.metric(t("cmp.mean_overlap"), f"{ab.mean_jaccard:.2f}", help=t("cmp.overlap_help"))
 m3.metric(t("cmp.n_significant"), f"{n_sig} / {len(table)}", help=t("cmp.sig_help", alpha=ab.alpha))
+
+if a_id == b_id or (
+    preset_a.fusion.to_dict() == preset_b.fusion.to_dict()
+    and preset_a.rerank.to_dict() == preset_b.rerank.to_dict()
+):
+    st.info(t("cmp.same"))
 
 left, right = st.columns([3, 2])
 with left:

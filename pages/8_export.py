@@ -134,7 +134,14 @@ fmt = (
 excel = c3.checkbox(
     t("ex.excel_bom"), value=False, key="ex_bom", help=t("ex.excel_bom_help"), disabled=fmt != "csv"
 )
-st.caption(t("ex.current_setting", method=fusion.method, k=rerank.k, n_rules=len(rerank.rules)))
+st.caption(
+    t(
+        "ex.current_setting",
+        method=_ui.fusion_text(fusion.method),
+        k=rerank.k,
+        n_rules=len(rerank.rules),
+    )
+)
 
 users = _segment_users(run, segment)
 config_key = (
@@ -192,8 +199,15 @@ target_kind = a1.selectbox(
     key="ex_target_kind",
 )
 if target_kind == "item":
+    shown = _ui.localized_titles(
+        cat[["item_id", "title"]] if "title" in cat.columns else cat[["item_id"]], run.dataset
+    )
     titles = dict(
-        zip(cat["item_id"].astype(str), cat.get("title", cat["item_id"]).astype(str), strict=True)
+        zip(
+            shown["item_id"].astype(str),
+            shown.get("title", shown["item_id"]).astype(str),
+            strict=True,
+        )
     )
     target = a2.selectbox(
         t("ex.target"),

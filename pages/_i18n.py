@@ -283,6 +283,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "train.running": ("Training…", "训练中……"),
     "train.overall": ("Overall", "总体进度"),
     "train.pools": ("Building candidate pools…", "正在构建候选池……"),
+    "train.tune": (
+        "Tune fusion weights on the validation split after training",
+        "训练后在验证集上调优融合权重",
+    ),
+    "train.tune_help": (
+        "A few seconds: searches the model weights that give the best NDCG on the validation "
+        "users (never the held-out test users). The Fusion lab then starts from these weights.",
+        "只需几秒：在验证用户（不含留出的测试用户）上搜索使 NDCG 最高的模型权重，"
+        "融合实验室将从这些权重开始。",
+    ),
+    "train.tuning": (
+        "Tuning fusion weights on the validation split…",
+        "正在验证集上调优融合权重……",
+    ),
     "train.stage.validation": ("validation fit", "验证集拟合"),
     "train.stage.test": ("test fit", "测试集拟合"),
     "train.stage.full": ("all data", "全量数据"),
@@ -327,6 +341,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "metric.personalization": ("Personalisation", "个性化程度"),
     "metric.serendipity": ("Serendipity", "惊喜度"),
     "metric.gini": ("Gini", "基尼系数"),
+    "metric.distributional_coverage": ("Distributional coverage", "分布覆盖率（熵）"),
     "metric.avg_popularity": ("Average popularity", "平均流行度"),
     "metric.rmse": ("RMSE", "RMSE"),
     "metric.mae": ("MAE", "MAE"),
@@ -383,10 +398,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lab.rules_help": (
         "filter keeps only matching items; boost (factor > 1) / bury (factor < 1) scale their score; "
         "pin puts an item id at a position. Values: a number, text, or a comma list for in / between.",
-        "filter 只保留匹配的商品；boost（系数 > 1）/ bury（系数 < 1）调整其得分；pin 将指定商品固定在某个位置。"
+        "筛选（filter）只保留匹配的商品；提升（boost，系数 > 1）/ 压低（bury，系数 < 1）调整其得分；"
+        "置顶（pin）将指定商品固定在某个位置。"
         "值可以是数字、文本，或用逗号分隔的列表（用于 in / between）。",
     ),
     "lab.rule.kind": ("Rule", "规则"),
+    "lab.kind.filter": ("filter", "筛选"),
+    "lab.kind.boost": ("boost", "提升"),
+    "lab.kind.bury": ("bury", "压低"),
+    "lab.kind.pin": ("pin", "置顶"),
+    "lab.seg_all": ("all", "全部"),
     "lab.rule.column": ("Column", "列"),
     "lab.rule.op": ("Operator", "运算符"),
     "lab.rule.value": ("Value", "值"),
@@ -477,6 +498,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "训练时的预设或任一已保存的预设。",
     ),
     "lab.trained_preset": ("Trained preset (equal weights)", "训练时的预设（等权重）"),
+    "lab.weights_tuned": (
+        "Starting point: the weights tuned on the validation split after training.",
+        "起点：训练后在验证集上调优得到的权重。",
+    ),
+    "lab.trained_preset_tuned": (
+        "Trained preset (weights tuned on validation)",
+        "训练时的预设（权重已在验证集上调优）",
+    ),
     # ---------------------------------------------------------------- segments / events
     "seg_short.new": ("New", "新用户"),
     "seg_short.cold": ("Cold", "冷启动"),
@@ -531,6 +560,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ue.time": ("First seen", "首次交互"),
     "ue.n_events": ("Events", "事件数"),
     "ue.purchased": ("Bought", "已购买"),
+    "ue.rating": ("Rating", "评分"),
+    "train.tuned_weights": (
+        "Fusion weights tuned on the validation split: {weights}. The Fusion lab starts from them.",
+        "已在验证集上调优的融合权重：{weights}。融合实验室将从这些权重开始。",
+    ),
+    "ue.interest_rating": ("Interest (summed rating)", "兴趣度（评分之和）"),
     "ue.fused_help": (
         "The final list after fusion, re-ranking and rules (current Fusion lab setting).",
         "经过融合、重排序和规则之后的最终列表（使用融合实验室的当前设置）。",
@@ -655,6 +690,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "基于 {n:,} 位留出用户的分布。",
     ),
     # ---------------------------------------------------------------- compare
+    "cmp.same": (
+        "A and B are the same strategy: every difference is zero. Move a slider in the Fusion "
+        "lab or pick a saved preset to compare.",
+        "A 与 B 是同一策略，所有差异均为零。请在融合实验室中调整滑块，或选择一个已保存的预设进行对比。",
+    ),
     "cmp.title": ("Compare", "方案对比"),
     "cmp.intro": (
         "Two strategies side by side on the same held-out users: which metrics move, whether the move is significant, and how much the lists change.",

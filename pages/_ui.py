@@ -50,13 +50,23 @@ _DEMO_LOCK = threading.Lock()
 PAGE_FILES: dict[str, str] = {
     "data": "pages/1_data.py",
     "train": "pages/2_train.py",
-    "fusion": "pages/3_fusion_lab.py",
-    "users": "pages/4_user_explorer.py",
-    "items": "pages/5_item_explorer.py",
+    "fusion": "pages/3_fusion.py",
+    "users": "pages/4_users.py",
+    "items": "pages/5_items.py",
     "insights": "pages/6_insights.py",
     "compare": "pages/7_compare.py",
     "export": "pages/8_export.py",
 }
+
+
+def url_path(key: str) -> str:
+    """URL of a page: its file name without the order prefix (``pages/3_fusion.py`` -> ``fusion``).
+
+    Must equal the name Streamlit's legacy ``pages/`` mode derives from the file, see
+    ``ensure_app_frame``.
+    """
+    stem = PAGE_FILES[key].rsplit("/", 1)[-1].removesuffix(".py")
+    return stem.split("_", 1)[1] if stem[:1].isdigit() and "_" in stem else stem
 
 
 # ---------------------------------------------------------------------------- session state
@@ -330,8 +340,12 @@ def ensure_app_frame() -> None:
 
     On a fresh server, the first request for a deep link (``/fusion``: a browser tab that
     reconnects after a restart) is served with Streamlit's legacy ``pages/`` folder mode until
-    ``app.py`` has called ``st.navigation`` once; the page would then run without the session
-    defaults and the sidebar. Switch that mode off and rerun: the router serves the same URL.
+    ``app.py`` has called ``st.navigation`` once (``PagesManager.uses_pages_directory`` is a
+    process-wide flag, set from the folder's existence). That mode names a page after its file
+    (``3_fusion.py`` -> ``fusion``), so every ``url_path`` is the file's name (``url_path``):
+    the legacy mode finds the page, and this rerun (legacy mode off) resolves to the same page,
+    with no "Page not found" popup. Here the page ran without the session defaults and the
+    sidebar: switch that mode off and rerun through the router.
     """
     try:
         from streamlit.runtime.pages_manager import PagesManager
@@ -475,6 +489,24 @@ def current_configs(run):
         return run.preset.fusion, run.preset.rerank
 
 
+def weights_tuned(run) -> bool:
+    """True when the run's fusion weights were tuned on validation (``train_run(tune=True)``).
+
+    An untrained-weights preset has no weights (every model counts 1.0); tuned weights are
+    stored in the run's preset, so a preset with weights for a weighted method was tuned.
+    """
+    from recsys.fusion import FUSERS
+
+    fusion = run.preset.fusion
+    method = FUSERS.get(fusion.method)
+    return bool(fusion.weights) and bool(getattr(method, "uses_weights", False))
+
+
+def trained_preset_label(run) -> str:
+    """Name of the run's own preset: says whether its weights were tuned on validation."""
+    return t("lab.trained_preset_tuned" if weights_tuned(run) else "lab.trained_preset")
+
+
 def set_current_configs(fusion, rerank) -> None:
     st.session_state["cur_fusion"] = fusion.to_dict()
     st.session_state["cur_rerank"] = rerank.to_dict()
@@ -616,6 +648,40 @@ def item_columns(**extra) -> dict:
         "segment": cc.TextColumn(t("common.segment")),
         **extra,
     }
+
+
+def shown_columns(frame: pd.DataFrame, columns: list[str], dataset=None) -> list[str]:
+    """The ``columns`` of ``frame`` worth showing: present and not empty for this data.
+
+    A column whose values are all missing (no brand, no price in the catalog) is dropped; so
+    are the per-pair flags that say nothing for the dataset as a whole: ``purchased`` when the
+    data has no purchases (ratings, views only), ``n_events`` when every pair is one event,
+    ``rating`` when the data has no ratings.
+    """
+    inter = getattr(dataset, "interactions", None)
+    out = []
+    for c in columns:
+        if c not in frame.columns:
+            continue
+        if inter is not None and c == "purchased":
+            if "purchased" not in inter.columns or not inter["purchased"].any():
+                continue
+        elif inter is not None and c == "n_events":
+            if "n_events" not in inter.columns or not (inter["n_events"] > 1).any():
+                continue
+        elif c == "rating" and dataset is not None and not getattr(dataset, "has_ratings", True):
+            continue
+        values = frame[c]
+        if len(values) and not values.notna().any():
+            continue
+        if (
+            len(values)
+            and values.dtype == object
+            and not values.astype(str).str.strip().ne("").any()
+        ):
+            continue
+        out.append(c)
+    return out
 
 
 def metric_label(key: str) -> str:

@@ -20,9 +20,9 @@ TIMEOUT = 300
 
 DATA = "pages/1_data.py"
 TRAIN = "pages/2_train.py"
-LAB = "pages/3_fusion_lab.py"
-USERS = "pages/4_user_explorer.py"
-ITEMS = "pages/5_item_explorer.py"
+LAB = "pages/3_fusion.py"
+USERS = "pages/4_users.py"
+ITEMS = "pages/5_items.py"
 INSIGHTS = "pages/6_insights.py"
 COMPARE = "pages/7_compare.py"
 EXPORT = "pages/8_export.py"
@@ -290,8 +290,53 @@ def test_chinese_columns_and_catalog_text(workspace):
 
 def test_sessions_do_not_share_unsaved_work(trained):
     a = _goto(_app(), LAB)
+    tuned = a.session_state["_runs"][a.session_state["run_id"]].preset.fusion.weights
     a.slider(key="lab_w_svd").set_value(0.0)
     a.run()
     b = _goto(_app(), LAB)
     assert a.session_state["cur_fusion"]["weights"]["svd"] == 0.0
-    assert b.session_state["cur_fusion"]["weights"].get("svd", 1.0) == 1.0
+    assert b.session_state["cur_fusion"]["weights"]["svd"] == tuned["svd"] != 0.0
+
+
+def test_train_tunes_weights_and_the_lab_starts_from_them(trained):
+    """Training tunes the fusion weights on validation (default on); the lab opens on them."""
+    assert trained.checkbox(key="tr_tune").value is True
+    run = trained.session_state["_runs"][trained.session_state["run_id"]]
+    tuned = run.preset.fusion.weights
+    assert set(tuned) == set(run.model_names)
+    assert abs(sum(tuned.values()) - 1.0) < 1e-3 and max(tuned.values()) < 1.0
+    assert any("tuned on the validation split" in c.value for c in trained.caption)
+
+    at = _goto(_app(), LAB)  # a new session: the run (and its tuned weights) from the workspace
+    for m, w in tuned.items():
+        slider = at.slider(key=f"lab_w_{m}")
+        assert slider.value == round(w, 2), (m, slider.value, w)
+        assert (slider.min, slider.max, slider.step) == (0.0, 1.0, 0.01)
+    # the lab evaluates the exact tuned weights, so it starts level with the trained preset
+    assert at.session_state["cur_fusion"]["weights"] == tuned
+    baseline = at.selectbox(key="lab_baseline")
+    assert "tuned on validation" in baseline.format_func(baseline.value)
+    deltas = [m.proto.delta for m in at.metric]
+    assert deltas and all(d in ("+0.0000", "-0.0000") for d in deltas), deltas
+
+
+def test_url_paths_match_the_legacy_pages_folder_names():
+    """Each page's URL is the name Streamlit's legacy ``pages/`` mode gives its file.
+
+    That mode serves the first request of a fresh server; a deep link (``/fusion``) then finds
+    its page in both modes, so no "Page not found" popup appears (``_ui.ensure_app_frame``).
+    """
+    from streamlit.source_util import page_icon_and_name
+
+    from pages._ui import PAGE_FILES, url_path
+
+    root = APP.parent
+    for key, file in PAGE_FILES.items():
+        assert (root / file).exists(), file
+        assert url_path(key) == page_icon_and_name(root / file)[1], file
+    assert [url_path(k) for k in ("data", "fusion", "users", "items")] == [
+        "data",
+        "fusion",
+        "users",
+        "items",
+    ]

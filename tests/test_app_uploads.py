@@ -109,3 +109,45 @@ def test_delete_the_active_dataset_falls_back_to_another():
     assert new not in ids
     assert at.session_state["dataset_id"] in ids and at.session_state["dataset_id"] != new
     assert any("Deleted" in s.value for s in at.success)
+
+
+def test_ratings_data_shows_ratings_and_hides_empty_columns():
+    """MovieLens-like ratings (no purchases, brand or price): the profile shows the rating."""
+    at = _app()
+    ratings = "userId,movieId,rating,timestamp\n" + "\n".join(
+        f"{u},{(u * 3 + j) % 25},{1 + (u + j) % 5}.{5 * ((u + j) % 2)},{1_600_000_000 + 3600 * j}"
+        for u in range(40)
+        for j in range(8)
+    )
+    movies = "movieId,title,genres\n" + "\n".join(
+        f"{i},Movie {i} ({1990 + i}),{'Comedy|Drama' if i % 2 else 'Action'}" for i in range(25)
+    )
+    at.file_uploader(key="data_up_inter").set_value(("ratings.csv", ratings.encode(), "text/csv"))
+    at.file_uploader(key="data_up_cat").set_value(("movies.csv", movies.encode(), "text/csv"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.button(key="data_save").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+
+    at.switch_page("pages/2_train.py")
+    at.run()
+    at.multiselect(key="tr_models").set_value(["item_knn", "popularity"])
+    at.run()
+    at.button(key="tr_go").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    run = at.session_state["_runs"][at.session_state["run_id"]]
+    assert run.dataset.has_ratings
+
+    at.switch_page("pages/4_users.py")
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    history = at.dataframe[0].value
+    user = at.selectbox(key="ue_user").value
+    expected = run.user_profile(user)["history"]
+    assert "rating" in history.columns
+    assert history["rating"].tolist() == expected["rating"].head(200).tolist()
+    assert {"purchased", "brand", "price", "price_band", "n_events"}.isdisjoint(history.columns)
+    assert {"time", "item_id", "title"} <= set(history.columns)
+    assert any("summed rating" in str(p.proto.spec) for p in at.get("plotly_chart"))

@@ -54,6 +54,7 @@ def _profile(run, user: str) -> dict:
     c3.metric(t("ue.strategy"), t(f"strategy.{strategy}"))
     if strategy in ("cold", "new"):
         st.info(t("ue.cold_info"))
+    ratings = bool(getattr(run.dataset, "has_ratings", False))
     a, b = st.columns(2)
     for col, key, title in (
         (a, "top_categories", t("ue.fav_categories")),
@@ -74,24 +75,32 @@ def _profile(run, user: str) -> dict:
             fig.update_yaxes(autorange="reversed")
             with col:
                 _ui.plot(
-                    _ui.style_fig(fig, title, t("ue.interest"), None, height=240, legend=False),
+                    _ui.style_fig(
+                        fig,
+                        title,
+                        t("ue.interest_rating" if ratings else "ue.interest"),
+                        None,
+                        height=240,
+                        legend=False,
+                    ),
                     key=f"ue_{key}",
                 )
-    cols = [
-        c
-        for c in (
+    cols = _ui.shown_columns(
+        hist,
+        [
             "time",
             "item_id",
             "title",
+            "rating",
             "category",
             "brand",
             "price",
             "price_band",
             "n_events",
             "purchased",
-        )
-        if c in hist.columns
-    ]
+        ],
+        run.dataset,
+    )
     st.dataframe(
         hist[cols].head(200),
         hide_index=True,
@@ -100,6 +109,9 @@ def _profile(run, user: str) -> dict:
             **{
                 "time": st.column_config.DatetimeColumn(t("ue.time"), format="YYYY-MM-DD HH:mm"),
                 "title": st.column_config.TextColumn(t("common.title"), width="large"),
+                "rating": st.column_config.NumberColumn(
+                    t("ue.rating"), format="%.1f ★", width="small"
+                ),
                 "price": st.column_config.NumberColumn(t("common.price"), format="%.0f"),
                 "n_events": st.column_config.NumberColumn(t("ue.n_events")),
                 "purchased": st.column_config.CheckboxColumn(t("ue.purchased")),
@@ -168,12 +180,15 @@ def _contrib_chart(frame: pd.DataFrame, names: list[str], key: str) -> None:
             )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
-    _ui.plot(
-        _ui.style_fig(
-            fig, t("ue.contrib_title"), t("ue.contrib_axis"), None, height=60 + 30 * len(frame)
-        ),
-        key=key,
+    fig = _ui.style_fig(
+        fig, t("ue.contrib_title"), t("ue.contrib_axis"), None, height=110 + 30 * len(frame)
     )
+    # legend between the title and the bars: below, it would cover the axis title
+    fig.update_layout(
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0.0, "xanchor": "left"},
+        margin={"t": 76},
+    )
+    _ui.plot(fig, key=key)
 
 
 def _explained(run, user: str, fusion, rerank) -> pd.DataFrame | None:
@@ -245,11 +260,7 @@ def _what_if(run, user: str, profile: dict, fusion, rerank, base: pd.DataFrame) 
     before = set(base["item_id"].astype(str)) if base is not None else set()
     table["new"] = ~table["item_id"].astype(str).isin(before)
     st.caption(t("ue.wi_updated", ms=seconds * 1000, n=int(table["new"].sum())))
-    cols = [
-        c
-        for c in ("rank", "new", "title", "category", "brand", "price", "score")
-        if c in table.columns
-    ]
+    cols = _ui.shown_columns(table, ["rank", "new", "title", "category", "brand", "price", "score"])
     st.dataframe(
         table[cols],
         hide_index=True,

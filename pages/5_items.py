@@ -74,9 +74,7 @@ with tab_sim:
             if not len(sim):
                 st.info(t("ie.no_similar"))
                 continue
-            cols = [
-                c for c in ("similarity", "title", "category", "brand", "price") if c in sim.columns
-            ]
+            cols = _ui.shown_columns(sim, ["similarity", "title", "category", "brand", "price"])
             st.dataframe(
                 sim[cols],
                 hide_index=True,

@@ -22,11 +22,26 @@ CHART_BEYOND = ["coverage", "diversity", "personalization", "novelty"]
 
 
 # ---------------------------------------------------------------------------- state
+def _slider_weight(weight: float) -> float:
+    """A fusion weight as the slider shows it: clipped to [0, 1], on the slider's 0.01 grid."""
+    return float(round(min(max(float(weight), 0.0), 1.0), 2))
+
+
+def _exact_weight(run, model: str, shown: float) -> float:
+    """The slider value, or the run's exact (tuned) weight when the slider shows it rounded.
+
+    Tuned weights such as 0.2634 are shown as 0.26; while a slider is not moved, the lab
+    evaluates the exact weight, so the start equals the trained-preset baseline.
+    """
+    exact = run.preset.fusion.weights.get(model)
+    if exact is not None and _slider_weight(exact) == float(shown):
+        return float(exact)
+    return float(shown)
+
+
 def _defaults_from(run, fusion, rerank) -> dict:
     """Widget values for a (fusion, rerank) pair."""
-    values = {
-        f"lab_w_{m}": float(min(max(fusion.weights.get(m, 1.0), 0.0), 1.0)) for m in run.model_names
-    }
+    values = {f"lab_w_{m}": _slider_weight(fusion.weights.get(m, 1.0)) for m in run.model_names}
     values.update(
         lab_method=fusion.method,
         lab_norm=fusion.normalization,
@@ -51,7 +66,7 @@ def _apply_state(run) -> None:
             ss[key] = value
         if "weights" in pending:
             for m, w in pending["weights"].items():
-                ss[f"lab_w_{m}"] = float(round(w, 2))
+                ss[f"lab_w_{m}"] = _slider_weight(w)
         if "rules" in pending:
             ss["lab_rules_base"] = _ui.rules_to_rows(pending["rules"])
             ss["lab_rules_ver"] = ss.get("lab_rules_ver", 0) + 1
@@ -84,7 +99,7 @@ def _eval_cached(run, fusion, rerank, stage: str = "test"):
 
 
 # ---------------------------------------------------------------------------- controls
-def _controls(run, catalog_columns: list[str]):
+def _controls(run, catalog_columns: list[str], rules_slot):
     from recsys.fusion import FUSERS, NORMALIZERS, FusionConfig
     from recsys.rerank import EXCLUDE_MODES, OPS, RULE_KINDS, SEGMENTS, RerankConfig
 
@@ -112,9 +127,18 @@ def _controls(run, catalog_columns: list[str]):
         st.caption(t("lab.no_weights"))
     weights = {}
     for m in run.model_names:
-        weights[m] = st.slider(
-            _ui.model_label(m), 0.0, 1.0, step=0.01, key=f"lab_w_{m}", disabled=not fm.uses_weights
+        shown = st.slider(
+            _ui.model_label(m),
+            0.0,
+            1.0,
+            step=0.01,
+            format="%.2f",
+            key=f"lab_w_{m}",
+            disabled=not fm.uses_weights,
         )
+        weights[m] = _exact_weight(run, m, shown)
+    if fm.uses_weights and _ui.weights_tuned(run):
+        st.caption(t("lab.weights_tuned"))
     with st.expander(t("lab.rerank"), expanded=False):
         mmr = st.slider(t("lab.mmr"), 0.0, 1.0, step=0.05, key="lab_mmr", help=t("lab.mmr_help"))
         c1, c2 = st.columns(2)
@@ -133,7 +157,7 @@ def _controls(run, catalog_columns: list[str]):
             format_func=lambda e: t(f"lab.exclude.{e}"),
             key="lab_exclude",
         )
-    with st.expander(t("lab.rules"), expanded=False):
+    with rules_slot, st.expander(t("lab.rules"), expanded=False):
         st.caption(t("lab.rules_help"))
         edited = st.data_editor(
             ss["lab_rules_base"],
@@ -142,7 +166,10 @@ def _controls(run, catalog_columns: list[str]):
             hide_index=True,
             column_config={
                 "kind": st.column_config.SelectboxColumn(
-                    t("lab.rule.kind"), options=list(RULE_KINDS), required=True
+                    t("lab.rule.kind"),
+                    options=list(RULE_KINDS),
+                    required=True,
+                    format_func=lambda k: t(f"lab.kind.{k}"),
                 ),
                 "column": st.column_config.SelectboxColumn(
                     t("lab.rule.column"), options=catalog_columns
@@ -159,7 +186,9 @@ def _controls(run, catalog_columns: list[str]):
                     t("lab.rule.position"), min_value=1, max_value=100, step=1
                 ),
                 "segment": st.column_config.SelectboxColumn(
-                    t("lab.rule.segment"), options=list(SEGMENTS)
+                    t("lab.rule.segment"),
+                    options=list(SEGMENTS),
+                    format_func=lambda g: t("lab.seg_all") if g == "all" else t(f"seg_short.{g}"),
                 ),
             },
         )
@@ -562,7 +591,7 @@ def _baseline_choice(run):
         t("lab.baseline"),
         options,
         format_func=lambda i: (
-            t("lab.trained_preset") if i == "__trained__" else presets[i].get("name", i)
+            _ui.trained_preset_label(run) if i == "__trained__" else presets[i].get("name", i)
         ),
         key="lab_baseline",
         help=t("lab.baseline_help"),
@@ -590,8 +619,10 @@ def lab(run) -> None:
     _apply_state(run)
     catalog_columns = [c for c in run.dataset.catalog.columns if c != "item_id"]
     left, right = st.columns([1, 2], gap="large")
+    with right:  # the rules table needs the width; it sits above the metrics it changes
+        rules_slot = st.container()
     with left:
-        fusion, rerank = _controls(run, catalog_columns)
+        fusion, rerank = _controls(run, catalog_columns, rules_slot)
     if fusion is None:
         return
     _ui.set_current_configs(fusion, rerank)
