@@ -246,13 +246,8 @@ def _what_if(run, user: str, profile: dict, fusion, rerank, base: pd.DataFrame) 
         st.caption(t("ue.wi_help"))
         return
     st.caption(" → ".join(f"{t('event.' + e)}: {titles.get(i, i)}" for i, e in session))
-    hist = profile["history"]
-    own = [
-        (str(i), "purchase" if p else "view")
-        for i, p in zip(hist["item_id"], hist.get("purchased", [False] * len(hist)), strict=False)
-    ]
     try:
-        recs, seconds = _ui.timed(lambda: run.recommend_history(own + session, fusion, rerank))
+        recs, seconds = _ui.timed(lambda: run.recommend_what_if(user, session, fusion, rerank))
         table = _ui.localized_titles(recs.table(), ds)
     except Exception as err:  # noqa: BLE001
         _ui.show_error(err)

@@ -378,16 +378,47 @@ class Run:
         Models that can score from a history (content, item kNN, popularity, fold-in factor
         models) are used; the others sit out. Nothing is refitted: this is the near-real-time path.
         """
-        fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
-        weights_by_event = event_weights or DEFAULT_EVENT_WEIGHTS
-        item_idx = (
-            self.dataset.item_ids.to_internal([h[0] for h in history], strict=False)
-            if history
-            else np.zeros(0, np.int32)
-        )
+        item_idx, w = self._history_arrays(history, event_weights)
+        return self._recommend_profile(item_idx, w, fusion, rerank_cfg)
+
+    def recommend_what_if(
+        self,
+        user_id: str,
+        added: Sequence[tuple[str, str]],
+        fusion: FusionConfig | None = None,
+        rerank_cfg: RerankConfig | None = None,
+        event_weights: dict[str, float] | None = None,
+    ) -> Recommendations:
+        """``user_id``'s recorded history (its real weights: summed events or ratings) plus the
+        ``added`` [(item_id, event), ...], scored at once without refitting (near-real-time)."""
+        u = int(self.dataset.user_ids.to_internal([user_id])[0])
+        row = self.dataset.matrix("weight")[u]
+        add_idx, add_w = self._history_arrays(added, event_weights)
+        item_idx = np.concatenate([row.indices.astype(np.int32), add_idx])
+        w = np.concatenate([row.data.astype(np.float32), add_w])
+        return self._recommend_profile(item_idx, w, fusion, rerank_cfg)
+
+    def _history_arrays(
+        self, history: Sequence[tuple[str, str]], event_weights: dict[str, float] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """[(item_id, event)] -> (item indices, weights); unknown items are skipped."""
+        weights_by_event = {**DEFAULT_EVENT_WEIGHTS, **(event_weights or {})}
+        if not history:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        item_idx = self.dataset.item_ids.to_internal([h[0] for h in history], strict=False)
         w = np.array([weights_by_event.get(h[1], 1.0) for h in history], np.float32)
         keep = item_idx >= 0
-        item_idx, w = item_idx[keep], w[keep]
+        return item_idx[keep], w[keep]
+
+    def _recommend_profile(
+        self,
+        item_idx: np.ndarray,
+        w: np.ndarray,
+        fusion: FusionConfig | None,
+        rerank_cfg: RerankConfig | None,
+    ) -> Recommendations:
+        """Lists for one ad-hoc user given by interacted items and their weights."""
+        fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
         st = self.stages["full"]
         scorers = {}
         for name, model in st.models.items():

@@ -226,3 +226,17 @@ def test_train_run_can_start_from_weights_tuned_on_validation(loaded):
     weights = tuned.preset.fusion.weights
     assert set(weights) == set(preset.models) and abs(sum(weights.values()) - 1) < 1e-6
     assert preset.fusion.weights == {}  # the caller's preset is not modified
+
+
+def test_what_if_keeps_the_users_real_history_and_adds_events(run, loaded):
+    ds = loaded.dataset
+    user = ds.user_ids.external_ids[int(np.argmax(ds.user_activity()))]
+    own = set(
+        ds.item_ids.to_external(ds.matrix("ones")[ds.user_ids.to_internal([user])[0]].indices)
+    )
+    unseen = next(i for i in ds.item_ids.external_ids if i not in own)
+    before = run.recommend_what_if(user, []).table()
+    after = run.recommend_what_if(user, [(unseen, "purchase")]).table()
+    assert not own & set(before["item_id"])  # history excluded, as for the user's normal list
+    assert unseen not in set(after["item_id"])  # the new purchase is now history too
+    assert not before["item_id"].equals(after["item_id"])
