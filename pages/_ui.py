@@ -495,6 +495,8 @@ def weights_tuned(run) -> bool:
     An untrained-weights preset has no weights (every model counts 1.0); tuned weights are
     stored in the run's preset, so a preset with weights for a weighted method was tuned.
     """
+    if hasattr(run, "weights_tuned"):
+        return bool(run.weights_tuned)
     from recsys.fusion import FUSERS
 
     fusion = run.preset.fusion

@@ -164,6 +164,7 @@ class Run:
         self.timings: dict[str, float] = {}
         self.items = _item_table(dataset)
         self.stacker: StackingFuser | None = None
+        self.weights_tuned = False  # the preset's fusion weights came from Run.autotune
         self.created_at = time.time()
 
     # ------------------------------------------------------------------ basics
@@ -688,6 +689,7 @@ class Run:
                 name: _json_safe(r.values) for name, r in self.single_model_reports("test").items()
             },
             "has_stacker": self.stacker is not None,
+            "weights_tuned": self.weights_tuned,
         }
         manifest["dataset_id"] = dataset_id
         return workspace.save_run(dataset_id, models, manifest)
@@ -711,6 +713,7 @@ class Run:
             stage, name = key.split("__", 1)
             by_stage[stage][name] = model
         run.timings = dict(manifest.get("timings", {}))
+        run.weights_tuned = bool(manifest.get("weights_tuned", False))
         run.created_at = manifest.get("created_at", time.time())
         _install_stages(run, by_stage)
         if manifest.get("has_stacker") and "validation" in run.stages:
@@ -755,6 +758,7 @@ def train_run(
         run.preset = run.preset.with_fusion(
             replace(run.preset.fusion, weights=run.autotune().best_weights)
         )
+        run.weights_tuned = True
         report("tuning", None, 1.0, "weights tuned")
     return run
 

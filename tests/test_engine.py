@@ -226,6 +226,7 @@ def test_train_run_can_start_from_weights_tuned_on_validation(loaded):
     weights = tuned.preset.fusion.weights
     assert set(weights) == set(preset.models) and abs(sum(weights.values()) - 1) < 1e-6
     assert preset.fusion.weights == {}  # the caller's preset is not modified
+    assert tuned.weights_tuned
 
 
 def test_what_if_keeps_the_users_real_history_and_adds_events(run, loaded):
