@@ -7,10 +7,12 @@ change of weights or method never rescores a model: scoring happens once, in ``b
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from recsys.errors import ConfigError
 from recsys.topk import top_k_indices
@@ -162,6 +164,7 @@ def build_pool(
     per_model: int = 100,
     exclude: sp.csr_matrix | None = None,
     block_size: int = 512,
+    n_jobs: int = 2,
 ) -> CandidatePool:
     """Score users once per model and keep the union of every model's top-M.
 
@@ -174,6 +177,7 @@ def build_pool(
         never candidates (already bought / seen items).
     block_size : users scored at once (lowered automatically so that the raw score matrices
         of one block stay under ~256 MB).
+    n_jobs : worker threads over blocks of users (1 = serial; results are identical).
 
     Returns
     -------
@@ -185,12 +189,10 @@ def build_pool(
         raise ConfigError("each model must contribute at least one candidate per user.")
     names = tuple(scorers)
     users = np.asarray(users, dtype=np.int32)
-    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     n_items: int | None = None
-    step = max(1, int(block_size))
-    start = 0
-    while start < len(users):
-        block = users[start : start + step]
+
+    def pool_block(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        nonlocal n_items
         raw = []
         for name in names:
             s = np.array(scorers[name](block), dtype=np.float32, copy=True)
@@ -200,16 +202,27 @@ def build_pool(
                 )
             if n_items is None:
                 n_items = s.shape[1]
-                # shrink later blocks so that n_models raw matrices fit the memory budget
-                step = max(1, min(step, _BLOCK_BYTES // max(1, 4 * n_items * len(names))))
             elif s.shape[1] != n_items:
                 raise ValueError(f"scorer '{name}' returned {s.shape[1]} items, others {n_items}")
             if exclude is not None:
                 coo = exclude[block].tocoo()
                 s[coo.row, coo.col] = -np.inf
             raw.append(s)
-        blocks.append(_pool_block(raw, per_model))
-        start += len(block)
+        return _pool_block(raw, per_model)
+
+    # The first block runs alone: it fixes n_items (hence a block size whose n_models raw
+    # matrices fit the memory budget) and warms any lazy cache inside the models. The rest
+    # run on worker threads with BLAS held to one thread each (numpy releases the GIL).
+    step = max(1, int(block_size))
+    blocks = [pool_block(users[:step])] if len(users) else []
+    if n_items is not None:
+        step = max(1, min(step, _BLOCK_BYTES // max(1, 4 * n_items * len(names))))
+    rest = [users[i : i + step] for i in range(min(len(users), int(block_size)), len(users), step)]
+    if n_jobs > 1 and len(rest) > 1:
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_jobs) as ex:
+            blocks.extend(ex.map(pool_block, rest))
+    else:
+        blocks.extend(pool_block(b) for b in rest)
 
     width = max((b[0].shape[1] for b in blocks), default=0)
     n = len(users)

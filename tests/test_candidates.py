@@ -90,3 +90,16 @@ def test_bad_inputs():
     with pytest.raises(ValueError):
         build_pool({"a": lambda u: np.zeros((len(u) + 1, 3))}, np.array([0]))
     assert isinstance(build_pool(_scorers(), np.array([], np.int32)), CandidatePool)
+
+
+def test_threaded_pool_equals_serial_pool():
+    rng = np.random.default_rng(7)
+    a = rng.random((1300, 60)).astype(np.float32)
+    b = rng.random((1300, 60)).astype(np.float32)
+    scorers = {"a": lambda users: a[users], "b": lambda users: b[users]}
+    users = np.arange(1300, dtype=np.int32)
+    serial = build_pool(scorers, users, per_model=7, block_size=256, n_jobs=1)
+    threaded = build_pool(scorers, users, per_model=7, block_size=256, n_jobs=2)
+    np.testing.assert_array_equal(serial.items, threaded.items)
+    np.testing.assert_array_equal(serial.scores, threaded.scores)
+    np.testing.assert_array_equal(serial.ranks, threaded.ranks)
