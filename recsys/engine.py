@@ -634,30 +634,31 @@ class Run:
 
     # ------------------------------------------------------------------ pool building
     def _build_pool(self, st: Stage, users: np.ndarray) -> CandidatePool:
+        """Pool for ``users`` with the serving strategy applied, all users of a block at once.
+
+        Warm users: every model. Cold users (fewer than ``cold_threshold`` interactions): only
+        models that can score from a history (``handles_cold_users``); the others give NaN.
+        New users (no interaction): each capable model's score of an empty history, computed
+        once and broadcast.
+        """
         activity = st.activity
         cold_threshold = self.preset.cold_threshold
-        train_ones = st.train.matrix("ones")
         n_items = self.dataset.n_items
 
         def scorer_for(model: Recommender) -> Callable[[np.ndarray], np.ndarray]:
-            empty = None
+            empty = (
+                model.score_history(np.zeros(0, np.int32)).astype(np.float32)
+                if model.handles_cold_users
+                else None
+            )
 
             def score(block: np.ndarray) -> np.ndarray:
-                nonlocal empty
                 act = activity[block]
                 out = model.score_items(block).astype(np.float32, copy=False)
-                new_rows = act == 0
-                cold_rows = (act > 0) & (act < cold_threshold)
-                if model.handles_cold_users:
-                    if new_rows.any():
-                        if empty is None:
-                            empty = model.score_history(np.zeros(0, np.int32)).astype(np.float32)
-                        out[new_rows] = empty
-                    for r in np.flatnonzero(cold_rows):  # few users, small histories
-                        row = train_ones[block[r]]
-                        out[r] = model.score_history(row.indices, row.data)
+                if empty is not None:
+                    out[act == 0] = empty
                 else:
-                    out[new_rows | cold_rows] = np.nan
+                    out[act < cold_threshold] = np.nan
                 return out
 
             return score
