@@ -17,6 +17,7 @@ from recsys.schema import DEFAULT_EVENT_WEIGHTS, Col
 
 INTERACTION_ROLES = ("user", "item", "event", "rating", "quantity", "timestamp")
 CATALOG_ROLES = ("item", "title", "description", "category", "brand", "price")
+USER_ROLES = ("user",)
 UNKNOWN = "\x00unknown"  # placeholder for empty attribute values in the cached chart tables
 BAND_ORDER = {"budget": 0, "mid": 1, "premium": 2, "luxury": 3, UNKNOWN: 9}
 
@@ -103,12 +104,18 @@ def _event_weights_editor(digest: str) -> dict[str, float]:
 def _upload_section(has_datasets: bool) -> None:
     with st.expander(t("data.upload_header"), expanded=not has_datasets):
         st.caption(t("data.upload_help"))
-        left, right = st.columns(2)
+        left, right, third = st.columns(3)
         inter_file = left.file_uploader(
             t("data.upload_interactions"), type=["csv", "tsv", "txt"], key="data_up_inter"
         )
         cat_file = right.file_uploader(
             t("data.upload_catalog"), type=["csv", "tsv", "txt"], key="data_up_cat"
+        )
+        user_file = third.file_uploader(
+            t("data.upload_users"),
+            type=["csv", "tsv", "txt"],
+            key="data_up_users",
+            help=t("data.upload_users_help"),
         )
         if inter_file is None:
             return
@@ -145,6 +152,21 @@ def _upload_section(has_datasets: bool) -> None:
             cat_map = _role_pickers("catalog", CATALOG_ROLES, cat_cols, cat_digest)
             st.dataframe(cat_head, hide_index=True, height=180)
 
+        user_bytes, user_map = None, None
+        if user_file is not None:
+            user_bytes = user_file.getvalue()
+            user_digest = _digest(user_bytes)
+            try:
+                user_cols, user_head, uenc, udelim = _read_columns(
+                    user_digest, user_bytes, user_file.name
+                )
+            except DataValidationError as err:
+                st.error(_read_error(user_file.name, err))
+                return
+            st.markdown(f"**{t('data.roles_users')}** · `{user_file.name}` · {uenc} · `{udelim!r}`")
+            user_map = _role_pickers("users", USER_ROLES, user_cols, user_digest)
+            st.dataframe(user_head, hide_index=True, height=180)
+
         weights = None
         if inter_map.get("event"):
             st.markdown(f"**{t('data.event_weights')}**")
@@ -154,13 +176,11 @@ def _upload_section(has_datasets: bool) -> None:
         missing = [r for r in ("user", "item") if not inter_map.get(r)]
         if cat_map is not None and not cat_map.get("item"):
             missing.append("catalog_item")
+        if user_map is not None and not user_map.get("user"):
+            missing.append("users_user")
+        files = {"catalog_item": cat_file, "users_user": user_file}
         for role in missing:
-            st.error(
-                t(
-                    f"data.missing_role.{role}",
-                    file=inter_file.name if role != "catalog_item" else cat_file.name,
-                )
-            )
+            st.error(t(f"data.missing_role.{role}", file=(files.get(role) or inter_file).name))
         name = st.text_input(
             t("data.name"), value=Path(inter_file.name).stem, key=f"data_name_{inter_digest[:10]}"
         )
@@ -178,6 +198,9 @@ def _upload_section(has_datasets: bool) -> None:
                         catalog_map=cat_map,
                         event_weights=weights,
                         name=name or "dataset",
+                        users=user_bytes,
+                        users_name=user_file.name if user_file is not None else None,
+                        users_map=user_map,
                     )
             except DataValidationError as err:
                 st.error(t("data.upload_failed", err=str(err)))
@@ -189,7 +212,7 @@ def _upload_section(has_datasets: bool) -> None:
             except Exception as err:  # noqa: BLE001 - never a traceback in the UI
                 st.error(t("data.upload_failed", err=str(err)))
                 return
-            _ui.save_loaded(result, name or "dataset", source="upload")
+            _save(result, name or "dataset")
             n_dropped = sum(
                 sum((f.get("dropped") or {}).values())
                 for f in result.report.to_dict().get("files", [])
@@ -198,6 +221,23 @@ def _upload_section(has_datasets: bool) -> None:
                 " " + t("data.saved_dropped", n=n_dropped) if n_dropped else ""
             )
             st.rerun()
+
+
+def _save(result, name: str) -> None:
+    """Save an upload (with its user table, when there is one) and make it active."""
+    if result.users is None:
+        _ui.save_loaded(result, name, source="upload")
+        return
+    meta = {
+        "source": "upload",
+        "report": result.report.to_dict(),
+        "mappings": {k: dict(v) for k, v in result.mappings.items()},
+    }
+    ds_id = _ui.get_workspace().save_dataset(
+        name, result.events, result.catalog, meta, users=result.users
+    )
+    st.session_state["_datasets"][ds_id] = result.dataset
+    _ui.set_active_dataset(ds_id)
 
 
 # ---------------------------------------------------------------------------- report + charts
@@ -209,7 +249,7 @@ def _report_section(report: dict) -> None:
         kept, read = f.get("rows_kept", 0), f.get("rows_read", 0)
         kind = f.get("kind", "")
         st.markdown(
-            f"**{t('data.file.' + kind) if kind in ('interactions', 'catalog') else kind}** "
+            f"**{t('data.file.' + kind) if kind in ('interactions', 'catalog', 'users') else kind}** "
             f"`{f.get('name', '')}` — {f.get('encoding', '')} · "
             + t("data.rows_read_kept", read=read, kept=kept)
         )
@@ -520,6 +560,15 @@ m3.metric(
 )
 density = len(ds.interactions) / max(ds.n_users * max(ds.n_items, 1), 1)
 m4.metric(t("common.density"), f"{density:.3%}")
+if ds.user_attribute_columns:
+    st.caption(
+        t(
+            "data.users_with_attributes",
+            n=int(ds.users_with_attributes().sum()),
+            total=ds.n_users,
+            columns=", ".join(ds.user_attribute_columns),
+        )
+    )
 
 tab_charts, tab_report, tab_preview = st.tabs(
     [t("data.charts"), t("data.report"), t("data.preview")]
@@ -531,6 +580,9 @@ with tab_report:
 with tab_preview:
     st.markdown(f"**{t('data.preview_catalog')}**")
     st.dataframe(ds.catalog.head(50), hide_index=True, height=260)
+    if ds.user_attribute_columns:
+        st.markdown(f"**{t('data.preview_users')}**")
+        st.dataframe(ds.users.head(50), hide_index=True, height=260)
     st.markdown(f"**{t('data.preview_events')}**")
     preview = ds.interactions.head(50).assign(
         user_id=lambda f: ds.user_ids.to_external(f[Col.USER_IDX].to_numpy()),

@@ -113,6 +113,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     "data.upload_header": ("Upload your data", "上传你的数据"),
     "data.upload_interactions": ("Interactions CSV (required)", "交互记录 CSV（必填）"),
     "data.upload_catalog": ("Catalog CSV (optional)", "商品目录 CSV（可选）"),
+    "data.upload_users": ("User attributes (optional)", "用户属性（可选）"),
+    "data.upload_users_help": (
+        "One row per user: a user id column plus attributes such as age, city tier or "
+        "membership. LightFM uses them as user features (helps users with few interactions).",
+        "每行一个用户：用户 ID 列加上年龄、城市等级、会员等级等属性。"
+        "LightFM 会把它们用作用户特征（对交互很少的用户有帮助）。",
+    ),
+    "data.roles_users": ("Columns of the user attribute file", "用户属性文件的列"),
+    "data.users_with_attributes": (
+        "{n:,} of {total:,} users have attributes ({columns}).",
+        "{total:,} 个用户中有 {n:,} 个带有属性（{columns}）。",
+    ),
+    "data.preview_users": ("User attributes (first rows)", "用户属性（前几行）"),
+    "data.file.users": ("User attributes", "用户属性"),
+    "data.missing_role.users_user": (
+        "Pick the column of {file} that holds the user id, or remove the user attribute file.",
+        "请选择 {file} 中表示用户 ID 的列，或移除用户属性文件。",
+    ),
     "data.upload_help": (
         "One row per event: user, item, and optionally event type, rating, quantity, time. "
         "Any delimiter and common encodings (UTF-8, GBK, Latin-1) are detected.",

@@ -98,10 +98,11 @@ def _run_demo_data(args: argparse.Namespace) -> int:
     )
     _say(f"wrote {catalog_path}")
     _say(f"wrote {interactions_path}")
+    _say(f"wrote {interactions_path.parent / 'users.csv'}")
     return EXIT_OK
 
 
-register("demo-data", "write a seeded demo store (catalog.csv, interactions.csv)")(
+register("demo-data", "write a seeded demo store (catalog.csv, interactions.csv, users.csv)")(
     _add_demo_data, _run_demo_data
 )
 
@@ -110,6 +111,7 @@ register("demo-data", "write a seeded demo store (catalog.csv, interactions.csv)
 def _add_validate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--interactions", type=Path, help="interaction log CSV (one row per event)")
     p.add_argument("--catalog", type=Path, help="catalog CSV (one row per item)")
+    _add_user_arguments(p)
     p.add_argument(
         "--map", action="append", metavar="ROLE=COLUMN", default=[],
         help="interactions column for a role (user, item, rating, event, quantity, timestamp, "
@@ -134,6 +136,8 @@ def _run_validate(args: argparse.Namespace) -> int:
         raise ConfigError(
             "give --interactions FILE (and optionally --catalog FILE), or --catalog alone."
         )
+    if args.users_file is not None and args.interactions is None:
+        raise ConfigError("--users needs --interactions (users are matched to the log).")
     interactions_map = parse_pairs(args.map, "--map")
     catalog_map = parse_pairs(args.catalog_map, "--catalog-map")
     weights = parse_weights(args.event_weight)
@@ -148,6 +152,8 @@ def _run_validate(args: argparse.Namespace) -> int:
                 catalog_map=catalog_map,
                 event_weights=weights,
                 name=args.interactions.stem,
+                users=args.users_file,
+                users_map=parse_pairs(args.users_map, "--users-map"),
             ).report
     except DataValidationError as err:
         report = getattr(err, "report", None)
@@ -213,15 +219,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"unexpected error ({type(err).__name__}): {err}")
 
 
+def _add_user_arguments(p: argparse.ArgumentParser, *, short_flag: bool = True) -> None:
+    """``--users FILE`` (also ``--user-attributes FILE``; only the latter when ``short_flag``
+    is off because the command uses ``--users`` for user ids) and ``--users-map``."""
+    flags = ("--users", "--user-attributes") if short_flag else ("--user-attributes",)
+    p.add_argument(
+        *flags, dest="users_file", type=Path, metavar="FILE",
+        help="user attribute CSV (optional): a user id column plus attributes (age, city ...)",
+    )  # fmt: skip
+    p.add_argument(
+        "--users-map", action="append", metavar="ROLE=COLUMN", default=[],
+        help="user attribute table column for a role (user)",
+    )  # fmt: skip
+
+
 def _fail(message: str) -> int:
     sys.stderr.write(f"error: {message}\n")
     return EXIT_ERROR
 
 
 # --------------------------------------------------------------------------- engine commands
-def _add_data_arguments(p: argparse.ArgumentParser, *, preset: bool = True) -> None:
+def _add_data_arguments(
+    p: argparse.ArgumentParser, *, preset: bool = True, users_flag: bool = True
+) -> None:
     p.add_argument("--interactions", type=Path, required=True, help="interaction log CSV")
     p.add_argument("--catalog", type=Path, help="catalog CSV (optional)")
+    _add_user_arguments(p, short_flag=users_flag)
     p.add_argument(
         "--map",
         action="append",
@@ -262,6 +285,8 @@ def _load(args: argparse.Namespace):
         catalog_map=parse_pairs(args.catalog_map, "--catalog-map"),
         event_weights=parse_weights(args.event_weight),
         name=args.interactions.stem,
+        users=args.users_file,
+        users_map=parse_pairs(args.users_map, "--users-map"),
     )
     for warning in result.report.warnings:
         sys.stderr.write(f"warning: {warning}\n")
@@ -303,7 +328,7 @@ def _strategy(args: argparse.Namespace, dataset, *, stages=None):
 
 
 def _add_export(p: argparse.ArgumentParser) -> None:
-    _add_data_arguments(p)
+    _add_data_arguments(p, users_flag=False)  # export's --users lists user ids
     p.add_argument("--k", type=int, default=20, help="list length (default 20)")
     p.add_argument("--out", type=Path, required=True, help="output file")
     p.add_argument(

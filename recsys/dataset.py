@@ -72,6 +72,9 @@ class Dataset:
         (``title, description, category, brand, price, price_band`` and extra attribute columns);
         unknown values are NaN / empty strings.
     name : a label for display.
+    users : ``n_users`` rows in internal order: ``user_id`` plus user attribute columns (str,
+        ``""`` when a user has no row in the attribute table); only ``user_id`` when there is
+        no user table.
     """
 
     user_ids: IdMap
@@ -81,7 +84,12 @@ class Dataset:
     name: str = "dataset"
     has_ratings: bool = False
     has_timestamps: bool = False
+    users: pd.DataFrame | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.users is None:  # frozen: the default user table is built once here
+            object.__setattr__(self, "users", pd.DataFrame({Col.USER: self.user_ids.external_ids}))
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -90,6 +98,7 @@ class Dataset:
         events: pd.DataFrame,
         catalog: pd.DataFrame | None = None,
         *,
+        users: pd.DataFrame | None = None,
         name: str = "dataset",
     ) -> Dataset:
         """Build a dataset from clean events and an optional clean catalog.
@@ -101,6 +110,9 @@ class Dataset:
             Repeated (user, item) events are aggregated: weights summed, ratings averaged,
             the first timestamp kept, purchases flagged.
         catalog : column ``item_id`` (unique str) plus any attributes.
+        users : column ``user_id`` (str) plus user attribute columns (str). Aligned to the
+            internal user order: the first row of a repeated id wins, users of the log without
+            a row get ``""``, rows of users absent from the log are ignored.
         """
         for column in (Col.USER, Col.ITEM, Col.WEIGHT):
             if column not in events.columns:
@@ -165,6 +177,7 @@ class Dataset:
             item_ids=item_ids,
             interactions=agg,
             catalog=_align_catalog(catalog, item_ids),
+            users=_align_users(users, user_ids),
             name=name,
             has_ratings=bool(has_ratings),
             has_timestamps=bool(has_timestamps),
@@ -177,6 +190,7 @@ class Dataset:
             item_ids=self.item_ids,
             interactions=interactions.reset_index(drop=True),
             catalog=self.catalog,
+            users=self.users,
             name=name or self.name,
             has_ratings=self.has_ratings,
             has_timestamps=self.has_timestamps,
@@ -237,8 +251,28 @@ class Dataset:
                 .to_numpy()
                 .tobytes()
             )
+            if self.user_attribute_columns:  # only then: older fingerprints stay valid
+                h.update(b"\x1eusers")
+                h.update(
+                    pd.util.hash_pandas_object(self.users.astype(str), index=False)
+                    .to_numpy()
+                    .tobytes()
+                )
             self._cache["fingerprint"] = h.hexdigest()[:16]
         return self._cache["fingerprint"]
+
+    @property
+    def user_attribute_columns(self) -> list[str]:
+        """Names of the user attribute columns (empty without a user table)."""
+        return [c for c in self.users.columns if c != Col.USER]
+
+    def users_with_attributes(self) -> np.ndarray:
+        """(n_users,) bool: the user has at least one non-empty attribute."""
+        has = np.zeros(self.n_users, dtype=bool)
+        for column in self.user_attribute_columns:
+            values = self.users[column]
+            has |= (values.notna() & (values.astype(str) != "")).to_numpy()
+        return has
 
     def catalog_column(self, column: str) -> np.ndarray | None:
         """(n_items,) values of a catalog column, or None when the catalog lacks it."""
@@ -266,4 +300,21 @@ def _align_catalog(catalog: pd.DataFrame | None, item_ids: IdMap) -> pd.DataFram
     cat[Col.ITEM] = cat[Col.ITEM].astype(str)
     cat = cat.drop_duplicates(Col.ITEM, keep="first")
     out = base.merge(cat, on=Col.ITEM, how="left")
+    return out.reset_index(drop=True)
+
+
+def _align_users(users: pd.DataFrame | None, user_ids: IdMap) -> pd.DataFrame:
+    """User attribute rows reordered to internal user order; missing users get ``""``."""
+    base = pd.DataFrame({Col.USER: user_ids.external_ids})
+    if users is None or len(users.columns) <= 1:
+        return base
+    if Col.USER not in users.columns:
+        raise DataValidationError(f"the user table needs a '{Col.USER}' column.", column=Col.USER)
+    table = users.copy()
+    table[Col.USER] = table[Col.USER].astype(str)
+    table = table.drop_duplicates(Col.USER, keep="first")
+    out = base.merge(table, on=Col.USER, how="left")
+    for column in out.columns:
+        if column != Col.USER:
+            out[column] = out[column].astype(object).where(out[column].notna(), "").astype(str)
     return out.reset_index(drop=True)

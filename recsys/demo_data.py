@@ -882,7 +882,9 @@ def generate_store(
     n_items: int = 500,
     n_events: int = 50_000,
     seed: int = 0,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    *,
+    with_users: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame] | tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Generate a phone-and-accessories store.
 
     Parameters
@@ -898,6 +900,9 @@ def generate_store(
     interactions : (n_events, 5) ``user_id, item_id, event, timestamp, quantity``; events are
         ``view|cart|purchase|favorite``, timestamps ISO strings (``2024-03-05T14:22:31``),
         rows in time order.
+    users : only with ``with_users=True``: (n_users, 4) ``user_id, age_band, city_tier,
+        membership``, correlated with each user's latent segment and price band (drawn from
+        a separate random stream, so ``catalog`` and ``interactions`` do not change).
     """
     if n_items < 16:
         raise ValueError("n_items must be at least 16 (one per category and model family).")
@@ -1129,7 +1134,47 @@ def generate_store(
             "quantity": quantity[ordering],
         }
     )
+    if with_users:
+        return catalog, interactions, _make_users(user_ids, seg, ubund, seed)
     return catalog, interactions
+
+
+#: P(age band | segment), columns ``AGE_BANDS``.
+AGE_BANDS: tuple[str, ...] = ("18-24", "25-34", "35-44", "45-54", "55+")
+_SEGMENT_AGE = np.array(
+    [
+        [0.55, 0.35, 0.07, 0.02, 0.01],  # gamers
+        [0.10, 0.40, 0.30, 0.15, 0.05],  # photographers
+        [0.85, 0.13, 0.01, 0.01, 0.00],  # budget students
+        [0.02, 0.30, 0.40, 0.22, 0.06],  # business
+        [0.20, 0.45, 0.25, 0.08, 0.02],  # fitness
+        [0.02, 0.20, 0.45, 0.23, 0.10],  # family
+    ]
+)
+CITY_TIERS: tuple[str, ...] = ("tier 1", "tier 2", "tier 3")
+#: P(city tier | price band), budget / mid / premium.
+_BAND_CITY = np.array([[0.15, 0.35, 0.50], [0.35, 0.40, 0.25], [0.65, 0.28, 0.07]])
+MEMBERSHIPS: tuple[str, ...] = ("none", "silver", "gold")
+#: P(membership | price band).
+_BAND_MEMBER = np.array([[0.75, 0.20, 0.05], [0.50, 0.35, 0.15], [0.30, 0.35, 0.35]])
+
+
+def _make_users(user_ids: list[str], seg: np.ndarray, band: np.ndarray, seed: int) -> pd.DataFrame:
+    """User attribute table drawn from (segment, price band); own random stream."""
+    rng = np.random.default_rng([seed, 1_000_003])
+
+    def draw(probs: np.ndarray) -> np.ndarray:  # one categorical draw per row of probs
+        cdf = np.cumsum(probs, axis=1)
+        return (rng.random(len(probs))[:, None] > cdf).sum(axis=1).clip(0, probs.shape[1] - 1)
+
+    return pd.DataFrame(
+        {
+            "user_id": user_ids,
+            "age_band": _str_take(list(AGE_BANDS), draw(_SEGMENT_AGE[seg])),
+            "city_tier": _str_take(list(CITY_TIERS), draw(_BAND_CITY[band])),
+            "membership": _str_take(list(MEMBERSHIPS), draw(_BAND_MEMBER[band])),
+        }
+    )
 
 
 def write_demo(
@@ -1139,17 +1184,19 @@ def write_demo(
     n_events: int = 50_000,
     seed: int = 0,
 ) -> tuple[Path, Path]:
-    """Write ``catalog.csv`` and ``interactions.csv`` (UTF-8) into ``out_dir``.
+    """Write ``catalog.csv``, ``interactions.csv`` and ``users.csv`` (UTF-8) into ``out_dir``.
 
-    Returns the two paths ``(catalog_path, interactions_path)``.
+    Returns the two paths ``(catalog_path, interactions_path)``; ``users.csv`` (the user
+    attribute table) sits next to them.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    catalog, interactions = generate_store(n_users, n_items, n_events, seed)
+    catalog, interactions, users = generate_store(n_users, n_items, n_events, seed, with_users=True)
     catalog_path = out / "catalog.csv"
     interactions_path = out / "interactions.csv"
     catalog.to_csv(catalog_path, index=False, encoding="utf-8")
     interactions.to_csv(interactions_path, index=False, encoding="utf-8")
+    users.to_csv(out / "users.csv", index=False, encoding="utf-8")
     return catalog_path, interactions_path
 
 

@@ -62,6 +62,8 @@ __all__ = [
     "normalize_event",
     "clean_interactions",
     "clean_catalog",
+    "clean_users",
+    "MAX_USER_ATTRIBUTE_VALUES",
     "load_dataset",
     "load_catalog",
     "validate",
@@ -74,7 +76,7 @@ EVENT_TYPES: tuple[str, ...] = ("view", "cart", "favorite", "purchase", "other")
 #: How many offending line numbers a report or error lists.
 _MAX_LINES = 10
 
-Kind = Literal["interactions", "catalog"]
+Kind = Literal["interactions", "catalog", "users"]
 Source = bytes | str | Path
 
 # --------------------------------------------------------------------------- role names
@@ -147,8 +149,17 @@ _KIND_ROLES: dict[str, tuple[str, ...]] = {
         "price",
     ),
     "catalog": ("item", "description", "title", "category", "brand", "price"),
+    "users": ("user",),
 }
-_REQUIRED: dict[str, tuple[str, ...]] = {"interactions": ("user", "item"), "catalog": ("item",)}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "interactions": ("user", "item"),
+    "catalog": ("item",),
+    "users": ("user",),
+}
+#: A user attribute with more distinct values than this, and mostly unique, is free text.
+MAX_USER_ATTRIBUTE_VALUES = 50
+#: Numeric user attributes with more distinct values than this are cut into quartile bands.
+_NUMERIC_BAND_MIN_DISTINCT = 8
 
 
 def _norm_name(name: str) -> str:
@@ -1099,6 +1110,114 @@ def clean_catalog(
     return catalog, {"file": report, "warnings": warn, "duplicates": n_dup}
 
 
+# --------------------------------------------------------------------------- users
+def _quartile_bands(values: pd.Series) -> pd.Series:
+    """float64 -> quartile band labels ``"18-25"`` (``""`` for NaN); vectorised."""
+    known = values.dropna().to_numpy()
+    edges = np.unique(np.quantile(known, [0.0, 0.25, 0.5, 0.75, 1.0]))
+    if len(edges) < 2:
+        return values.map(lambda v: "" if pd.isna(v) else f"{v:g}").astype(str)
+    labels = np.asarray([f"{lo:g}-{hi:g}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)])
+    code = np.searchsorted(edges[1:-1], values.to_numpy(), side="left")
+    code = np.clip(code, 0, len(labels) - 1)
+    out = labels[code].astype(object)
+    out[values.isna().to_numpy()] = ""
+    return pd.Series(out, index=values.index, dtype=object).astype(str)
+
+
+def clean_users(
+    raw: RawTable, mapping: Mapping[str, str | None] | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """Clean a user attribute table.
+
+    The user id column is found with the same names as the interactions' user column; every
+    other column is a candidate attribute (values stripped, kept as str):
+
+    * empty columns are ignored;
+    * numeric columns with more than 8 distinct values (age, income ...) become quartile
+      bands (``"18-25"``) so LightFM sees a few categories, not hundreds;
+    * free text / ids (> ``MAX_USER_ATTRIBUTE_VALUES`` distinct values and more than half of
+      them unique) are ignored with a note.
+
+    Returns
+    -------
+    users : one row per user: ``user_id`` (unique str) + kept attribute columns (str).
+    parts : ``{"file": FileReport, "warnings": [...], "duplicates": int, "attributes": [...]}``.
+    """
+    name = raw.file_name
+    df = raw.frame
+    roles = _resolve_mapping(list(df.columns), "users", mapping, name)
+    if len(df) == 0:
+        raise DataValidationError("the user table has a header but no data rows.", file=name)
+    report = FileReport(
+        kind="users",
+        name=name,
+        encoding=raw.encoding,
+        delimiter=raw.delimiter,
+        rows_read=raw.n_rows,
+        mapping=dict(roles),
+        notes=list(raw.warnings),
+    )
+    drops = _Drops(raw.line_numbers)
+    ids = _clean_ids(df[roles["user"]], "user", roles["user"], report.notes)
+    drops.add("no user id", (ids == "").to_numpy())
+    drops.add("duplicate user id (first row kept)", ids.duplicated(keep="first").to_numpy())
+    n_dup = drops.counts.get("duplicate user id (first row kept)", 0)
+    drops.add_lines("more fields than the header", raw.bad_lines)
+    keep = drops.keep
+    data: dict[str, pd.Series] = {Col.USER: ids[keep].reset_index(drop=True)}
+    for column in (c for c in df.columns if c != roles["user"]):
+        values = _strip(df[column][keep]).reset_index(drop=True)
+        nonempty = values[values != ""]
+        if len(nonempty) == 0:
+            report.ignored_columns.append(column)
+            report.notes.append(f"user column '{column}' is empty; ignored.")
+            continue
+        numbers = _parse_numbers(nonempty)
+        n_distinct = int(nonempty.nunique())
+        if numbers.notna().all() and n_distinct > _NUMERIC_BAND_MIN_DISTINCT:
+            parsed = pd.Series(np.nan, index=values.index, dtype="float64")
+            parsed[nonempty.index] = numbers
+            values = _quartile_bands(parsed)
+            report.notes.append(f"user column '{column}' is numeric; cut into quartile bands.")
+        elif n_distinct > MAX_USER_ATTRIBUTE_VALUES and n_distinct > 0.5 * len(nonempty):
+            report.ignored_columns.append(column)
+            report.notes.append(
+                f"user column '{column}' has {n_distinct:,} distinct values (free text or ids); "
+                "ignored."
+            )
+            continue
+        target = column if column != Col.USER else f"{column}_raw"
+        data[target] = values
+        report.extra_columns.append(column)
+    users = pd.DataFrame(data)
+    report.rows_kept = len(users)
+    report.dropped = dict(drops.counts)
+    report.dropped_lines = dict(drops.first_lines)
+    if len(users) == 0:
+        raise DataValidationError(
+            "no usable user rows: every row lacks a user id. Check the user column "
+            f"(currently '{roles['user']}').",
+            file=name,
+            column=roles["user"],
+        )
+    warn: list[str] = []
+    if n_dup:
+        warn.append(
+            f"user table: {n_dup:,} duplicate user id(s); the first row of each was kept "
+            f"(lines {_lines(np.asarray(drops.first_lines['duplicate user id (first row kept)']))})."
+        )
+    if len(users.columns) == 1:
+        warn.append("user table: no usable attribute column; the table is not used.")
+    parts = {
+        "file": report,
+        "warnings": warn,
+        "duplicates": n_dup,
+        "attributes": list(users.columns[1:]),
+    }
+    return users, parts
+
+
 # --------------------------------------------------------------------------- loading
 @dataclass(frozen=True)
 class LoadResult:
@@ -1109,6 +1228,7 @@ class LoadResult:
     catalog: pd.DataFrame | None
     report: ReadinessReport
     mappings: dict[str, dict[str, str]]  # {"interactions": {role: column}, "catalog": {...}}
+    users: pd.DataFrame | None = None  # clean user table (``user_id`` + attributes) or None
 
 
 def _read_source(source: Source, default_name: str) -> tuple[bytes, str]:
@@ -1153,6 +1273,9 @@ def load_dataset(
     catalog_map: Mapping[str, str | None] | None = None,
     event_weights: Mapping[str, float] | None = None,
     name: str = "dataset",
+    users: Source | None = None,
+    users_name: str | None = None,
+    users_map: Mapping[str, str | None] | None = None,
 ) -> LoadResult:
     """Read, clean and validate an upload; build the ``Dataset``.
 
@@ -1161,6 +1284,9 @@ def load_dataset(
     interactions, catalog : file bytes or a path.
     interactions_name, catalog_name : file names to show (default: the path's name).
     interactions_map, catalog_map : ``{role: column}`` overrides of detected roles.
+    users : optional user attribute table (bytes or a path): a user id column plus
+        attributes (see :func:`clean_users`); feeds ``Dataset.users``.
+    users_name : file name to show; users_map : ``{"user": column}`` override.
     event_weights : weight per event type (default ``DEFAULT_EVENT_WEIGHTS``).
     name : the dataset label.
 
@@ -1176,7 +1302,7 @@ def load_dataset(
     try:
         return _load(
             report, interactions, catalog, interactions_name, catalog_name,
-            interactions_map, catalog_map, event_weights, name,
+            interactions_map, catalog_map, event_weights, name, users, users_name, users_map,
         )  # fmt: skip
     except DataValidationError as err:
         report.usable = False
@@ -1195,6 +1321,9 @@ def _load(
     catalog_map: Mapping[str, str | None] | None,
     event_weights: Mapping[str, float] | None,
     name: str,
+    users: Source | None = None,
+    users_name: str | None = None,
+    users_map: Mapping[str, str | None] | None = None,
 ) -> LoadResult:
     data, default = _read_source(interactions, "interactions.csv")
     raw = read_csv_bytes(data, interactions_name or default)
@@ -1215,6 +1344,19 @@ def _load(
         report.files.append(cfile)
         report.warnings.extend(cparts["warnings"])
         report.duplicate_catalog_ids = cparts["duplicates"]
+
+    utable: pd.DataFrame | None = None
+    ufile: FileReport | None = None
+    if users is not None:
+        udata, udefault = _read_source(users, "users.csv")
+        uraw = read_csv_bytes(udata, users_name or udefault)
+        del udata
+        utable, uparts = clean_users(uraw, users_map)
+        ufile = uparts["file"]
+        report.files.append(ufile)
+        report.warnings.extend(uparts["warnings"])
+        report.duplicate_user_ids = uparts["duplicates"]
+        report.user_attributes = list(uparts["attributes"])
 
     report.n_events = len(events)
     report.event_counts = parts["event_counts"]
@@ -1243,7 +1385,7 @@ def _load(
     merged = _merge_catalog(cat, parts["item_attributes"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        dataset = Dataset.construct(events, merged, name=name)
+        dataset = Dataset.construct(events, merged, users=utable, name=name)
 
     pop = dataset.item_popularity()
     report.n_users = dataset.n_users
@@ -1270,13 +1412,36 @@ def _load(
         if len(ts):
             report.time_start = str(ts.min())
             report.time_end = str(ts.max())
+    if utable is not None:
+        known = dataset.user_ids.to_internal(utable[Col.USER], strict=False)
+        report.users_not_in_log = int((known < 0).sum())
+        report.n_users_with_attributes = int(dataset.users_with_attributes().sum())
+        report.users_without_attributes = report.n_users - report.n_users_with_attributes
+        if report.users_not_in_log:
+            report.warnings.append(
+                f"user table: {report.users_not_in_log:,} user(s) are not in the interactions; "
+                "their rows are ignored."
+            )
+        if report.user_attributes and report.n_users_with_attributes == 0:
+            report.warnings.append(
+                "user table: no user of the interactions is in it; check that both files use "
+                "the same user ids."
+            )
     _advise(report, has_catalog=cat is not None)
     report.usable = True
     mappings = {"interactions": dict(ifile.mapping)}
     if cfile is not None:
         mappings["catalog"] = dict(cfile.mapping)
+    if ufile is not None:
+        mappings["users"] = dict(ufile.mapping)
+    user_table = utable if utable is not None and len(utable.columns) > 1 else None
     return LoadResult(
-        dataset=dataset, events=events, catalog=merged, report=report, mappings=mappings
+        dataset=dataset,
+        events=events,
+        catalog=merged,
+        report=report,
+        mappings=mappings,
+        users=user_table,
     )
 
 

@@ -27,14 +27,14 @@ class FileReport:
 
     Attributes
     ----------
-    kind : ``"interactions"`` or ``"catalog"``.
+    kind : ``"interactions"``, ``"catalog"`` or ``"users"``.
     name, encoding, delimiter : as found.
     rows_read : data rows in the file (header excluded).
     rows_kept : rows that survived cleaning.
     dropped : reason -> number of rows dropped for it.
     dropped_lines : reason -> first 1-based file line numbers (header = line 1).
     mapping : role -> column taken for it.
-    extra_columns : catalog columns kept as item attributes.
+    extra_columns : catalog columns kept as item attributes (user table: user attributes).
     ignored_columns : columns not used.
     notes : what ingest changed on purpose (e.g. ``17850.0`` ids read as ``17850``).
     """
@@ -73,6 +73,11 @@ class ReadinessReport:
     items_never_interacted: int = 0
     items_missing_from_catalog: int = 0
     duplicate_catalog_ids: int = 0
+    user_attributes: list[str] = field(default_factory=list)  # user table columns kept
+    n_users_with_attributes: int = 0  # users of the log with at least one attribute
+    users_without_attributes: int = 0  # users of the log absent from the user table
+    users_not_in_log: int = 0  # user table rows ignored: the user has no interactions
+    duplicate_user_ids: int = 0
     rating_min: float | None = None
     rating_max: float | None = None
     rating_distinct: int = 0
@@ -87,7 +92,7 @@ class ReadinessReport:
     usable: bool = False
 
     def file(self, kind: str) -> FileReport | None:
-        """The report of the ``"interactions"`` or ``"catalog"`` file, if any."""
+        """The report of the ``"interactions"``, ``"catalog"`` or ``"users"`` file, if any."""
         return next((f for f in self.files if f.kind == kind), None)
 
     # ------------------------------------------------------------------ output
@@ -116,7 +121,8 @@ class ReadinessReport:
                 mapped = ", ".join(f"{role} <- '{col}'" for role, col in f.mapping.items())
                 out.append(f"  columns used: {mapped}")
             if f.extra_columns:
-                out.append("  kept as item attributes: " + ", ".join(f.extra_columns))
+                what = "user" if f.kind == "users" else "item"
+                out.append(f"  kept as {what} attributes: " + ", ".join(f.extra_columns))
             if f.ignored_columns:
                 out.append("  not used: " + ", ".join(f.ignored_columns))
             for reason, count in f.dropped.items():
@@ -153,6 +159,15 @@ class ReadinessReport:
                 )
             if self.duplicate_catalog_ids:
                 out.append(f"Duplicate catalog ids (first kept): {self.duplicate_catalog_ids:,}.")
+            if self.file("users") is not None:
+                attrs = ", ".join(self.user_attributes) or "none"
+                out.append(
+                    f"User attributes ({attrs}): {self.n_users_with_attributes:,} users have "
+                    f"them, {self.users_without_attributes:,} do not; "
+                    f"{self.users_not_in_log:,} table row(s) without interactions ignored."
+                )
+                if self.duplicate_user_ids:
+                    out.append(f"Duplicate user ids (first kept): {self.duplicate_user_ids:,}.")
         if self.rating_min is not None:
             values = (
                 " (values: " + ", ".join(f"{v:g}" for v in self.rating_values) + ")"

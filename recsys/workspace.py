@@ -3,7 +3,8 @@
 A browser refresh or an app restart loses nothing: everything the app keeps lives under one
 root folder (argument, else ``$FUSION_STUDIO_WORKSPACE``, else ``data/workspace/`` in the repo)::
 
-    datasets/<dataset_id>/events.parquet, catalog.parquet, meta.json   (meta.json written last)
+    datasets/<dataset_id>/events.parquet, catalog.parquet, users.parquet, meta.json
+                                                            (meta.json written last)
     runs/<run_id>/models/<name>.pkl, arrays.npz, manifest.json         (manifest.json written last)
     presets/<preset_id>.json
     exports/<file>
@@ -191,6 +192,8 @@ class Workspace:
         events: pd.DataFrame,
         catalog: pd.DataFrame | None,
         meta: dict | None = None,
+        *,
+        users: pd.DataFrame | None = None,
     ) -> str:
         """Store clean events (+ catalog) and their metadata; returns the new dataset id.
 
@@ -202,6 +205,8 @@ class Workspace:
         catalog : clean catalog (``item_id`` + attributes) or None.
         meta : JSON-able extras: source file names, column mappings, event weights, readiness
             report. ``id, name, created_at, n_users, n_items, n_interactions`` are filled in.
+        users : clean user attribute table (``user_id`` + attribute columns) or None; stored
+            as ``users.parquet`` and restored by :meth:`load_dataset`.
         """
         dataset_id = new_id(name, default="dataset")
         target = self._entry("datasets", dataset_id)
@@ -218,11 +223,14 @@ class Workspace:
             n_items=len(n_items),
             n_interactions=len(events),
             has_catalog=catalog is not None,
+            has_users=users is not None,
         )
         with self._writing(f"dataset '{name}'"), atomic_directory(target) as tmp:
             _parquet_ready(events).to_parquet(tmp / "events.parquet", index=False)
             if catalog is not None:
                 _parquet_ready(catalog).to_parquet(tmp / "catalog.parquet", index=False)
+            if users is not None:
+                _parquet_ready(users).to_parquet(tmp / "users.parquet", index=False)
             atomic_write_json(tmp / _DATASET_MARKER, info)  # the marker: written last
         return dataset_id
 
@@ -263,11 +271,25 @@ class Workspace:
             raise WorkspaceError(f"dataset '{dataset_id}' cannot be read: {err}") from err
         return events, catalog
 
+    def load_users(self, dataset_id: str) -> pd.DataFrame | None:
+        """The stored user attribute table exactly as saved, or None when there is none."""
+        path = self._entry("datasets", dataset_id)
+        if not (path / _DATASET_MARKER).is_file():
+            raise WorkspaceError(f"dataset '{dataset_id}' is not in the workspace.")
+        users_path = path / "users.parquet"
+        if not users_path.is_file():
+            return None
+        try:
+            return pd.read_parquet(users_path)
+        except (OSError, ValueError) as err:
+            raise WorkspaceError(f"dataset '{dataset_id}' cannot be read: {err}") from err
+
     def load_dataset(self, dataset_id: str) -> Dataset:
         """The stored dataset as a ``Dataset`` (named after its display name)."""
         events, catalog = self.load_frames(dataset_id)
+        users = self.load_users(dataset_id)
         name = self.dataset_meta(dataset_id).get("name", dataset_id)
-        return Dataset.construct(events, catalog, name=str(name))
+        return Dataset.construct(events, catalog, users=users, name=str(name))
 
     def delete_dataset(self, dataset_id: str, *, with_runs: bool = True) -> None:
         """Remove a dataset (and, by default, the runs trained on it)."""

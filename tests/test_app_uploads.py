@@ -151,3 +151,19 @@ def test_ratings_data_shows_ratings_and_hides_empty_columns():
     assert {"purchased", "brand", "price", "price_band", "n_events"}.isdisjoint(history.columns)
     assert {"time", "item_id", "title"} <= set(history.columns)
     assert any("summed rating" in str(p.proto.spec) for p in at.get("plotly_chart"))
+
+
+def test_upload_with_user_attributes_is_saved_and_summarised():
+    at = _app()
+    users = "customer,segment\n" + "\n".join(f"c{u},s{u % 2}" for u in range(10))
+    at.file_uploader(key="data_up_users").set_value(("users.csv", users.encode(), "text/csv"))
+    _upload(at, "log.csv", _log(12))
+    at.button(key="data_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    ds_id = at.session_state["dataset_id"]
+    from recsys.workspace import Workspace
+
+    ds = Workspace().load_dataset(ds_id)
+    assert ds.user_attribute_columns == ["segment"]
+    assert int(ds.users_with_attributes().sum()) == 10
+    assert any("10 of 12 users have attributes" in c.value for c in at.caption)

@@ -7,8 +7,12 @@ its representation is the mean of its feature embeddings (identity weight 1/2 fo
 the attributes sharing the other half). Items *without* interactions get no identity feature:
 an identity embedding that only ever appears as a sampled negative would just learn "unpopular";
 their representation is the mean of their attribute/token embeddings, which is what lets
-LightFM score cold items. User features: identity only (the dataset has no user attribute table
-yet; ``_user_features`` is the hook).
+LightFM score cold items. User features (``use_user_features``, when ``Dataset.users`` has
+attribute columns) follow the same recipe: identity for users with training interactions plus
+one-hot ``column=value`` attributes, rows normalised to sum 1, so a user's representation is
+half own embedding, half the mean of their attribute embeddings, and a user with attributes but
+no training interactions is represented by the attributes alone. Without attributes, users get
+identity features only.
 
 Scoring is vectorised: after training we keep ``user_emb_ (n_users, d)``, ``user_bias_``,
 ``item_emb_ (n_items, d)``, ``item_bias_`` and compute ``U[block] @ V.T + b_item + b_user``.
@@ -26,6 +30,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from recsys.dataset import Dataset
@@ -44,6 +49,10 @@ class LightFMRecommender(Recommender):
     learning_rate, epochs, item_alpha, user_alpha, max_sampled, k : as in ``lightfm.LightFM``
         (``k``: the k-th positive for ``warp-kos``).
     use_item_features : add catalog features to the identity features (enables cold items).
+    use_user_features : add one-hot user attributes (``Dataset.users``) to the user identity
+        features when the dataset has any.
+    user_feature_share : share of the attributes in the feature row of a user with training
+        interactions (identity gets the rest); users without interactions use attributes only.
     max_text_features : number of text tokens used as item features (0: none).
     interaction_weight : ``"log1p"`` (sample weight ``log1p(weight)``) or ``"binary"``;
         ``warp-kos`` ignores sample weights.
@@ -67,6 +76,8 @@ class LightFMRecommender(Recommender):
         item_alpha: float = 0.0,
         user_alpha: float = 0.0,
         use_item_features: bool = True,
+        use_user_features: bool = True,
+        user_feature_share: float = 0.1,
         max_text_features: int = 300,
         interaction_weight: Literal["log1p", "binary"] = "log1p",
         n_negatives: int = 1,
@@ -82,6 +93,8 @@ class LightFMRecommender(Recommender):
         self.item_alpha = item_alpha
         self.user_alpha = user_alpha
         self.use_item_features = use_item_features
+        self.use_user_features = use_user_features
+        self.user_feature_share = user_feature_share
         self.max_text_features = max_text_features
         self.interaction_weight = interaction_weight
         self.n_negatives = n_negatives
@@ -113,8 +126,29 @@ class LightFMRecommender(Recommender):
         return sp.csr_matrix(feats, dtype=np.float32), names
 
     def _user_features(self, dataset: Dataset) -> sp.csr_matrix | None:
-        """User features; None (identity) until datasets carry a user attribute table."""
-        return None
+        """(n_users, n_users + n_attribute_values) row-stochastic user features, or None.
+
+        None (LightFM's identity) when ``use_user_features`` is off or the dataset has no user
+        attributes. Identity columns are set only for users with training interactions.
+        """
+        if not getattr(self, "use_user_features", True):
+            return None
+        attrs = user_attribute_matrix(dataset)
+        if attrs.shape[1] == 0 or attrs.nnz == 0:
+            return None
+        share = float(getattr(self, "user_feature_share", 0.1))
+        if not 0.0 < share < 1.0:
+            raise ConfigError("user_feature_share must be between 0 and 1 (exclusive).")
+        warm = dataset.user_activity() > 0
+        ident = sp.diags(warm.astype(np.float32) * np.float32(1.0 - share), format="csr")
+        side_sum = np.asarray(attrs.sum(axis=1)).ravel()
+        # attributes sum to `share` (to 1 after the final normalisation for cold users)
+        scale = np.divide(share, side_sum, out=np.zeros_like(side_sum), where=side_sum > 0)
+        side = sp.diags(scale) @ attrs
+        feats = sp.hstack([ident, side], format="csr", dtype=np.float32)
+        total = np.asarray(feats.sum(axis=1)).ravel()
+        feats = sp.diags(np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)) @ feats
+        return sp.csr_matrix(feats, dtype=np.float32)
 
     def _interactions(self, dataset: Dataset) -> tuple[sp.coo_matrix, sp.coo_matrix | None]:
         """Binary positives and aligned sample weights (None for warp-kos)."""
@@ -178,6 +212,8 @@ class LightFMRecommender(Recommender):
         user_emb = np.array(user_emb, np.float32)
         user_bias = np.array(user_bias, np.float32)
         inactive = dataset.user_activity() == 0
+        if user_features is not None:  # users with attributes keep their attribute embedding
+            inactive &= np.diff(user_features.indptr) == 0
         user_emb[inactive] = 0.0
         user_bias[inactive] = 0.0
         if not np.isfinite(user_emb).all() or not np.isfinite(item_emb).all():
@@ -203,6 +239,30 @@ class LightFMRecommender(Recommender):
             return self.item_bias_.copy()
         profile = (weights @ self.item_emb_[item_idx]) / weights.sum()
         return (self.item_emb_ @ profile + self.item_bias_).astype(np.float32)
+
+
+def user_attribute_matrix(dataset: Dataset) -> sp.csr_matrix:
+    """(n_users, n_values) binary one-hot matrix of the user attributes (``""`` = unknown).
+
+    Columns are ``column=value`` pairs in column order, values in first-seen order.
+    """
+    blocks: list[sp.csr_matrix] = []
+    rows = np.arange(dataset.n_users)
+    for column in dataset.user_attribute_columns:
+        values = dataset.users[column].astype(str).to_numpy()
+        codes, uniques = pd.factorize(values)
+        known = values != ""
+        kept = np.flatnonzero(uniques != "")
+        remap = np.full(len(uniques), -1, dtype=np.int64)
+        remap[kept] = np.arange(len(kept))
+        block = sp.csr_matrix(
+            (np.ones(int(known.sum()), np.float32), (rows[known], remap[codes[known]])),
+            shape=(dataset.n_users, len(kept)),
+        )
+        blocks.append(block)
+    if not blocks:
+        return sp.csr_matrix((dataset.n_users, 0), dtype=np.float32)
+    return sp.hstack(blocks, format="csr", dtype=np.float32)
 
 
 def _with_negatives(
@@ -272,4 +332,11 @@ class LightFMWarpKOS(LightFMRecommender):
     loss_name: ClassVar[str] = "warp-kos"
 
 
-__all__ = ["LightFMBPR", "LightFMLogistic", "LightFMRecommender", "LightFMWarp", "LightFMWarpKOS"]
+__all__ = [
+    "user_attribute_matrix",
+    "LightFMBPR",
+    "LightFMLogistic",
+    "LightFMRecommender",
+    "LightFMWarp",
+    "LightFMWarpKOS",
+]
