@@ -212,7 +212,7 @@ def _upload_section(has_datasets: bool) -> None:
             except Exception as err:  # noqa: BLE001 - never a traceback in the UI
                 st.error(t("data.upload_failed", err=str(err)))
                 return
-            _save(result, name or "dataset")
+            _ui.save_loaded(result, name or "dataset", source="upload")
             n_dropped = sum(
                 sum((f.get("dropped") or {}).values())
                 for f in result.report.to_dict().get("files", [])
@@ -221,23 +221,6 @@ def _upload_section(has_datasets: bool) -> None:
                 " " + t("data.saved_dropped", n=n_dropped) if n_dropped else ""
             )
             st.rerun()
-
-
-def _save(result, name: str) -> None:
-    """Save an upload (with its user table, when there is one) and make it active."""
-    if result.users is None:
-        _ui.save_loaded(result, name, source="upload")
-        return
-    meta = {
-        "source": "upload",
-        "report": result.report.to_dict(),
-        "mappings": {k: dict(v) for k, v in result.mappings.items()},
-    }
-    ds_id = _ui.get_workspace().save_dataset(
-        name, result.events, result.catalog, meta, users=result.users
-    )
-    st.session_state["_datasets"][ds_id] = result.dataset
-    _ui.set_active_dataset(ds_id)
 
 
 # ---------------------------------------------------------------------------- report + charts

@@ -127,12 +127,14 @@ def create_demo_dataset() -> str:
     from recsys.demo_data import generate_store
     from recsys.ingest import load_dataset
 
-    catalog, interactions = generate_store(**demo_size(), seed=0)
+    catalog, interactions, users = generate_store(**demo_size(), seed=0, with_users=True)
     result = load_dataset(
         interactions.to_csv(index=False).encode("utf-8"),
         catalog.to_csv(index=False).encode("utf-8"),
         interactions_name="demo_interactions.csv",
         catalog_name="demo_catalog.csv",
+        users=users.to_csv(index=False).encode("utf-8"),
+        users_name="demo_users.csv",
         name="Demo store",
     )
     ds_id = save_loaded(result, "Demo store", source="demo")
@@ -146,7 +148,8 @@ def save_loaded(result, name: str, *, source: str) -> str:
         "report": result.report.to_dict(),
         "mappings": _json_safe(getattr(result, "mappings", {})),
     }
-    ds_id = get_workspace().save_dataset(name, result.events, result.catalog, meta)
+    users = getattr(result, "users", None)
+    ds_id = get_workspace().save_dataset(name, result.events, result.catalog, meta, users=users)
     st.session_state["_datasets"][ds_id] = result.dataset
     set_active_dataset(ds_id)
     return ds_id
