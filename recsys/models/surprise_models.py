@@ -233,8 +233,17 @@ class SurpriseRecommender(Recommender):
             self._surprise_algo = algo
         progress(1.0, "done")
 
+    #: Name of the Surprise algorithm class whose parameters mirror ours one to one; classes
+    #: with a different mapping (baselines, KNN) override ``_make_algo`` instead.
+    _surprise_class: ClassVar[str | None] = None
+    #: Our own parameters that Surprise does not take.
+    _own_params: ClassVar[frozenset[str]] = frozenset({"implicit_rating", "max_items"})
+
     def _make_algo(self):
-        raise NotImplementedError
+        if self._surprise_class is None:
+            raise NotImplementedError
+        params = {k: v for k, v in self.get_params().items() if k not in self._own_params}
+        return getattr(_surprise(), self._surprise_class)(**params)
 
     def _extract(self, algo, df: pd.DataFrame) -> None:
         raise NotImplementedError
@@ -376,6 +385,7 @@ class SurpriseSVD(_FactorModel):
     """
 
     name = "svd"
+    _surprise_class = "SVD"
     label = "SVD (Surprise)"
 
     def __init__(
@@ -400,18 +410,6 @@ class SurpriseSVD(_FactorModel):
         self.random_state = random_state
         self.implicit_rating = implicit_rating
 
-    def _make_algo(self):
-        return _surprise().SVD(
-            n_factors=self.n_factors,
-            n_epochs=self.n_epochs,
-            biased=self.biased,
-            init_mean=self.init_mean,
-            init_std_dev=self.init_std_dev,
-            lr_all=self.lr_all,
-            reg_all=self.reg_all,
-            random_state=self.random_state,
-        )
-
     def _extract(self, algo, df):
         self.bu_ = self._by_user(algo.bu).astype(np.float32)
         self.bi_ = self._by_item(algo.bi).astype(np.float32)
@@ -427,6 +425,7 @@ class SurpriseSVDpp(_FactorModel):
     """
 
     name = "svdpp"
+    _surprise_class = "SVDpp"
     label = "SVD++ (Surprise)"
     slow = True
 
@@ -449,17 +448,6 @@ class SurpriseSVDpp(_FactorModel):
         self.reg_all = reg_all
         self.random_state = random_state
         self.implicit_rating = implicit_rating
-
-    def _make_algo(self):
-        return _surprise().SVDpp(
-            n_factors=self.n_factors,
-            n_epochs=self.n_epochs,
-            init_mean=self.init_mean,
-            init_std_dev=self.init_std_dev,
-            lr_all=self.lr_all,
-            reg_all=self.reg_all,
-            random_state=self.random_state,
-        )
 
     def _extract(self, algo, df):
         self.bu_ = self._by_user(algo.bu).astype(np.float32)
@@ -487,6 +475,7 @@ class SurpriseNMF(_FactorModel):
     """
 
     name = "nmf"
+    _surprise_class = "NMF"
     label = "NMF (Surprise)"
 
     def __init__(
@@ -522,20 +511,7 @@ class SurpriseNMF(_FactorModel):
     def _make_algo(self):
         if self.init_low < 0:
             raise ConfigError("init_low must be >= 0 for NMF.")
-        return _surprise().NMF(
-            n_factors=self.n_factors,
-            n_epochs=self.n_epochs,
-            biased=self.biased,
-            reg_pu=self.reg_pu,
-            reg_qi=self.reg_qi,
-            reg_bu=self.reg_bu,
-            reg_bi=self.reg_bi,
-            lr_bu=self.lr_bu,
-            lr_bi=self.lr_bi,
-            init_low=self.init_low,
-            init_high=self.init_high,
-            random_state=self.random_state,
-        )
+        return super()._make_algo()
 
     def _extract(self, algo, df):
         self.bu_ = self._by_user(algo.bu).astype(np.float32)
@@ -936,6 +912,7 @@ class SurpriseCoClustering(SurpriseRecommender):
     """
 
     name = "coclustering"
+    _surprise_class = "CoClustering"
     label = "Co-clustering (Surprise)"
 
     def __init__(
@@ -951,14 +928,6 @@ class SurpriseCoClustering(SurpriseRecommender):
         self.n_epochs = n_epochs
         self.random_state = random_state
         self.implicit_rating = implicit_rating
-
-    def _make_algo(self):
-        return _surprise().CoClustering(
-            n_cltr_u=self.n_cltr_u,
-            n_cltr_i=self.n_cltr_i,
-            n_epochs=self.n_epochs,
-            random_state=self.random_state,
-        )
 
     def _extract(self, algo, df):
         self.cltr_u_ = np.where(self.user_known_, self._by_user(np.asarray(algo.cltr_u)), -1)
