@@ -33,62 +33,35 @@ with st.sidebar:
 if _ui.ensure_workspace_ready():
     st.toast(t("data.first_start"), icon=":material/celebration:")
 
+#: Navigation: section -> (page key, icon); the first page is the default.
+SECTIONS = {
+    "nav.section.prepare": [
+        ("data", ":material/database:"),
+        ("train", ":material/model_training:"),
+        ("fusion", ":material/tune:"),
+    ],
+    "nav.section.explore": [
+        ("users", ":material/person_search:"),
+        ("items", ":material/inventory_2:"),
+        ("insights", ":material/insights:"),
+    ],
+    "nav.section.ship": [
+        ("compare", ":material/compare_arrows:"),
+        ("export", ":material/download:"),
+    ],
+}
 pages = {
-    t("nav.section.prepare"): [
+    t(section): [
         st.Page(
-            _ui.PAGE_FILES["data"],
-            title=t("nav.data"),
-            icon=":material/database:",
-            url_path=_ui.url_path("data"),
-            default=True,
-        ),
-        st.Page(
-            _ui.PAGE_FILES["train"],
-            title=t("nav.train"),
-            icon=":material/model_training:",
-            url_path=_ui.url_path("train"),
-        ),
-        st.Page(
-            _ui.PAGE_FILES["fusion"],
-            title=t("nav.fusion"),
-            icon=":material/tune:",
-            url_path=_ui.url_path("fusion"),
-        ),
-    ],
-    t("nav.section.explore"): [
-        st.Page(
-            _ui.PAGE_FILES["users"],
-            title=t("nav.users"),
-            icon=":material/person_search:",
-            url_path=_ui.url_path("users"),
-        ),
-        st.Page(
-            _ui.PAGE_FILES["items"],
-            title=t("nav.items"),
-            icon=":material/inventory_2:",
-            url_path=_ui.url_path("items"),
-        ),
-        st.Page(
-            _ui.PAGE_FILES["insights"],
-            title=t("nav.insights"),
-            icon=":material/insights:",
-            url_path=_ui.url_path("insights"),
-        ),
-    ],
-    t("nav.section.ship"): [
-        st.Page(
-            _ui.PAGE_FILES["compare"],
-            title=t("nav.compare"),
-            icon=":material/compare_arrows:",
-            url_path=_ui.url_path("compare"),
-        ),
-        st.Page(
-            _ui.PAGE_FILES["export"],
-            title=t("nav.export"),
-            icon=":material/download:",
-            url_path=_ui.url_path("export"),
-        ),
-    ],
+            _ui.PAGE_FILES[key],
+            title=t(f"nav.{key}"),
+            icon=icon,
+            url_path=_ui.url_path(key),
+            default=key == "data",
+        )
+        for key, icon in entries
+    ]
+    for section, entries in SECTIONS.items()
 }
 page = st.navigation(pages)
 
