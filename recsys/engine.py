@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -52,7 +53,6 @@ RunProgress = Callable[[str, str | None, float, str], None]
 STAGES = ("validation", "test", "full")
 WHAT_IF_USER = "(what-if)"
 COLD_BELOW = 5  # users with fewer interactions form the "cold" segment (metrics use the same cut)
-SEGMENT_NAMES = ("new", "cold", "regular", "heavy")
 
 
 # ---------------------------------------------------------------------- stage state
@@ -69,11 +69,12 @@ class Stage:
     single_reports: dict[str, MetricReport] = field(default_factory=dict)
     rating_errors: dict[str, dict[str, float]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def activity(self) -> np.ndarray:
+        """(n_users,) training interactions per user."""
         return self.train.user_activity()
 
-    @property
+    @cached_property
     def heavy_from(self) -> float:
         """Activity at which a user counts as heavy: the 90th percentile of active users (>= 5),
         the same rule the metrics' segment table uses."""
