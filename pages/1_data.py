@@ -55,6 +55,24 @@ def _read_error(file_name: str, err: Exception) -> str:
 
 
 # ---------------------------------------------------------------------------- widgets
+def _file_roles(file, title_key: str, kind: str, roles) -> tuple[bytes, str, dict] | None:
+    """Read an uploaded file's header, show its role pickers and preview.
+
+    Returns ``(bytes, digest, role mapping)``, or None after showing a read error.
+    """
+    data = file.getvalue()
+    digest = _digest(data)
+    try:
+        columns, head, encoding, delimiter = _read_columns(digest, data, file.name)
+    except DataValidationError as err:
+        st.error(_read_error(file.name, err))
+        return None
+    st.markdown(f"**{t(title_key)}** · `{file.name}` · {encoding} · `{delimiter!r}`")
+    mapping = _role_pickers(kind, roles, columns, digest)
+    st.dataframe(head, hide_index=True, height=180)
+    return data, digest, mapping
+
+
 def _role_pickers(
     kind: str, roles: tuple[str, ...], columns: list[str], digest: str
 ) -> dict[str, str | None]:
@@ -119,53 +137,27 @@ def _upload_section(has_datasets: bool) -> None:
         )
         if inter_file is None:
             return
-        inter_bytes = inter_file.getvalue()
-        inter_digest = _digest(inter_bytes)
-        try:
-            inter_cols, inter_head, enc, delim = _read_columns(
-                inter_digest, inter_bytes, inter_file.name
-            )
-        except DataValidationError as err:
-            st.error(_read_error(inter_file.name, err))
-            return
-        st.markdown(
-            f"**{t('data.roles_interactions')}** · `{inter_file.name}` · {enc} · `{delim!r}`"
+        inter = _file_roles(
+            inter_file, "data.roles_interactions", "interactions", INTERACTION_ROLES
         )
+        if inter is None:
+            return
+        inter_bytes, inter_digest, inter_map = inter
         st.caption(t("data.roles_help"))
-        inter_map = _role_pickers("interactions", INTERACTION_ROLES, inter_cols, inter_digest)
-        st.dataframe(inter_head, hide_index=True, height=180)
 
         cat_bytes, cat_map = None, None
         if cat_file is not None:
-            cat_bytes = cat_file.getvalue()
-            cat_digest = _digest(cat_bytes)
-            try:
-                cat_cols, cat_head, cenc, cdelim = _read_columns(
-                    cat_digest, cat_bytes, cat_file.name
-                )
-            except DataValidationError as err:
-                st.error(_read_error(cat_file.name, err))
+            cat = _file_roles(cat_file, "data.roles_catalog", "catalog", CATALOG_ROLES)
+            if cat is None:
                 return
-            st.markdown(
-                f"**{t('data.roles_catalog')}** · `{cat_file.name}` · {cenc} · `{cdelim!r}`"
-            )
-            cat_map = _role_pickers("catalog", CATALOG_ROLES, cat_cols, cat_digest)
-            st.dataframe(cat_head, hide_index=True, height=180)
+            cat_bytes, _, cat_map = cat
 
         user_bytes, user_map = None, None
         if user_file is not None:
-            user_bytes = user_file.getvalue()
-            user_digest = _digest(user_bytes)
-            try:
-                user_cols, user_head, uenc, udelim = _read_columns(
-                    user_digest, user_bytes, user_file.name
-                )
-            except DataValidationError as err:
-                st.error(_read_error(user_file.name, err))
+            users = _file_roles(user_file, "data.roles_users", "users", USER_ROLES)
+            if users is None:
                 return
-            st.markdown(f"**{t('data.roles_users')}** · `{user_file.name}` · {uenc} · `{udelim!r}`")
-            user_map = _role_pickers("users", USER_ROLES, user_cols, user_digest)
-            st.dataframe(user_head, hide_index=True, height=180)
+            user_bytes, _, user_map = users
 
         weights = None
         if inter_map.get("event"):
