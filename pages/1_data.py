@@ -12,8 +12,8 @@ import streamlit as st
 
 from pages import _ui
 from pages._i18n import t
+from recsys.data.schema import DEFAULT_EVENT_WEIGHTS, Col
 from recsys.errors import DataValidationError
-from recsys.schema import DEFAULT_EVENT_WEIGHTS, Col
 
 INTERACTION_ROLES = ("user", "item", "event", "rating", "quantity", "timestamp")
 CATALOG_ROLES = ("item", "title", "description", "category", "brand", "price")
@@ -28,7 +28,7 @@ def _read_columns(
     digest: str, _data: bytes, file_name: str
 ) -> tuple[list[str], pd.DataFrame, str, str]:
     """Columns, a preview, encoding and delimiter of an uploaded CSV (cached by content hash)."""
-    from recsys.ingest import read_csv_bytes
+    from recsys.data.ingest import read_csv_bytes
 
     raw = read_csv_bytes(_data, file_name)
     return list(raw.frame.columns), raw.frame.head(8), raw.encoding, raw.delimiter
@@ -36,7 +36,7 @@ def _read_columns(
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _detect(columns: tuple[str, ...], kind: str) -> dict[str, str]:
-    from recsys.ingest import detect_roles
+    from recsys.data.ingest import detect_roles
 
     return detect_roles(list(columns), kind)
 
@@ -177,7 +177,7 @@ def _upload_section(has_datasets: bool) -> None:
             t("data.name"), value=Path(inter_file.name).stem, key=f"data_name_{inter_digest[:10]}"
         )
         if st.button(t("data.check_save"), type="primary", key="data_save", disabled=bool(missing)):
-            from recsys.ingest import load_dataset
+            from recsys.data.ingest import load_dataset
 
             try:
                 with st.spinner("…"):

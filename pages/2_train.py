@@ -133,7 +133,7 @@ if not _ui.engine_available():
     st.stop()
 
 from recsys.models import DEFAULT_MODELS, MODEL_NAMES, make_model, model_class  # noqa: E402
-from recsys.preset import SPLIT_METHODS, default_preset  # noqa: E402
+from recsys.service.preset import SPLIT_METHODS, default_preset  # noqa: E402
 
 flash = st.session_state.pop("train_flash", None)
 if flash:
@@ -239,8 +239,8 @@ if go:
     preset_dict["split"] = {"method": method, "test_fraction": float(test_fraction), "seed": 0}
     preset_dict["rerank"]["k"] = k
     preset_dict["candidates_per_model"] = per_model
-    from recsys.engine import train_run
-    from recsys.preset import Preset
+    from recsys.service.preset import Preset
+    from recsys.service.run import train_run
 
     stages = ("validation", "test", "full")
     start = time.perf_counter()

@@ -100,8 +100,8 @@ def _eval_cached(run, fusion, rerank, stage: str = "test"):
 
 # ---------------------------------------------------------------------------- controls
 def _controls(run, catalog_columns: list[str], rules_slot):
-    from recsys.fusion import FUSERS, NORMALIZERS, FusionConfig
-    from recsys.rerank import EXCLUDE_MODES, OPS, RULE_KINDS, SEGMENTS, RerankConfig
+    from recsys.ranking.fusion import FUSERS, NORMALIZERS, FusionConfig
+    from recsys.ranking.rerank import EXCLUDE_MODES, OPS, RULE_KINDS, SEGMENTS, RerankConfig
 
     ss = st.session_state
     st.markdown(f"**{t('lab.method')}**")
@@ -355,7 +355,7 @@ def _sample_lists(run, ev, n: int = 8) -> None:
 
 
 def _autotune(run, fusion, rerank) -> None:
-    from recsys.fusion import FUSERS
+    from recsys.ranking.fusion import FUSERS
 
     ss = st.session_state
     k = rerank.k
@@ -418,7 +418,7 @@ def _autotune(run, fusion, rerank) -> None:
 
 
 def _pareto(run, fusion, rerank, result) -> None:
-    from recsys.tuning import pareto_front
+    from recsys.evaluation.tuning import pareto_front
 
     trials = result.trials
     objective = result.objective
@@ -512,8 +512,8 @@ def _pareto(run, fusion, rerank, result) -> None:
 
 
 def _presets(run, fusion, rerank) -> None:
-    from recsys.fusion import FusionConfig
-    from recsys.preset import Preset
+    from recsys.ranking.fusion import FusionConfig
+    from recsys.service.preset import Preset
 
     ws = _ui.get_workspace()
     ss = st.session_state
@@ -581,8 +581,8 @@ def _presets(run, fusion, rerank) -> None:
 
 def _baseline_choice(run):
     """(fusion, rerank) of the baseline: the run's trained preset or a saved preset."""
-    from recsys.fusion import FusionConfig
-    from recsys.preset import Preset
+    from recsys.ranking.fusion import FusionConfig
+    from recsys.service.preset import Preset
 
     ws = _ui.get_workspace()
     presets = {p["id"]: p for p in ws.list_presets()}

@@ -106,7 +106,7 @@ with tab_aud:
             _ui.show_error(err)
             st.stop()
     aud = st.session_state["ie_aud"]
-    from recsys.export import table_bytes
+    from recsys.service.export import table_bytes
 
     a2.download_button(
         t("ex.download_audience"),

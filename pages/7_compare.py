@@ -14,8 +14,8 @@ from pages._i18n import t
 
 def _options(run) -> dict[str, tuple[str, object]]:
     """option id -> (label, Preset)."""
-    from recsys.fusion import FusionConfig
-    from recsys.preset import Preset
+    from recsys.ranking.fusion import FusionConfig
+    from recsys.service.preset import Preset
 
     out = {
         "__current__": (t("cmp.current"), _ui.current_preset(run)),

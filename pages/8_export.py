@@ -19,7 +19,7 @@ CHUNK = 5_000
 
 
 def _segment_users(run, segment: str) -> list[str]:
-    from recsys.engine import user_segments
+    from recsys.service.run import user_segments
 
     ds = run.dataset
     if segment == "all":
@@ -111,7 +111,7 @@ _ui.page_header("ex.title", "ex.intro")
 run = _ui.require_run()
 fusion, rerank = _ui.current_configs(run)
 ss = st.session_state
-from recsys.export import table_bytes  # noqa: E402
+from recsys.service.export import table_bytes  # noqa: E402
 
 st.subheader(t("ex.recs"))
 c1, c2, c3 = st.columns([2, 1, 1])

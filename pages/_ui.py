@@ -90,7 +90,7 @@ def demo_size() -> dict[str, int]:
 
 def get_workspace():
     """The workspace on disk (root from ``FUSION_STUDIO_WORKSPACE``)."""
-    from recsys.workspace import Workspace
+    from recsys.service.workspace import Workspace
 
     root = os.environ.get("FUSION_STUDIO_WORKSPACE") or None
     key = "_workspace"
@@ -124,8 +124,8 @@ def dataset_meta(dataset_id: str) -> dict[str, Any]:
 
 def create_demo_dataset() -> str:
     """Generate the demo store, ingest it like an upload, save it and make it active."""
-    from recsys.demo_data import generate_store
-    from recsys.ingest import load_dataset
+    from recsys.data.demo import generate_store
+    from recsys.data.ingest import load_dataset
 
     catalog, interactions, users = generate_store(**demo_size(), seed=0, with_users=True)
     result = load_dataset(
@@ -272,10 +272,10 @@ def dataset_label(entry: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------- runs
 def engine_available() -> bool:
     try:
-        from recsys import engine  # noqa: F401
+        from recsys.service import run  # noqa: F401
     except Exception:  # noqa: BLE001
         return False
-    return hasattr(engine, "train_run")
+    return hasattr(run, "train_run")
 
 
 def list_runs(dataset_id: str | None = None) -> list[dict[str, Any]]:
@@ -318,7 +318,7 @@ def get_run():
     if run_id not in cache:
         if not engine_available():
             return None
-        from recsys.engine import Run
+        from recsys.service.run import Run
 
         try:
             with st.spinner(t("common.loading_run")):
@@ -479,8 +479,8 @@ def metrics_frame(
 # ---------------------------------------------------------------------------- current strategy
 def current_configs(run):
     """This session's current (fusion, rerank) configs; the run's preset until the lab changes them."""
-    from recsys.fusion import FusionConfig
-    from recsys.rerank import RerankConfig
+    from recsys.ranking.fusion import FusionConfig
+    from recsys.ranking.rerank import RerankConfig
 
     f = st.session_state.get("cur_fusion")
     r = st.session_state.get("cur_rerank")
@@ -500,7 +500,7 @@ def weights_tuned(run) -> bool:
     """
     if hasattr(run, "weights_tuned"):
         return bool(run.weights_tuned)
-    from recsys.fusion import FUSERS
+    from recsys.ranking.fusion import FUSERS
 
     fusion = run.preset.fusion
     method = FUSERS.get(fusion.method)
@@ -544,7 +544,7 @@ def parse_value(text: Any) -> Any:
 
 def rules_from_rows(rows: pd.DataFrame) -> tuple[list, list[str]]:
     """Rows of the rules editor -> (valid ``Rule`` list, error messages of the invalid rows)."""
-    from recsys.rerank import Rule
+    from recsys.ranking.rerank import Rule
 
     rules, errors = [], []
     for i, row in enumerate(rows.to_dict("records"), start=1):
@@ -614,7 +614,7 @@ def localized_titles(
 def fusion_text(name: str, what: str = "label") -> str:
     """Label or description of a fusion method (translated when the interface is in Chinese)."""
     from pages._i18n import STRINGS
-    from recsys.fusion import FUSERS
+    from recsys.ranking.fusion import FUSERS
 
     key = f"fusion.{name}.{what}"
     if lang_is_zh() and key in STRINGS:

@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from recsys.candidates import build_pool
-from recsys.dataset import Dataset
-from recsys.features import item_dense_vectors, item_label_codes
-from recsys.fusion import FusionConfig, fuse
+from recsys.data.dataset import Dataset
+from recsys.data.features import item_dense_vectors, item_label_codes
+from recsys.data.schema import DEFAULT_EVENT_WEIGHTS, Col
 from recsys.models import make_model
-from recsys.rerank import ItemTable, RerankConfig, rerank
-from recsys.schema import DEFAULT_EVENT_WEIGHTS, Col
+from recsys.ranking.candidates import build_pool
+from recsys.ranking.fusion import FusionConfig, fuse
+from recsys.ranking.rerank import ItemTable, RerankConfig, rerank
 
 SIZES: dict[str, tuple[int, int, int]] = {
     "default": (2_000, 500, 50_000),
@@ -60,7 +60,7 @@ def peak_memory_mb() -> float:
 
 def demo_dataset(n_users: int, n_items: int, n_events: int, seed: int = 0) -> tuple[Dataset, float]:
     """Generate a store and turn it into a Dataset; returns it and the seconds taken."""
-    from recsys.demo_data import generate_store
+    from recsys.data.demo import generate_store
 
     t0 = _now()
     catalog, events = generate_store(n_users=n_users, n_items=n_items, n_events=n_events, seed=seed)
@@ -80,7 +80,7 @@ def demo_dataset(n_users: int, n_items: int, n_events: int, seed: int = 0) -> tu
 
 
 def csv_dataset(interactions: str, catalog: str | None) -> tuple[Dataset, float]:
-    from recsys.ingest import load_dataset
+    from recsys.data.ingest import load_dataset
 
     t0 = _now()
     result = load_dataset(interactions, catalog)

@@ -91,7 +91,7 @@ def _run_demo_data(args: argparse.Namespace) -> int:
     for flag in ("users", "items", "events"):
         if getattr(args, flag) < 1:
             raise ConfigError(f"--{flag} must be at least 1.")
-    from recsys.demo_data import write_demo
+    from recsys.data.demo import write_demo
 
     catalog_path, interactions_path = write_demo(
         args.out, n_users=args.users, n_items=args.items, n_events=args.events, seed=args.seed
@@ -129,8 +129,8 @@ def _add_validate(p: argparse.ArgumentParser) -> None:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
+    from recsys.data.ingest import load_catalog, load_dataset
     from recsys.errors import DataValidationError
-    from recsys.ingest import load_catalog, load_dataset
 
     if args.interactions is None and args.catalog is None:
         raise ConfigError(
@@ -276,7 +276,7 @@ def _add_data_arguments(
 
 
 def _load(args: argparse.Namespace):
-    from recsys.ingest import load_dataset
+    from recsys.data.ingest import load_dataset
 
     result = load_dataset(
         args.interactions,
@@ -309,8 +309,8 @@ def _progress(args: argparse.Namespace):
 
 def _strategy(args: argparse.Namespace, dataset, *, stages=None):
     """Train the run for ``args`` and return (run, preset) with tuned weights when no preset is given."""
-    from recsys.engine import STAGES, train_run
-    from recsys.preset import Preset, default_preset
+    from recsys.service.preset import Preset, default_preset
+    from recsys.service.run import STAGES, train_run
 
     preset = Preset.read(args.preset) if getattr(args, "preset", None) else default_preset()
     if stages is None:
@@ -341,7 +341,7 @@ def _add_export(p: argparse.ArgumentParser) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from recsys.export import write_table
+    from recsys.service.export import write_table
 
     if not 1 <= args.k <= 1000:
         raise ConfigError("--k must be between 1 and 1000.")
@@ -377,7 +377,7 @@ def _add_audience(p: argparse.ArgumentParser) -> None:
 
 
 def _run_audience(args: argparse.Namespace) -> int:
-    from recsys.export import write_table
+    from recsys.service.export import write_table
 
     dataset = _load(args)
     run, preset = _strategy(args, dataset, stages=("full",))
@@ -405,7 +405,7 @@ def _add_evaluate(p: argparse.ArgumentParser) -> None:
 
 
 def _apply_split_args(args: argparse.Namespace):
-    from recsys.preset import Preset, default_preset
+    from recsys.service.preset import Preset, default_preset
 
     preset = Preset.read(args.preset) if args.preset else default_preset()
     data = preset.to_dict()
@@ -417,7 +417,7 @@ def _apply_split_args(args: argparse.Namespace):
 def _run_evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from recsys.engine import train_run
+    from recsys.service.run import train_run
 
     if not 1 <= args.k <= 1000:
         raise ConfigError("--k must be between 1 and 1000.")
@@ -481,7 +481,7 @@ def _metric_dict(values: dict) -> dict:
 
 
 def _json_ready(obj):
-    from recsys.engine import _json_safe
+    from recsys.service.run import _json_safe
 
     return _json_safe(obj)
 
@@ -497,8 +497,8 @@ def _add_compare(p: argparse.ArgumentParser) -> None:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    from recsys.engine import train_run
-    from recsys.preset import Preset
+    from recsys.service.preset import Preset
+    from recsys.service.run import train_run
 
     a, b = Preset.read(args.a), Preset.read(args.b)
     union = Preset.from_dict({**a.to_dict(), "models": {**b.models, **a.models}, "id": "ab-union"})

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
 
 CATEGORIES = ("phone", "case", "charger", "headphones")
 CATEGORY_ZH = {

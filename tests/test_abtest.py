@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recsys.abtest import compare, jaccard_at_k, paired_permutation_test
-from recsys.metrics import evaluate_lists
-from recsys.topk import TopK
+from recsys.evaluation.metrics import evaluate_lists
+from recsys.evaluation.offline_ab import compare, jaccard_at_k, paired_permutation_test
+from recsys.ranking.topk import TopK
 
 
 def _topk(items, users=None):

@@ -234,7 +234,7 @@ def test_rules_from_the_editor_rows():
 
 
 def test_fusion_lab_filter_rule_changes_lists(trained):
-    from recsys.rerank import Rule
+    from recsys.ranking.rerank import Rule
 
     at = _goto(_app(), LAB)
     before = _metrics(at)
@@ -279,7 +279,7 @@ def test_chinese_columns_and_catalog_text(workspace):
     at.run()
     assert not at.exception and not at.error
     ds_id = at.session_state["dataset_id"]
-    from recsys.workspace import Workspace
+    from recsys.service.workspace import Workspace
 
     ds = Workspace().load_dataset(ds_id)
     assert ds.catalog["title"].str.contains("手机壳").all()

@@ -103,7 +103,7 @@ def test_delete_the_active_dataset_falls_back_to_another():
     at.button(key="data_delete_yes").click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    from recsys.workspace import Workspace
+    from recsys.service.workspace import Workspace
 
     ids = [d.id if hasattr(d, "id") else d["id"] for d in Workspace().list_datasets()]
     assert new not in ids
@@ -161,7 +161,7 @@ def test_upload_with_user_attributes_is_saved_and_summarised():
     at.button(key="data_save").click().run()
     assert not at.exception, [e.value for e in at.exception]
     ds_id = at.session_state["dataset_id"]
-    from recsys.workspace import Workspace
+    from recsys.service.workspace import Workspace
 
     ds = Workspace().load_dataset(ds_id)
     assert ds.user_attribute_columns == ["segment"]

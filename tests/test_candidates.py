@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recsys.candidates import CandidatePool, _row_union, build_pool, concat
 from recsys.errors import ConfigError
+from recsys.ranking.candidates import CandidatePool, _row_union, build_pool, concat
 
 NEG = -np.inf
 

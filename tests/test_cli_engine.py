@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from recsys.cli import main
-from recsys.demo_data import write_demo
+from recsys.data.demo import write_demo
 
 FAST = {
     "models": {
@@ -284,7 +284,7 @@ def test_bad_preset_is_a_plain_error(store, capsys):
 def test_shipped_example_preset_is_valid():
     from pathlib import Path
 
-    from recsys.preset import Preset
+    from recsys.service.preset import Preset
 
     preset = Preset.read(Path(__file__).parents[1] / "docs" / "presets" / "diverse-blend.json")
     assert preset.rerank.mmr_lambda == 0.8 and len(preset.rerank.rules) == 2

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from recsys.dataset import Dataset
-from recsys.demo_data import CATEGORIES, generate_store, write_demo
+from recsys.data.dataset import Dataset
+from recsys.data.demo import CATEGORIES, generate_store, write_demo
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys.demo_data import write_demo
-from recsys.engine import train_run
+from recsys.data.demo import write_demo
+from recsys.data.ingest import load_dataset
 from recsys.errors import RecsysError
-from recsys.fusion import FusionConfig
-from recsys.ingest import load_dataset
-from recsys.preset import Preset
-from recsys.rerank import RerankConfig, Rule
-from recsys.workspace import Workspace
+from recsys.ranking.fusion import FusionConfig
+from recsys.ranking.rerank import RerankConfig, Rule
+from recsys.service.preset import Preset
+from recsys.service.run import train_run
+from recsys.service.workspace import Workspace
 
 FAST_MODELS = {
     "svd": {"n_epochs": 5, "n_factors": 16},
@@ -197,7 +197,7 @@ def test_save_and_load_round_trip(run, loaded, tmp_path):
     ds = ws.load_dataset(dataset_id)
     assert ds.fingerprint == loaded.dataset.fingerprint
     run_id = run.save(ws, dataset_id)
-    from recsys.engine import Run
+    from recsys.service.run import Run
 
     back = Run.load(ws, run_id, dataset=ds)
     a = run.evaluate().fusion.values

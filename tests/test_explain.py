@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys.candidates import build_pool
-from recsys.explain import explain, explain_many, history_anchors
-from recsys.fusion import FusionConfig, fuse, normalized_contributions
-from recsys.rerank import ItemTable, RerankConfig, Rule, rerank
+from recsys.ranking.candidates import build_pool
+from recsys.ranking.explain import explain, explain_many, history_anchors
+from recsys.ranking.fusion import FusionConfig, fuse, normalized_contributions
+from recsys.ranking.rerank import ItemTable, RerankConfig, Rule, rerank
 
 
 def _setup():

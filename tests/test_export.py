@@ -2,7 +2,7 @@ import io
 
 import pandas as pd
 
-from recsys.export import neutralize_formulas, table_bytes, to_csv_bytes, write_table
+from recsys.service.export import neutralize_formulas, table_bytes, to_csv_bytes, write_table
 
 
 def test_formulas_are_neutralised_but_numbers_and_ids_are_not():

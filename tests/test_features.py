@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recsys.dataset import Dataset
-from recsys.features import (
+from recsys.data.dataset import Dataset
+from recsys.data.features import (
     attribute_columns,
     item_attribute_matrix,
     item_dense_vectors,

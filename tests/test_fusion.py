@@ -7,9 +7,9 @@ import pytest
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from recsys.candidates import CandidatePool, build_pool, pool_ranks
 from recsys.errors import ConfigError
-from recsys.fusion import (
+from recsys.ranking.candidates import CandidatePool, build_pool, pool_ranks
+from recsys.ranking.fusion import (
     FUSERS,
     NORMALIZERS,
     FusionConfig,

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys.errors import DataValidationError
-from recsys.ingest import (
+from recsys.data.ingest import (
     MAX_CELL_CHARS,
     clean_catalog,
     clean_interactions,
@@ -21,7 +20,8 @@ from recsys.ingest import (
     read_csv_bytes,
     validate,
 )
-from recsys.schema import Col
+from recsys.data.schema import Col
+from recsys.errors import DataValidationError
 
 
 def load(text: str, catalog: str | None = None, encoding: str = "utf-8", **kw):
@@ -607,7 +607,7 @@ def test_html_page_is_refused():
 
 
 def test_amazon_review_and_loose_time_headers_are_detected():
-    from recsys.ingest import detect_roles
+    from recsys.data.ingest import detect_roles
 
     roles = detect_roles(["reviewerID", "asin", "overall", "unixReviewTime"], "interactions")
     assert roles == {

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recsys.metrics import (
+from recsys.evaluation.metrics import (
     MAE,
     MAP,
     MRR,
@@ -23,7 +23,7 @@ from recsys.metrics import (
     Serendipity,
     evaluate_lists,
 )
-from recsys.topk import TopK
+from recsys.ranking.topk import TopK
 
 N_ITEMS = 6
 

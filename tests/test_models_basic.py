@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
 from recsys.models.content import ContentTfidf
 from recsys.models.item_knn import ItemKNN
 from recsys.models.lightfm_model import LightFMBPR, LightFMWarp

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from recsys.candidates import CandidatePool
 from recsys.errors import ConfigError
-from recsys.rerank import (
+from recsys.ranking.candidates import CandidatePool
+from recsys.ranking.rerank import (
     BOOST,
     CAP,
     MMR,

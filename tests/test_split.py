@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
+from recsys.data.schema import Col
+from recsys.data.split import Split, split, validation_split
 from recsys.errors import ConfigError
-from recsys.schema import Col
-from recsys.split import Split, split, validation_split
 
 
 def _events(n_users=60, n_items=40, per_user=(1, 12), seed=1, timestamps=True):

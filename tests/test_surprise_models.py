@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import surprise
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
 from recsys.models.surprise_models import (
     SurpriseBaselineOnly,
     SurpriseCoClustering,

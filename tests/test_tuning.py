@@ -4,9 +4,9 @@ import pytest
 import scipy.sparse as sp
 
 from recsys.errors import ConfigError
-from recsys.metrics import evaluate_lists
-from recsys.topk import TopK, top_k_indices
-from recsys.tuning import pareto_front, tune_knobs, tune_weights, violation
+from recsys.evaluation.metrics import evaluate_lists
+from recsys.evaluation.tuning import pareto_front, tune_knobs, tune_weights, violation
+from recsys.ranking.topk import TopK, top_k_indices
 
 TARGET = np.array([0.6, 0.3, 0.1])
 NAMES = ["a", "b", "c"]

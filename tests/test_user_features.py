@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 
 from recsys.cli import main
-from recsys.dataset import Dataset
-from recsys.demo_data import generate_store
-from recsys.ingest import load_dataset
+from recsys.data.dataset import Dataset
+from recsys.data.demo import generate_store
+from recsys.data.ingest import load_dataset
 from recsys.models import make_model
 from recsys.models.lightfm_model import user_attribute_matrix
-from recsys.workspace import Workspace
+from recsys.service.workspace import Workspace
 
 EVENTS = pd.DataFrame(
     {"user_id": ["a", "b", "c", "a"], "item_id": ["x", "y", "x", "y"], "weight": [1.0] * 4}

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys import atomic
 from recsys.errors import WorkspaceError
 from recsys.models.base import Recommender
-from recsys.workspace import ENV_VAR, Workspace, slugify
+from recsys.service import atomic
+from recsys.service.workspace import ENV_VAR, Workspace, slugify
 
 
 class FakeModel(Recommender):

@@ -6,11 +6,11 @@ For measurement only (tuning on test is exactly what the product never does):
 
 import sys
 
-from recsys.engine import train_run
-from recsys.fusion import FusionConfig
-from recsys.ingest import load_dataset
-from recsys.preset import default_preset
-from recsys.tuning import tune_weights
+from recsys.data.ingest import load_dataset
+from recsys.evaluation.tuning import tune_weights
+from recsys.ranking.fusion import FusionConfig
+from recsys.service.preset import default_preset
+from recsys.service.run import train_run
 
 result = load_dataset(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
 run = train_run(result.dataset, default_preset())

@@ -17,9 +17,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
 from recsys.errors import ColdStartError, NotFittedError
-from recsys.topk import TopK, top_k_indices
+from recsys.ranking.topk import TopK, top_k_indices
 
 #: ``progress(fraction_done, message)``; fraction in [0, 1].
 ProgressCallback = Callable[[float, str], None]

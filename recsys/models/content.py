@@ -8,11 +8,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from recsys.dataset import Dataset
-from recsys.features import item_feature_matrix
+from recsys.data.dataset import Dataset
+from recsys.data.features import item_feature_matrix
+from recsys.data.schema import Col
 from recsys.models.base import ProgressCallback, Recommender
 from recsys.models.popularity import time_decay
-from recsys.schema import Col
 
 #: Catalog size up to which scoring uses the dense item-item Gram matrix (n_items^2 float32).
 _DENSE_GRAM_MAX_ITEMS = 8000

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 import numpy as np
 import scipy.sparse as sp
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
 from recsys.models.base import ProgressCallback, Recommender
 

@@ -2,7 +2,7 @@
 
 Item features: an identity feature for every item that has interactions in the training data,
 plus one-hot attributes (category, brand, price band, extra columns) and the most frequent title/
-description tokens (``recsys.features``). Each item's feature row is normalised to sum 1, so
+description tokens (``recsys.data.features``). Each item's feature row is normalised to sum 1, so
 its representation is the mean of its feature embeddings (identity weight 1/2 for warm items,
 the attributes sharing the other half). Items *without* interactions get no identity feature:
 an identity embedding that only ever appears as a sampled negative would just learn "unpopular";
@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
+from recsys.data.features import item_attribute_matrix, item_token_matrix
 from recsys.errors import ConfigError
-from recsys.features import item_attribute_matrix, item_token_matrix
 from recsys.models.base import ProgressCallback, Recommender
 
 

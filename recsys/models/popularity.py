@@ -6,10 +6,10 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
+from recsys.data.schema import Col
 from recsys.errors import ConfigError
 from recsys.models.base import ProgressCallback, Recommender
-from recsys.schema import Col
 
 _DAY = 86400.0
 

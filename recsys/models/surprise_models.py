@@ -52,10 +52,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
+from recsys.data.schema import Col
 from recsys.errors import ConfigError, DataValidationError
 from recsys.models.base import ProgressCallback, Recommender
-from recsys.schema import Col
 
 #: Elements of one gathered (rows x neighbours) tile in the KNN / SlopeOne kernels.
 _TILE = 1 << 23

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys.candidates import CandidatePool
+from recsys.data.schema import Col
 from recsys.errors import ConfigError
-from recsys.schema import Col
-from recsys.topk import TopK, top_k_indices
+from recsys.ranking.candidates import CandidatePool
+from recsys.ranking.topk import TopK, top_k_indices
 
 # ------------------------------------------------------------------ trace flags
 FILTER, BOOST, BURY, PIN, MMR, CAP, NOVELTY = 1, 2, 4, 8, 16, 32, 64

@@ -46,10 +46,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
+from recsys.data.report import FileReport, ReadinessReport
+from recsys.data.schema import DEFAULT_EVENT_WEIGHTS, ROLE_COLUMN, Col
 from recsys.errors import DataValidationError
-from recsys.report import FileReport, ReadinessReport
-from recsys.schema import DEFAULT_EVENT_WEIGHTS, ROLE_COLUMN, Col
 
 __all__ = [
     "MAX_CELL_CHARS",

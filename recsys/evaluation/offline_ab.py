@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from recsys.metrics import MetricReport
-from recsys.topk import TopK
+from recsys.evaluation.metrics import MetricReport
+from recsys.ranking.topk import TopK
 
 
 @dataclass

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys.topk import TopK
+from recsys.ranking.topk import TopK
 
 #: Metric key -> (label, higher is better?, one-line description) for the UI and reports.
 METRIC_INFO: dict[str, tuple[str, bool | None, str]] = {

@@ -1,6 +1,6 @@
 """Data-readiness report: what ingest read, what it kept, what it dropped and why.
 
-The report is built by :mod:`recsys.ingest`; the app shows :meth:`ReadinessReport.to_text`
+The report is built by :mod:`recsys.data.ingest`; the app shows :meth:`ReadinessReport.to_text`
 (or the fields one by one), the CLI prints it and can write :meth:`ReadinessReport.to_dict`
 as JSON.
 """

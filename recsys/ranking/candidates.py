@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from recsys.errors import ConfigError
-from recsys.topk import top_k_indices
+from recsys.ranking.topk import top_k_indices
 
 #: ``scorer(user_block) -> (b, n_items)`` raw scores; -inf/NaN where the model cannot score.
 Scorer = Callable[[np.ndarray], np.ndarray]
@@ -98,7 +98,9 @@ class CandidatePool:
         """
         key = ("norm", name, fill)
         if key not in self._cache:
-            from recsys.fusion import normalize_scores  # local import: fusion imports this module
+            from recsys.ranking.fusion import (
+                normalize_scores,  # local import: fusion imports this module
+            )
 
             base = self._cache.get(("norm", name, None))
             out = normalize_scores(self.scores, name, self.ranks) if base is None else base

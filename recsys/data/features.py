@@ -32,8 +32,8 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from recsys.dataset import Dataset
-from recsys.schema import Col
+from recsys.data.dataset import Dataset
+from recsys.data.schema import Col
 
 #: Text columns: ``title``, ``description`` and language/variant suffixes (``title_zh``, ``description_en``).
 TEXT_COLUMN_PATTERN = re.compile(r"^(title|description)(_[a-z0-9]+)?$", re.IGNORECASE)

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recsys.data.schema import Col
 from recsys.errors import DataValidationError
-from recsys.schema import Col
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
+from recsys.data.schema import Col
 from recsys.errors import ConfigError
-from recsys.schema import Col
 
 #: Split methods and a one-line description each (for the UI).
 SPLIT_METHODS: dict[str, str] = {

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys.candidates import CandidatePool
-from recsys.rerank import CAP, MMR, RankedLists
-from recsys.schema import Col
+from recsys.data.schema import Col
+from recsys.ranking.candidates import CandidatePool
+from recsys.ranking.rerank import CAP, MMR, RankedLists
 
 
 def history_anchors(

@@ -24,13 +24,18 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys.abtest import ABResult, compare, paired_permutation_test
-from recsys.candidates import CandidatePool, build_pool
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
+from recsys.data.features import item_dense_vectors, item_label_codes
+from recsys.data.schema import DEFAULT_EVENT_WEIGHTS, Col
+from recsys.data.split import Split, split
 from recsys.errors import ConfigError, RecsysError
-from recsys.explain import explain
-from recsys.features import item_dense_vectors, item_label_codes
-from recsys.fusion import (
+from recsys.evaluation.metrics import MetricReport, evaluate_lists
+from recsys.evaluation.offline_ab import ABResult, compare, paired_permutation_test
+from recsys.evaluation.tuning import TuneResult, tune_knobs, tune_weights
+from recsys.models import Recommender, make_model
+from recsys.ranking.candidates import CandidatePool, build_pool
+from recsys.ranking.explain import explain
+from recsys.ranking.fusion import (
     FUSERS,
     FusionConfig,
     FusionContext,
@@ -38,14 +43,9 @@ from recsys.fusion import (
     fuse,
     normalized_contributions,
 )
-from recsys.metrics import MetricReport, evaluate_lists
-from recsys.models import Recommender, make_model
-from recsys.preset import Preset
-from recsys.rerank import ItemTable, RankedLists, RerankConfig, exclusion_matrix, rerank
-from recsys.schema import DEFAULT_EVENT_WEIGHTS, Col
-from recsys.split import Split, split
-from recsys.topk import TopK, top_k_indices
-from recsys.tuning import TuneResult, tune_knobs, tune_weights
+from recsys.ranking.rerank import ItemTable, RankedLists, RerankConfig, exclusion_matrix, rerank
+from recsys.ranking.topk import TopK, top_k_indices
+from recsys.service.preset import Preset
 
 #: progress(stage, model or None, fraction in [0, 1], message)
 RunProgress = Callable[[str, str | None, float, str], None]
@@ -476,7 +476,7 @@ class Run:
     def explain_recommendations(
         self, recs: Recommendations, row: int = 0, history_items: np.ndarray | None = None
     ) -> pd.DataFrame:
-        """Explanation table for row ``row`` of ``recs`` (see ``recsys.explain.explain``)."""
+        """Explanation table for row ``row`` of ``recs`` (see ``recsys.ranking.explain.explain``)."""
         if history_items is None:
             is_adhoc = recs.user_ids[row] == WHAT_IF_USER
             u = int(recs.pool.users[row])

@@ -21,8 +21,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 
-from recsys.candidates import CandidatePool
 from recsys.errors import ConfigError
+from recsys.ranking.candidates import CandidatePool
 
 # ====================================================================== normalisers
 # Each takes ``scores`` (..., n, C) with NaN = no score, ``ranks`` (same shape, 1-based, NaN)
@@ -110,7 +110,7 @@ def normalize_scores(
         raise ConfigError(f"unknown normalisation '{name}'. Known: {', '.join(NORMALIZERS)}.")
     scores = np.asarray(scores, dtype=np.float32)
     if ranks is None:
-        from recsys.candidates import pool_ranks
+        from recsys.ranking.candidates import pool_ranks
 
         ranks = pool_ranks(scores)
     if valid is None:

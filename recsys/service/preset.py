@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from recsys.errors import ConfigError
-from recsys.fusion import FusionConfig
 from recsys.models import DEFAULT_MODELS, make_model
-from recsys.rerank import RerankConfig
+from recsys.ranking.fusion import FusionConfig
+from recsys.ranking.rerank import RerankConfig
 
 SPLIT_METHODS = ("temporal", "random", "leave_last", "time_cutoff")
 

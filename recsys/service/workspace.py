@@ -42,7 +42,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recsys.atomic import (
+from recsys.data.dataset import Dataset
+from recsys.data.schema import Col
+from recsys.errors import WorkspaceError
+from recsys.models.base import Recommender
+from recsys.service.atomic import (
     TMP_PREFIX,
     TRASH_PREFIX,
     atomic_directory,
@@ -50,10 +54,6 @@ from recsys.atomic import (
     atomic_write_json,
     remove_tree,
 )
-from recsys.dataset import Dataset
-from recsys.errors import WorkspaceError
-from recsys.models.base import Recommender
-from recsys.schema import Col
 
 #: Environment variable overriding the default workspace root.
 ENV_VAR = "FUSION_STUDIO_WORKSPACE"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from recsys.atomic import atomic_write_bytes
 from recsys.errors import ConfigError
+from recsys.service.atomic import atomic_write_bytes
 
 FORMATS = ("csv", "parquet")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -1,0 +1,1 @@
+"""What pages and the CLI call: trained runs, serving, page views, presets, the workspace, export."""
