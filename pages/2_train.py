@@ -239,8 +239,9 @@ if go:
     preset_dict["split"] = {"method": method, "test_fraction": float(test_fraction), "seed": 0}
     preset_dict["rerank"]["k"] = k
     preset_dict["candidates_per_model"] = per_model
+    from recsys.service.persistence import save_run
     from recsys.service.preset import Preset
-    from recsys.service.run import train_run
+    from recsys.service.training import train_run
 
     stages = ("validation", "test", "full")
     start = time.perf_counter()
@@ -273,7 +274,7 @@ if go:
         try:
             preset = Preset.from_dict(preset_dict)
             run = train_run(ds, preset, progress=progress, tune=bool(tune))
-            run_id = run.save(_ui.get_workspace(), st.session_state["dataset_id"])
+            run_id = save_run(run, _ui.get_workspace(), st.session_state["dataset_id"])
         except Exception as err:  # noqa: BLE001 - a short message; earlier runs stay
             status.update(label=t("train.failed"), state="error")
             st.error(t("train.failed_msg", err=str(err)))

@@ -100,8 +100,9 @@ def _eval_cached(run, fusion, rerank, stage: str = "test"):
 
 # ---------------------------------------------------------------------------- controls
 def _controls(run, catalog_columns: list[str], rules_slot):
-    from recsys.ranking.fusion import FUSERS, NORMALIZERS, FusionConfig
-    from recsys.ranking.rerank import EXCLUDE_MODES, OPS, RULE_KINDS, SEGMENTS, RerankConfig
+    from recsys.ranking.fusion import FUSERS, FusionConfig
+    from recsys.ranking.normalise import NORMALIZERS
+    from recsys.ranking.rerank import EXCLUDE_MODES, OPS, RULE_KINDS, RULE_SEGMENTS, RerankConfig
 
     ss = st.session_state
     st.markdown(f"**{t('lab.method')}**")
@@ -187,7 +188,7 @@ def _controls(run, catalog_columns: list[str], rules_slot):
                 ),
                 "segment": st.column_config.SelectboxColumn(
                     t("lab.rule.segment"),
-                    options=list(SEGMENTS),
+                    options=list(RULE_SEGMENTS),
                     format_func=lambda g: t("lab.seg_all") if g == "all" else t(f"seg_short.{g}"),
                 ),
             },
@@ -512,9 +513,6 @@ def _pareto(run, fusion, rerank, result) -> None:
 
 
 def _presets(run, fusion, rerank) -> None:
-    from recsys.ranking.fusion import FusionConfig
-    from recsys.service.preset import Preset
-
     ws = _ui.get_workspace()
     ss = st.session_state
     with st.expander(t("lab.presets"), expanded=False):
@@ -525,11 +523,9 @@ def _presets(run, fusion, rerank) -> None:
             )
             if st.button(t("lab.save_preset"), key="lab_save_preset", disabled=not name.strip()):
                 preset = run.preset.with_fusion(fusion).with_rerank(rerank)
-                data = preset.to_dict()
-                data.pop("id", None)
-                data["name"] = name.strip()
+                preset.name = name.strip()
                 try:
-                    pid = ws.save_preset(data)
+                    pid = ws.save_preset(preset, as_new=True)
                 except Exception as err:  # noqa: BLE001
                     _ui.show_error(err)
                 else:
@@ -549,19 +545,9 @@ def _presets(run, fusion, rerank) -> None:
             b1, b2 = st.columns(2)
             if b1.button(t("lab.load_preset"), key="lab_load_preset"):
                 try:
-                    data = ws.load_preset(pid)
-                    preset = Preset.from_dict(
-                        {k: v for k, v in data.items() if k not in ("created_at", "updated_at")}
-                    )
-                    f = preset.fusion
-                    f = FusionConfig(
-                        f.method,
-                        f.normalization,
-                        {m: w for m, w in f.weights.items() if m in run.model_names},
-                        f.params,
-                    )
+                    preset = ws.load_preset(pid).restricted_to(run.preset.models)
                     ss["lab_pending"] = {
-                        "fusion": f,
+                        "fusion": preset.fusion,
                         "rerank": preset.rerank,
                         "rules": preset.rerank.rules,
                     }
@@ -581,8 +567,7 @@ def _presets(run, fusion, rerank) -> None:
 
 def _baseline_choice(run):
     """(fusion, rerank) of the baseline: the run's trained preset or a saved preset."""
-    from recsys.ranking.fusion import FusionConfig
-    from recsys.service.preset import Preset
+    from recsys.service.workspace import preset_from_record
 
     ws = _ui.get_workspace()
     presets = {p["id"]: p for p in ws.list_presets()}
@@ -599,16 +584,8 @@ def _baseline_choice(run):
     if pick == "__trained__":
         return run.preset.fusion, run.preset.rerank
     try:
-        preset = Preset.from_dict(
-            {k: v for k, v in presets[pick].items() if k not in ("created_at", "updated_at")}
-        )
-        f = preset.fusion
-        return FusionConfig(
-            f.method,
-            f.normalization,
-            {m: w for m, w in f.weights.items() if m in run.model_names},
-            f.params,
-        ), preset.rerank
+        preset = preset_from_record(presets[pick]).restricted_to(run.preset.models)
+        return preset.fusion, preset.rerank
     except Exception as err:  # noqa: BLE001
         _ui.show_error(err)
         return run.preset.fusion, run.preset.rerank

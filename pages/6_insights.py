@@ -13,15 +13,12 @@ from pages._i18n import t
 
 
 def _lorenz(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Lorenz curve of ``counts`` (items sorted from least to most) and its Gini coefficient."""
-    c = np.sort(np.asarray(counts, dtype=np.float64))
-    total = c.sum()
-    if total <= 0:
-        return np.array([0.0, 1.0]), np.array([0.0, 1.0]), 0.0
-    y = np.concatenate([[0.0], np.cumsum(c) / total])
-    x = np.linspace(0.0, 1.0, len(y))
-    gini = 1.0 - 2.0 * np.trapezoid(y, x)
-    return x, y, float(gini)
+    """Lorenz curve of ``counts`` and its Gini (0 when nothing is shown)."""
+    from recsys.evaluation.metrics import gini_index, lorenz_curve
+
+    x, y = lorenz_curve(counts)
+    gini = gini_index(counts)
+    return x, y, 0.0 if np.isnan(gini) else gini
 
 
 _RULE_ZH = (

@@ -14,8 +14,7 @@ from pages._i18n import t
 
 def _options(run) -> dict[str, tuple[str, object]]:
     """option id -> (label, Preset)."""
-    from recsys.ranking.fusion import FusionConfig
-    from recsys.service.preset import Preset
+    from recsys.service.workspace import preset_from_record
 
     out = {
         "__current__": (t("cmp.current"), _ui.current_preset(run)),
@@ -23,14 +22,7 @@ def _options(run) -> dict[str, tuple[str, object]]:
     }
     for p in _ui.get_workspace().list_presets():
         try:
-            preset = Preset.from_dict(
-                {k: v for k, v in p.items() if k not in ("created_at", "updated_at")}
-            )
-            f = preset.fusion
-            weights = {m: w for m, w in f.weights.items() if m in run.model_names}
-            preset = run.preset.with_fusion(
-                FusionConfig(f.method, f.normalization, weights, f.params)
-            ).with_rerank(preset.rerank)
+            preset = preset_from_record(p).restricted_to(run.preset.models)
             out[p["id"]] = (p.get("name", p["id"]), preset)
         except Exception:  # noqa: BLE001 - a preset for other models is not offered
             continue

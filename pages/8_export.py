@@ -7,7 +7,6 @@ import io
 import time
 from datetime import UTC, datetime
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -19,13 +18,7 @@ CHUNK = 5_000
 
 
 def _segment_users(run, segment: str) -> list[str]:
-    from recsys.service.run import user_segments
-
-    ds = run.dataset
-    if segment == "all":
-        return list(ds.user_ids.external_ids)
-    labels = user_segments(run.stages["full"].activity)
-    return list(ds.user_ids.external_ids[np.asarray(labels) == segment])
+    return run.users_in_segment(segment)
 
 
 def _recommendation_table(run, users: list[str], fusion, rerank, bar) -> pd.DataFrame:

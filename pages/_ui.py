@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages._i18n import t
+from recsys.jsonable import jsonable
 
 
 def fast_mode() -> bool:
@@ -146,23 +147,13 @@ def save_loaded(result, name: str, *, source: str) -> str:
     meta = {
         "source": source,
         "report": result.report.to_dict(),
-        "mappings": _json_safe(getattr(result, "mappings", {})),
+        "mappings": jsonable(getattr(result, "mappings", {})),
     }
     users = getattr(result, "users", None)
     ds_id = get_workspace().save_dataset(name, result.events, result.catalog, meta, users=users)
     st.session_state["_datasets"][ds_id] = result.dataset
     set_active_dataset(ds_id)
     return ds_id
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
 
 
 def ensure_workspace_ready() -> bool:
@@ -275,7 +266,7 @@ def engine_available() -> bool:
         from recsys.service import run  # noqa: F401
     except Exception:  # noqa: BLE001
         return False
-    return hasattr(run, "train_run")
+    return hasattr(run, "Run")
 
 
 def list_runs(dataset_id: str | None = None) -> list[dict[str, Any]]:
@@ -318,11 +309,11 @@ def get_run():
     if run_id not in cache:
         if not engine_available():
             return None
-        from recsys.service.run import Run
+        from recsys.service.persistence import load_run
 
         try:
             with st.spinner(t("common.loading_run")):
-                cache[run_id] = Run.load(get_workspace(), run_id, dataset=get_dataset())
+                cache[run_id] = load_run(get_workspace(), run_id, dataset=get_dataset())
         except Exception as err:  # noqa: BLE001
             st.warning(t("common.run_load_failed", err=str(err)))
             ss["run_id"] = None

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recsys.errors import ConfigError, RecsysError
+from recsys.jsonable import jsonable
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -309,15 +310,17 @@ def _progress(args: argparse.Namespace):
 
 def _strategy(args: argparse.Namespace, dataset, *, stages=None):
     """Train the run for ``args`` and return (run, preset) with tuned weights when no preset is given."""
+    from recsys.ranking.fusion import FUSERS
     from recsys.service.preset import Preset, default_preset
-    from recsys.service.run import STAGES, train_run
+    from recsys.service.stage import STAGES
+    from recsys.service.training import train_run
 
     preset = Preset.read(args.preset) if getattr(args, "preset", None) else default_preset()
     if stages is None:
         # A given preset needs only the models fitted on all data, unless its fusion learns
         # (stacking) or no preset was given (weights are then tuned on the validation split).
         needs_validation = (
-            preset.fusion.method == "stacking" or getattr(args, "preset", None) is None
+            FUSERS[preset.fusion.method].needs_training or getattr(args, "preset", None) is None
         )
         stages = STAGES if needs_validation else ("full",)
     tune = getattr(args, "preset", None) is None and "validation" in stages
@@ -417,7 +420,7 @@ def _apply_split_args(args: argparse.Namespace):
 def _run_evaluate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from recsys.service.run import train_run
+    from recsys.service.training import train_run
 
     if not 1 <= args.k <= 1000:
         raise ConfigError("--k must be between 1 and 1000.")
@@ -449,7 +452,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     )
     if args.json:
         payload = {
-            "split": _json_ready(run.split.info),
+            "split": jsonable(run.split.info),
             "models": {m: _metric_dict(r.values) for m, r in evaluation.models.items()},
             "significance": {
                 "metric": metric,
@@ -480,12 +483,6 @@ def _metric_dict(values: dict) -> dict:
     return out
 
 
-def _json_ready(obj):
-    from recsys.service.run import _json_safe
-
-    return _json_safe(obj)
-
-
 register("evaluate", "held-out metrics for each model and the fusion")(_add_evaluate, _run_evaluate)
 
 
@@ -498,7 +495,7 @@ def _add_compare(p: argparse.ArgumentParser) -> None:
 
 def _run_compare(args: argparse.Namespace) -> int:
     from recsys.service.preset import Preset
-    from recsys.service.run import train_run
+    from recsys.service.training import train_run
 
     a, b = Preset.read(args.a), Preset.read(args.b)
     union = Preset.from_dict({**a.to_dict(), "models": {**b.models, **a.models}, "id": "ab-union"})

@@ -12,8 +12,9 @@ from recsys.data.ingest import load_dataset
 from recsys.errors import RecsysError
 from recsys.ranking.fusion import FusionConfig
 from recsys.ranking.rerank import RerankConfig, Rule
+from recsys.service.persistence import load_run, save_run
 from recsys.service.preset import Preset
-from recsys.service.run import train_run
+from recsys.service.training import train_run
 from recsys.service.workspace import Workspace
 
 FAST_MODELS = {
@@ -196,10 +197,8 @@ def test_save_and_load_round_trip(run, loaded, tmp_path):
     dataset_id = ws.save_dataset("mini", loaded.events, loaded.catalog, {})
     ds = ws.load_dataset(dataset_id)
     assert ds.fingerprint == loaded.dataset.fingerprint
-    run_id = run.save(ws, dataset_id)
-    from recsys.service.run import Run
-
-    back = Run.load(ws, run_id, dataset=ds)
+    run_id = save_run(run, ws, dataset_id)
+    back = load_run(ws, run_id, dataset=ds)
     a = run.evaluate().fusion.values
     b = back.evaluate().fusion.values
     assert a["ndcg@10"] == pytest.approx(b["ndcg@10"])
@@ -207,9 +206,9 @@ def test_save_and_load_round_trip(run, loaded, tmp_path):
 
 
 def test_stacking_is_learned_on_validation_on_demand(run):
-    run.stacker = None
+    run.trained_fusers.clear()
     ev = run.evaluate(FusionConfig(method="stacking"))
-    assert run.stacker is not None
+    assert "stacking" in run.trained_fusers
     assert ev.fusion.values["ndcg@10"] > 0
 
 
@@ -241,3 +240,42 @@ def test_what_if_keeps_the_users_real_history_and_adds_events(run, loaded):
     assert not own & set(before["item_id"])  # history excluded, as for the user's normal list
     assert unseen not in set(after["item_id"])  # the new purchase is now history too
     assert not before["item_id"].equals(after["item_id"])
+
+
+def test_one_segment_rule_for_export_explorer_audience_and_metrics(run):
+    """Export's segment lists, the User explorer's label, audiences and the metrics' segment
+    table all use the full/test stage's ``SegmentRule`` (a second copy once disagreed)."""
+    full = run.stages["full"]
+    heavy = run.users_in_segment("heavy")
+    act = full.activity
+    expected = run.dataset.user_ids.to_external(np.flatnonzero(act >= full.segment_rule.heavy_from))
+    assert sorted(heavy) == sorted(expected) and len(heavy) > 0
+    assert 0.05 <= len(heavy) / (act > 0).sum() <= 0.2  # about the top decile
+    for user in heavy[:5]:
+        assert run.user_profile(user)["segment"] == "heavy"
+    regular = run.users_in_segment("regular")
+    assert run.user_profile(regular[0])["segment"] == "regular"
+    aud = run.audience(item_id=str(run.dataset.item_ids.external_ids[0]), k=50)
+    by_user = dict(zip(aud["user_id"], aud["segment"], strict=True))
+    for user, label in by_user.items():
+        assert (label == "heavy") == (user in set(heavy))
+    ev = run.evaluate()
+    assert ev.fusion.extra["heavy_threshold"] == run.stages["test"].segment_rule.heavy_from
+
+
+def test_a_saved_preset_applies_to_a_run_with_other_models(run):
+    saved = Preset.from_dict(
+        {
+            "name": "other models",
+            "models": {"svd": {}, "popularity": {}},
+            "fusion": {"method": "weighted", "weights": {"svd": 0.2, "popularity": 0.8}},
+            "rerank": {"k": 5, "mmr_lambda": 0.7},
+        }
+    )
+    applied = saved.restricted_to(run.preset.models)
+    assert applied.models == run.preset.models
+    assert applied.fusion.weights == {"svd": 0.2, "popularity": 0.8}
+    assert applied.rerank.k == 5 and applied.rerank.mmr_lambda == 0.7
+    assert run.evaluate(applied.fusion, applied.rerank).fusion.k == 5
+    only_knn = saved.restricted_to({"item_knn": {}})
+    assert only_knn.fusion.weights == {} and list(only_knn.models) == ["item_knn"]

@@ -13,9 +13,9 @@ from recsys.data.features import (
     item_feature_matrix,
     item_label_codes,
     item_token_matrix,
-    price_bands,
     tokenize,
 )
+from recsys.data.prices import price_bands
 from tests.fixtures_data import make_dataset
 
 
@@ -65,7 +65,8 @@ def test_attributes_one_hot_with_multi_values_and_derived_price_band():
     ]
     assert dense.loc[3].sum() == 2  # brand X, genres new; no category, no price
     assert dense.loc[2, [n for n in names if n.startswith("price_band=")]].sum() == 1
-    assert price_bands([100.0, 300.0, 10.0, None], n_bands=3).tolist() == ["q2", "q3", "q1", None]
+    # quartiles of 10, 100, 300: Q1 = 55, Q2 = 100, Q3 = 200
+    assert price_bands([100.0, 300.0, 10.0, None]).tolist() == ["mid", "luxury", "budget", ""]
 
 
 def test_block_weights_and_row_normalisation():
@@ -119,7 +120,8 @@ def test_label_codes():
     ds = _ds(catalog)
     assert item_label_codes(ds, "brand").tolist() == [1, 0, -1, 1]
     assert item_label_codes(ds, "brand").dtype == np.int32
-    assert item_label_codes(ds, "price_band").tolist() == [0, 1, 2, 3]  # q2..q5 of 5 bands
+    # budget, mid, premium, luxury; codes follow the sorted labels (budget, luxury, mid, premium)
+    assert item_label_codes(ds, "price_band").tolist() == [0, 2, 3, 1]
     assert (item_label_codes(ds, "color") == -1).all()
 
 

@@ -8,17 +8,17 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from recsys.errors import ConfigError
-from recsys.ranking.candidates import CandidatePool, build_pool, pool_ranks
+from recsys.ranking.candidates import CandidatePool, build_pool
 from recsys.ranking.fusion import (
     FUSERS,
-    NORMALIZERS,
     FusionConfig,
     FusionContext,
     StackingFuser,
     fuse,
-    normalize_scores,
     normalized_contributions,
 )
+from recsys.ranking.normalise import NORMALIZERS, normalize_scores
+from recsys.ranking.normalise import descending_ranks as pool_ranks
 
 NAN = np.nan
 
@@ -226,7 +226,7 @@ def test_stacking_learns_the_signal_model(estimator, min_overlap):
     with threadpool_limits(1):  # HGB's OpenMP threads crawl on a busy 2-core box
         stacker = StackingFuser(estimator=estimator, random_state=0).fit(pool, truth, ctx)
     test_pool, _, signal = _stacking_pool(1)
-    pred = fuse(test_pool, FusionConfig("stacking"), stacker=stacker, context=ctx)
+    pred = fuse(test_pool, FusionConfig("stacking"), trained=stacker, context=ctx)
     assert pred.shape == (300, 20)
     top_pred = np.argsort(-pred, axis=1)[:, :3]
     top_true = np.argsort(-signal, axis=1)[:, :3]

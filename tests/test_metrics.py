@@ -221,3 +221,15 @@ def test_integer_category_codes_and_item_table(case):
     # user 3 -> items 4, 5 both unknown: counted as one category -> diversity 0
     np.testing.assert_allclose(rep.per_user["diversity"], [2 / 3, np.nan, 2 / 3, 0])
     assert 0 <= rep.extra["category_divergence"] <= 1
+
+
+def test_gini_equals_one_minus_twice_the_lorenz_area():
+    from recsys.evaluation.metrics import gini_index, lorenz_curve
+
+    counts = np.array([0, 1, 1, 3, 10], float)
+    x, y = lorenz_curve(counts)
+    assert y[0] == 0 and y[-1] == 1 and len(x) == 6
+    assert gini_index(counts) == pytest.approx(1 - 2 * np.trapezoid(y, x))
+    # hand-computed: sorted c = 0,1,1,3,10, n=5, sum=15: sum (2i-6) c = -4*0-2*1+0*1+2*3+4*10 = 44
+    assert gini_index(counts) == pytest.approx(44 / 75)
+    assert np.isnan(gini_index(np.zeros(3)))

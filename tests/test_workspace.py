@@ -11,7 +11,9 @@ import pytest
 
 from recsys.errors import WorkspaceError
 from recsys.models.base import Recommender
+from recsys.ranking.fusion import FusionConfig
 from recsys.service import atomic
+from recsys.service.preset import Preset
 from recsys.service.workspace import ENV_VAR, Workspace, slugify
 
 
@@ -145,20 +147,22 @@ def test_delete_dataset_removes_its_runs_and_active_state(ws):
 
 
 def test_presets_create_update_rename_delete(ws):
-    a = ws.save_preset(
+    holiday = Preset.from_dict(
         {"name": "Holiday 双十一", "fusion": {"method": "rrf", "weights": {"svd": 0.5}}}
     )
-    b = ws.save_preset({"name": "another"})
+    a = ws.save_preset(holiday, as_new=True)
+    b = ws.save_preset(Preset(name="another"), as_new=True)
     assert a != b and a.startswith("holiday-")
     assert [p["name"] for p in ws.list_presets()] == ["another", "Holiday 双十一"]
     p = ws.load_preset(a)
-    assert p["fusion"]["weights"] == {"svd": 0.5}
-    p["fusion"]["method"] = "weighted"
+    assert isinstance(p, Preset) and p.id == a and p.fusion.weights == {"svd": 0.5}
+    created = ws.list_presets()[1]["created_at"]
+    p = p.with_fusion(FusionConfig("weighted", weights={"svd": 0.5}))
     assert ws.save_preset(p) == a  # same id -> update
     ws.rename_preset(a, "Zeta")
     p2 = ws.load_preset(a)
-    assert p2["name"] == "Zeta" and p2["fusion"]["method"] == "weighted"
-    assert p2["created_at"] == p["created_at"]
+    assert p2.name == "Zeta" and p2.fusion.method == "weighted"
+    assert ws.list_presets()[1]["created_at"] == created
     with pytest.raises(WorkspaceError):
         ws.rename_preset(a, "  ")
     ws.delete_preset(a)
@@ -187,7 +191,7 @@ def test_path_traversal_is_refused(ws, bad):
         with pytest.raises(WorkspaceError):
             call(bad)
     with pytest.raises(WorkspaceError):
-        ws.save_preset({"id": bad, "name": "x"}) if bad else ws.load_preset(bad)
+        ws.save_preset(Preset(name="x", id=bad))
     assert not (ws.root.parent / "etc").exists()
 
 
@@ -246,7 +250,7 @@ def test_crash_mid_rename_is_ignored_then_cleaned(tmp_path, monkeypatch):
 
 
 def test_interrupted_overwrite_keeps_previous_version(ws, monkeypatch):
-    pid = ws.save_preset({"name": "v1", "k": 10})
+    pid = ws.save_preset(Preset(name="v1"), as_new=True)
     ws.set_state(active_dataset="a-12345678")
 
     def boom(src, dst):
@@ -254,11 +258,11 @@ def test_interrupted_overwrite_keeps_previous_version(ws, monkeypatch):
 
     monkeypatch.setattr(atomic.os, "replace", boom)
     with pytest.raises(WorkspaceError):
-        ws.save_preset({"id": pid, "name": "v2", "k": 20})
+        ws.save_preset(Preset(name="v2", id=pid))
     with pytest.raises(WorkspaceError):
         ws.set_state(active_dataset="b-12345678")
     monkeypatch.undo()
-    assert ws.load_preset(pid)["k"] == 10 and ws.load_preset(pid)["name"] == "v1"
+    assert ws.load_preset(pid).name == "v1"
     assert ws.get_state()["active_dataset"] == "a-12345678"
     assert not [p for p in (ws.root / "presets").iterdir() if p.name.startswith(".tmp-")]
 
@@ -271,7 +275,7 @@ def test_survives_restart_and_env_root(tmp_path, monkeypatch):
     events, catalog = _frames()
     ds_id = ws.save_dataset("shop", events, catalog, {"report": {"ok": True}})
     run_id = ws.save_run(ds_id, {"m": FakeModel(1.0).fit(ws.load_dataset(ds_id))}, {"k": 10})
-    pid = ws.save_preset({"name": "p"})
+    pid = ws.save_preset(Preset(name="p"), as_new=True)
     ws.save_export("x.csv", b"a\n")
     ws.set_state(active_dataset=ds_id, last_run=run_id)
     del ws
@@ -281,7 +285,7 @@ def test_survives_restart_and_env_root(tmp_path, monkeypatch):
     assert again.dataset_meta(ds_id)["report"] == {"ok": True}
     models, manifest, arrays = again.load_run(run_id)
     assert manifest["k"] == 10 and arrays == {} and models["m"].bias == 1.0
-    assert again.load_preset(pid)["name"] == "p"
+    assert again.load_preset(pid).name == "p"
     assert [p.name for p in again.list_exports()] == ["x.csv"]
     assert again.get_state() == {"active_dataset": ds_id, "last_run": run_id}
 

@@ -10,7 +10,7 @@ from recsys.data.ingest import load_dataset
 from recsys.evaluation.tuning import tune_weights
 from recsys.ranking.fusion import FusionConfig
 from recsys.service.preset import default_preset
-from recsys.service.run import train_run
+from recsys.service.training import train_run
 
 result = load_dataset(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
 run = train_run(result.dataset, default_preset())

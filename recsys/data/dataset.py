@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsys.data.schema import Col
+from recsys.data.schema import ITEM_INFO, Col
 from recsys.errors import DataValidationError
 
 
@@ -279,6 +279,20 @@ class Dataset:
         if column not in self.catalog.columns:
             return None
         return self.catalog[column].to_numpy()
+
+    def with_item_info(
+        self,
+        frame: pd.DataFrame,
+        item_idx: np.ndarray,
+        columns: tuple[str, ...] = ITEM_INFO,
+    ) -> pd.DataFrame:
+        """``frame`` with the catalog's ``columns`` (those it has) of ``item_idx`` appended.
+
+        ``item_idx`` (len(frame),) internal item indices, one per row. Returns a new frame.
+        """
+        idx = np.asarray(item_idx)
+        extra = {c: self.catalog[c].to_numpy()[idx] for c in columns if c in self.catalog.columns}
+        return frame.assign(**extra)
 
 
 def _to_unix_seconds(values: pd.Series) -> np.ndarray:

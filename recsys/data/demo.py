@@ -38,7 +38,7 @@ DEMO_SEED = 42
 END_DATE = np.datetime64("2024-06-30T23:59:59", "s")
 HISTORY_DAYS = 182
 
-SEGMENTS: tuple[str, ...] = (
+PERSONAS: tuple[str, ...] = (
     "gamers",
     "photographers",
     "budget students",
@@ -924,8 +924,8 @@ def generate_store(
     flat_pop = pop**0.2  # content-driven choices care little about popularity
 
     # ---- taste clusters (collaborative signal, independent of the text)
-    n_clusters = int(np.clip(n_items // 20, len(SEGMENTS), 2000))
-    n_clusters -= n_clusters % len(SEGMENTS)
+    n_clusters = int(np.clip(n_items // 20, len(PERSONAS), 2000))
+    n_clusters -= n_clusters % len(PERSONAS)
     cluster = rng.integers(0, n_clusters, n_items)
     cl_members, cl_weights, cl_off = _ragged(cluster, item_idx, sqrt_pop, n_clusters)
     empty = np.diff(cl_off) == 0
@@ -970,13 +970,13 @@ def generate_store(
     bb_size = np.diff(bb_off)
 
     # ---- users
-    seg = rng.choice(len(SEGMENTS), n_users, p=_SEGMENT_SHARE)
+    seg = rng.choice(len(PERSONAS), n_users, p=_SEGMENT_SHARE)
     cdf = np.cumsum(_SEGMENT_BAND, axis=1)
     ubund = (rng.random(n_users)[:, None] > cdf[seg]).sum(axis=1).clip(0, 2)
     # phone model | segment, band
     tier = np.array([p.tier for p in PHONES])
     mshare = np.array([p.share for p in PHONES])
-    tag = np.array([[s in p.tags for s in SEGMENTS] for p in PHONES], dtype=float)  # (M, S)
+    tag = np.array([[s in p.tags for s in PERSONAS] for p in PHONES], dtype=float)  # (M, S)
     fit = np.array([[1.0, 0.25, 0.04], [0.25, 1.0, 0.25], [0.04, 0.25, 1.0]])  # band x tier
     pm = mshare[None, None, :] * (1.0 + 3.0 * tag.T[:, None, :]) * fit[None, :, tier]  # (S, 3, M)
     pm_flat = pm.reshape(-1, n_models)
@@ -996,8 +996,8 @@ def generate_store(
         acc_brands = np.flatnonzero(present)
     uacc = acc_brands[rng.integers(0, len(acc_brands), n_users)]
     # two taste clusters among the segment's own clusters
-    per_seg = n_clusters // len(SEGMENTS)
-    ucl = seg[:, None] + len(SEGMENTS) * rng.integers(0, per_seg, (n_users, 2))
+    per_seg = n_clusters // len(PERSONAS)
+    ucl = seg[:, None] + len(PERSONAS) * rng.integers(0, per_seg, (n_users, 2))
     # channel mixture: taste, ecosystem, brand/price, popularity
     mix = rng.dirichlet(np.array([0.35, 0.30, 0.20, 0.15]) * 12, n_users)
     # phone purchase time: half the users buy their phone inside the window

@@ -33,6 +33,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from recsys.data.dataset import Dataset
+from recsys.data.prices import price_bands
 from recsys.data.schema import Col
 
 #: Text columns: ``title``, ``description`` and language/variant suffixes (``title_zh``, ``description_en``).
@@ -41,8 +42,6 @@ TEXT_COLUMN_PATTERN = re.compile(r"^(title|description)(_[a-z0-9]+)?$", re.IGNOR
 _NON_ATTRIBUTE_COLUMNS = {Col.ITEM, Col.PRICE, "url", "image", "image_url", "link"}
 #: Core attribute columns, always one-hot encoded when present.
 CORE_ATTRIBUTES: tuple[str, ...] = (Col.CATEGORY, Col.BRAND, Col.PRICE_BAND)
-#: Number of price bands derived from ``price`` when the catalog has no ``price_band``.
-N_PRICE_BANDS = 5
 _MULTI_SEP = "|"
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+", re.UNICODE)
@@ -71,27 +70,12 @@ def _item_text(catalog: pd.DataFrame) -> pd.Series:
     return text.str.strip().str.lower()
 
 
-def price_bands(price: pd.Series | np.ndarray, n_bands: int = N_PRICE_BANDS) -> np.ndarray:
-    """(n,) object array of quantile price bands ``"q1".."qN"`` (cheapest first); None when unknown."""
-    p = pd.to_numeric(pd.Series(np.asarray(price)), errors="coerce")
-    p = p.where(p > 0)
-    out = np.full(len(p), None, dtype=object)
-    known = p.notna().to_numpy()
-    if known.sum() == 0:
-        return out
-    ranks = p[known].rank(method="average", pct=True).to_numpy()
-    band = np.clip(np.ceil(ranks * n_bands - 1e-9).astype(int) - 1, 0, n_bands - 1)
-    out[known] = [f"q{b + 1}" for b in band]
-    return out
-
-
 def _attribute_values(dataset: Dataset, column: str) -> np.ndarray:
     """(n_items,) object array of the column's values ('' when unknown); ``price_band`` is derived
     from ``price`` when missing."""
     cat = dataset.catalog
     if column == Col.PRICE_BAND and Col.PRICE_BAND not in cat.columns and Col.PRICE in cat.columns:
-        vals = price_bands(cat[Col.PRICE])
-        return np.asarray(["" if v is None else v for v in vals], dtype=object)
+        return price_bands(cat[Col.PRICE])
     if column not in cat.columns:
         return np.full(dataset.n_items, "", dtype=object)
     return _clean_strings(cat[column]).to_numpy(dtype=object)
@@ -337,7 +321,6 @@ __all__ = [
     "item_feature_matrix",
     "item_label_codes",
     "item_token_matrix",
-    "price_bands",
     "text_columns",
     "tokenize",
 ]

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.data.dataset import Dataset
+from recsys.data.prices import price_bands
 from recsys.data.report import FileReport, ReadinessReport
 from recsys.data.schema import DEFAULT_EVENT_WEIGHTS, ROLE_COLUMN, Col
 from recsys.errors import DataValidationError
@@ -772,19 +773,6 @@ def _parse_prices(s: pd.Series) -> tuple[pd.Series, int]:
     return price, unreadable
 
 
-def _price_band(price: pd.Series) -> pd.Series:
-    """Quartile bands of known prices: budget (<= Q1), mid (<= Q2), premium (<= Q3), luxury."""
-    known = price.dropna().to_numpy()
-    band = np.full(len(price), "", dtype=object)
-    if len(known):
-        edges = np.quantile(known, [0.25, 0.5, 0.75])
-        labels = np.array(["budget", "mid", "premium", "luxury"], dtype=object)
-        idx = np.searchsorted(edges, price.to_numpy(), side="left")
-        ok = price.notna().to_numpy()
-        band[ok] = labels[idx[ok]]
-    return pd.Series(band, index=price.index, dtype=object)
-
-
 def _item_attributes(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     """Clean canonical attribute columns in place of a copy: text stripped, price parsed,
     ``price_band`` derived, ``A|B`` categories split into ``category`` + ``genres``."""
@@ -811,7 +799,7 @@ def _item_attributes(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
                 "unreadable); their price band is empty."
             )
         out[Col.PRICE] = price
-        derived = _price_band(price)
+        derived = pd.Series(price_bands(price), index=price.index, dtype=object)
         if Col.PRICE_BAND in out.columns:  # bands the file gives win; blanks are derived
             given = _strip(out[Col.PRICE_BAND]).to_numpy(dtype=object)
             out[Col.PRICE_BAND] = np.where(given != "", given, derived.to_numpy())
@@ -1250,7 +1238,7 @@ def _merge_catalog(catalog: pd.DataFrame | None, attrs: pd.DataFrame | None) -> 
     merged = pd.concat([catalog, extra], ignore_index=True, sort=False)
     if Col.PRICE in merged.columns:  # appended items: bands from the joint price quartiles
         merged[Col.PRICE] = merged[Col.PRICE].astype("float64")
-        joint = _price_band(merged[Col.PRICE]).to_numpy()
+        joint = price_bands(merged[Col.PRICE])
         bands = (
             merged[Col.PRICE_BAND].astype(object).to_numpy() if Col.PRICE_BAND in merged else joint
         )

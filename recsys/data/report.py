@@ -7,11 +7,10 @@ as JSON.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
+from recsys.jsonable import jsonable
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -98,7 +97,7 @@ class ReadinessReport:
     # ------------------------------------------------------------------ output
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict (plain ints, floats, strings; NaN -> None)."""
-        return _json_safe(asdict(self))
+        return jsonable(asdict(self))
 
     def to_text(self) -> str:
         """Plain-language summary, one fact per line."""
@@ -195,15 +194,3 @@ class ReadinessReport:
             out.append("")
             out.extend(f"Error: {e}" for e in self.errors)
         return "\n".join(out).strip() + "\n"
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -32,6 +32,9 @@ class Col:
     PRICE_BAND = "price_band"
 
 
+#: Catalog columns shown beside an item wherever a page or an export lists items.
+ITEM_INFO: tuple[str, ...] = (Col.TITLE, Col.CATEGORY, Col.BRAND, Col.PRICE, Col.PRICE_BAND)
+
 #: Roles an interaction log can carry; ``user`` and ``item`` are required.
 INTERACTION_ROLES: tuple[str, ...] = ("user", "item", "rating", "event", "quantity", "timestamp")
 #: Roles a catalog can carry; ``item`` is required; any other column is kept as an attribute.

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recsys.evaluation.segments import SegmentRule
 from recsys.ranking.topk import TopK
 
 #: Metric key -> (label, higher is better?, one-line description) for the UI and reports.
@@ -553,12 +554,31 @@ class Gini:
     key = "gini"
 
     def calc(self, ctx: EvalContext) -> float:
-        c = np.sort(ctx.exposure(self.k).astype(np.float64))
-        n, total = len(c), c.sum()
-        if total == 0 or n == 0:
-            return float("nan")
-        i = np.arange(1, n + 1)
-        return float(((2 * i - n - 1) * c).sum() / (n * total))
+        return gini_index(ctx.exposure(self.k))
+
+
+def gini_index(counts: np.ndarray) -> float:
+    """Gini index of ``counts`` (n,): ``sum_i (2 i - n - 1) c_(i) / (n sum c)``, c ascending.
+
+    Equals 1 - 2 x the area under the Lorenz curve (``lorenz_curve``). NaN when all are zero.
+    """
+    c = np.sort(np.asarray(counts, dtype=np.float64))
+    n, total = len(c), c.sum()
+    if total == 0 or n == 0:
+        return float("nan")
+    i = np.arange(1, n + 1)
+    return float(((2 * i - n - 1) * c).sum() / (n * total))
+
+
+def lorenz_curve(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lorenz curve of ``counts`` (n,): x = share of items (least exposed first), y = share of
+    exposure they get; both (n + 1,) from 0 to 1. The diagonal when all counts are zero."""
+    c = np.sort(np.asarray(counts, dtype=np.float64))
+    total = c.sum()
+    if total <= 0:
+        return np.array([0.0, 1.0]), np.array([0.0, 1.0])
+    y = np.concatenate([[0.0], np.cumsum(c) / total])
+    return np.linspace(0.0, 1.0, len(y)), y
 
 
 @dataclass(frozen=True)
@@ -666,8 +686,7 @@ def evaluate_lists(
     targets: np.ndarray | None = None,
     item_table: object | None = None,
     category_names: list[str] | tuple[str, ...] | None = None,
-    cold_threshold: int = 5,
-    heavy_quantile: float = 0.9,
+    segment_rule: SegmentRule | None = None,
 ) -> MetricReport:
     """Compute every metric for ``topk`` against held-out ``truth``.
 
@@ -685,9 +704,8 @@ def evaluate_lists(
     predictions, targets : aligned rating predictions and true ratings for RMSE / MAE.
     item_table : an ``ItemTable``; its ``vectors``, ``category`` and ``category_names`` fill the
         arguments above when they are unset.
-    cold_threshold : users with fewer train pairs are the ``cold`` segment.
-    heavy_quantile : users at or above this quantile of train activity (and not cold) are
-        ``heavy``; ties can make the segment a little larger than 10 %.
+    segment_rule : how users are segmented (``recsys.evaluation.segments``); default: the rule
+        of ``train``'s activity.
 
     Returns
     -------
@@ -734,7 +752,6 @@ def evaluate_lists(
     extra: dict[str, float] = {
         "n_users": float(len(ctx.users)),
         "n_evaluated": float(ctx.evaluated.sum()),
-        "cold_threshold": float(cold_threshold),
     }
     category_mix = None
     if ctx.category_codes is not None:
@@ -742,8 +759,10 @@ def evaluate_lists(
         extra["category_diversity"] = _mean(per_user["category_diversity"])
         category_mix, extra["category_divergence"] = _category_mix(ctx)
     extra.update(_new_item_stats(ctx))
-    segments, heavy_cut = _segments(ctx, per_user, cold_threshold, heavy_quantile)
-    extra["heavy_threshold"] = heavy_cut
+    rule = segment_rule or SegmentRule.from_activity(np.diff(ctx.train.indptr))
+    segments = _segments(ctx, per_user, rule)
+    extra["cold_threshold"] = float(rule.cold_below)
+    extra["heavy_threshold"] = rule.heavy_from
     return MetricReport(
         values=values,
         per_user=per_user,
@@ -811,14 +830,9 @@ def _category_mix(ctx: EvalContext) -> tuple[pd.DataFrame, float]:
     return frame, 0.5 * _kl(p, mid) + 0.5 * _kl(q, mid)
 
 
-def _segments(
-    ctx: EvalContext, per_user: dict[str, np.ndarray], cold_threshold: int, heavy_quantile: float
-) -> tuple[pd.DataFrame, float]:
-    activity = ctx.user_activity
-    heavy_cut = float(
-        max(np.quantile(activity, heavy_quantile) if len(activity) else 0.0, cold_threshold)
-    )
-    segment = np.where(activity < cold_threshold, 1, np.where(activity >= heavy_cut, 3, 2))
+def _segments(ctx: EvalContext, per_user: dict[str, np.ndarray], rule: SegmentRule) -> pd.DataFrame:
+    """One row per user segment (``all`` first; ``new`` only when there are new users)."""
+    labels = rule.labels(ctx.user_activity)
     k = ctx.k
     cols = [
         f"precision@{k}",
@@ -828,18 +842,15 @@ def _segments(
         "novelty",
         "avg_popularity",
     ]
-    rules = {
-        "all": "every listed user",
-        "cold": f"fewer than {cold_threshold} train interactions",
-        "regular": f"{cold_threshold} to {heavy_cut:g} train interactions (exclusive)",
-        "heavy": f"at least {heavy_cut:g} train interactions (top {100 * (1 - heavy_quantile):g} %)",
-    }
+    rules = {"all": "every listed user", **rule.describe()}
+    if not (labels == "new").any():
+        rules.pop("new")
     rows = []
-    for code, (name, rule) in enumerate(rules.items()):
-        mask = np.ones(len(segment), bool) if code == 0 else (segment == code)
+    for name, text in rules.items():
+        mask = np.ones(len(labels), bool) if name == "all" else (labels == name)
         row = {
             "segment": name,
-            "rule": rule,
+            "rule": text,
             "n_users": int(mask.sum()),
             "n_evaluated": int((ctx.evaluated & mask).sum()),
         }
@@ -849,4 +860,4 @@ def _segments(
         shown = np.bincount(it[it >= 0], minlength=ctx.n_items)
         row["coverage"] = float((shown > 0).sum() / max(ctx.n_items, 1))
         rows.append(row)
-    return pd.DataFrame(rows), heavy_cut
+    return pd.DataFrame(rows)

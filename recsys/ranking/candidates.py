@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from recsys.errors import ConfigError
+from recsys.ranking.normalise import descending_ranks, normalize_scores
 from recsys.ranking.topk import top_k_indices
 
 #: ``scorer(user_block) -> (b, n_items)`` raw scores; -inf/NaN where the model cannot score.
@@ -98,16 +99,29 @@ class CandidatePool:
         """
         key = ("norm", name, fill)
         if key not in self._cache:
-            from recsys.ranking.fusion import (
-                normalize_scores,  # local import: fusion imports this module
-            )
-
             base = self._cache.get(("norm", name, None))
             out = normalize_scores(self.scores, name, self.ranks) if base is None else base
             if fill is not None:
                 out = np.nan_to_num(out, nan=fill, copy=base is not None)
             out.setflags(write=False)
             self._cache[key] = out  # only the requested variant is kept (memory)
+        return self._cache[key]
+
+    @property
+    def padding(self) -> np.ndarray:
+        """(n, C) bool, True on padding cells (no candidate)."""
+        return self.memo(("padding",), lambda: ~self.valid)
+
+    def memo(self, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """``compute()`` once per pool for ``key`` (a derived, read-only tensor), then cached.
+
+        Fusion methods keep what does not depend on the weights here (e.g. RRF terms), so a
+        weight change is one pass over cached tensors.
+        """
+        if key not in self._cache:
+            out = compute()
+            out.setflags(write=False)
+            self._cache[key] = out
         return self._cache[key]
 
     # ------------------------------------------------------------------ slicing
@@ -253,7 +267,7 @@ def _pool_block(raw: list[np.ndarray], per_model: int) -> tuple[np.ndarray, np.n
         g = np.take_along_axis(s, safe, axis=1)
         g[pad | ~np.isfinite(g)] = np.nan
         scores[m] = g
-    return union, scores, pool_ranks(scores)
+    return union, scores, descending_ranks(scores)
 
 
 def _row_union(idx: np.ndarray) -> np.ndarray:
@@ -269,18 +283,3 @@ def _row_union(idx: np.ndarray) -> np.ndarray:
     r, c = np.nonzero(keep)
     out[r, pos[r, c]] = s[r, c]
     return out
-
-
-def pool_ranks(scores: np.ndarray) -> np.ndarray:
-    """(..., n, C) scores with NaN -> 1-based descending ranks per row (NaN stays NaN)."""
-    filled = np.where(np.isnan(scores), -np.inf, scores)
-    order = np.argsort(-filled, axis=-1, kind="stable")
-    ranks = np.empty(scores.shape, np.float32)
-    np.put_along_axis(
-        ranks,
-        order,
-        np.broadcast_to(np.arange(1, scores.shape[-1] + 1, dtype=np.float32), scores.shape),
-        -1,
-    )
-    ranks[np.isnan(scores)] = np.nan
-    return ranks

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from recsys.data.schema import Col
 from recsys.errors import ConfigError
+from recsys.evaluation.segments import SEGMENTS
 from recsys.ranking.candidates import CandidatePool
 from recsys.ranking.topk import TopK, top_k_indices
 
@@ -38,7 +39,8 @@ FLAG_NAMES: dict[int, str] = {
 
 RULE_KINDS = ("filter", "boost", "bury", "pin")
 OPS = ("==", "!=", "<", "<=", ">", ">=", "between", "in", "not_in", "contains")
-SEGMENTS = ("all", "cold", "regular", "heavy")
+#: Who a pin rule applies to: everyone or one user segment (``recsys.evaluation.segments``).
+RULE_SEGMENTS: tuple[str, ...] = ("all", *SEGMENTS)
 EXCLUDE_MODES = ("seen", "purchased", "none")
 
 
@@ -246,9 +248,9 @@ class Rule:
             if int(self.position) < 1:
                 raise ConfigError("a pin position starts at 1.")
             self.position = int(self.position)
-            if self.segment not in SEGMENTS:
+            if self.segment not in RULE_SEGMENTS:
                 raise ConfigError(
-                    f"unknown segment '{self.segment}'. Known: {', '.join(SEGMENTS)}."
+                    f"unknown segment '{self.segment}'. Known: {', '.join(RULE_SEGMENTS)}."
                 )
             return
         if not self.column:

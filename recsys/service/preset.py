@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,21 @@ class Preset:
 
     def with_rerank(self, rerank: RerankConfig) -> Preset:
         return Preset.from_dict({**self.to_dict(), "rerank": rerank.to_dict()})
+
+    def restricted_to(self, models: Mapping[str, dict[str, Any]]) -> Preset:
+        """This strategy's fusion and re-ranking over ``models`` (name -> hyperparameters).
+
+        Applies a saved preset to a run trained with other models: the run's ``models`` are
+        kept, weights of models it lacks are dropped (models without a weight get 1.0), and a
+        cascade ``order`` keeps only the models it has.
+        """
+        fusion = self.fusion.to_dict()
+        fusion["weights"] = {m: w for m, w in self.fusion.weights.items() if m in models}
+        if "order" in fusion["params"]:
+            fusion["params"]["order"] = [m for m in fusion["params"]["order"] if m in models]
+        return Preset.from_dict(
+            {**self.to_dict(), "models": {m: dict(p) for m, p in models.items()}, "fusion": fusion}
+        )
 
 
 def default_preset(models: tuple[str, ...] | None = None) -> Preset:

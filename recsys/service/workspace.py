@@ -54,6 +54,7 @@ from recsys.service.atomic import (
     atomic_write_json,
     remove_tree,
 )
+from recsys.service.preset import Preset
 
 #: Environment variable overriding the default workspace root.
 ENV_VAR = "FUSION_STUDIO_WORKSPACE"
@@ -384,35 +385,29 @@ class Workspace:
             remove_tree(self._entry("runs", run_id))
 
     # ------------------------------------------------------------------ presets
-    def save_preset(self, preset: dict) -> str:
-        """Create or update a preset (a JSON dict); returns its id.
+    def save_preset(self, preset: Preset, *, as_new: bool = False) -> str:
+        """Create or update a preset; returns its id.
 
-        A dict carrying the ``id`` of an existing preset replaces it; otherwise a new id is
-        made from ``preset["name"]``. ``id``, ``name``, ``created_at``, ``updated_at`` are set.
+        A preset carrying the ``id`` of a stored preset replaces it (unless ``as_new``);
+        otherwise a new id is made from its name. The stored JSON adds ``created_at`` and
+        ``updated_at``.
         """
-        data = dict(preset)
-        preset_id = data.get("id")
-        existing = None
-        if preset_id is not None:
-            path = self._entry("presets", str(preset_id), ".json")
-            if path.is_file():
-                existing = self._read_json(path)
-        if existing is None:
-            preset_id = new_id(str(data.get("name") or "preset"), default="preset")
-        name = str(data.get("name") or (existing or {}).get("name") or preset_id)
+        data = preset.to_dict()
+        stored = not as_new and self._preset_path(data["id"]) is not None
+        existing = self._preset_record(data["id"]) if stored else None
+        preset_id = data["id"] if existing else new_id(data["name"] or "preset", default="preset")
         now = _now()
         data.update(
             id=preset_id,
-            name=name,
             created_at=(existing or {}).get("created_at", now),
             updated_at=now,
         )
-        with self._writing(f"preset '{name}'"):
+        with self._writing(f"preset '{data['name']}'"):
             atomic_write_json(self._entry("presets", preset_id, ".json"), data)
         return preset_id
 
     def list_presets(self) -> list[dict]:
-        """All presets, sorted by name."""
+        """Stored preset records (the preset's JSON plus ``created_at``, ``updated_at``), by name."""
         out = []
         for path in (self.root / "presets").glob("*.json"):
             if path.name.startswith("."):
@@ -423,20 +418,27 @@ class Workspace:
                 continue
         return sorted(out, key=lambda p: (str(p.get("name", "")).lower(), str(p.get("id", ""))))
 
-    def load_preset(self, preset_id: str) -> dict:
-        """One preset dict."""
-        path = self._entry("presets", preset_id, ".json")
-        if not path.is_file():
-            raise WorkspaceError(f"preset '{preset_id}' is not in the workspace.")
-        return self._read_json(path)
+    def load_preset(self, preset_id: str) -> Preset:
+        """One stored preset (raises ``WorkspaceError`` when absent, ``ConfigError`` when invalid)."""
+        return preset_from_record(self._preset_record(preset_id))
 
     def rename_preset(self, preset_id: str, new_name: str) -> None:
         """Change a preset's display name (its id stays)."""
         if not str(new_name).strip():
             raise WorkspaceError("a preset needs a non-empty name.")
         preset = self.load_preset(preset_id)
-        preset["name"] = str(new_name).strip()
+        preset.name = str(new_name).strip()
         self.save_preset(preset)
+
+    def _preset_path(self, preset_id: str) -> Path | None:
+        path = self._entry("presets", str(preset_id), ".json")
+        return path if path.is_file() else None
+
+    def _preset_record(self, preset_id: str) -> dict:
+        path = self._preset_path(preset_id)
+        if path is None:
+            raise WorkspaceError(f"preset '{preset_id}' is not in the workspace.")
+        return self._read_json(path)
 
     def delete_preset(self, preset_id: str) -> None:
         """Remove a preset (no error when it is already gone)."""
@@ -498,4 +500,21 @@ class Workspace:
             atomic_write_json(self.root / "state.json", state)
 
 
-__all__ = ["DEFAULT_ROOT", "ENV_VAR", "DatasetInfo", "Workspace", "new_id", "slugify"]
+#: Keys the workspace adds to a stored preset's JSON (not part of the preset itself).
+PRESET_RECORD_KEYS = ("created_at", "updated_at")
+
+
+def preset_from_record(record: dict) -> Preset:
+    """The ``Preset`` of a stored record (``list_presets`` entries), without workspace fields."""
+    return Preset.from_dict({k: v for k, v in record.items() if k not in PRESET_RECORD_KEYS})
+
+
+__all__ = [
+    "DEFAULT_ROOT",
+    "ENV_VAR",
+    "DatasetInfo",
+    "Workspace",
+    "new_id",
+    "preset_from_record",
+    "slugify",
+]

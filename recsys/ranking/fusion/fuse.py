@@ -1,0 +1,62 @@
+"""The fusion facade: checks the configuration against the pool, then runs the method."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recsys.errors import ConfigError
+from recsys.ranking.candidates import CandidatePool
+from recsys.ranking.fusion.base import FusionContext, TrainedFuser, filled
+from recsys.ranking.fusion.config import FusionConfig
+from recsys.ranking.fusion.registry import FUSERS
+
+
+def fuse(
+    pool: CandidatePool,
+    config: FusionConfig,
+    trained: TrainedFuser | None = None,
+    context: FusionContext | None = None,
+) -> np.ndarray:
+    """Fused scores of every pooled item.
+
+    Parameters
+    ----------
+    pool : the candidate pool (never rescored: fusion reads it only).
+    config : method, normalisation, weights and method parameters.
+    trained : the fitted model of a learned method (``FUSERS[method].needs_training``).
+    context : side information a learned method reads (popularity, activity).
+
+    Returns
+    -------
+    (n, C) float32, higher is better; -inf on padding.
+    """
+    method = FUSERS[config.method]
+    w = config.weight_vector(pool)
+    if method.needs_training:
+        if trained is None:
+            raise ConfigError(
+                f"{method.label} is not trained yet: it learns on the validation split of a run."
+            )
+        out = np.asarray(trained.predict(pool, context), dtype=np.float32)
+    else:
+        out = np.asarray(method.fn(pool, w, config.normalization, config.params), np.float32)
+    if not method.additive:
+        out = np.where(np.isnan(out), -np.inf, out)
+    out[pool.padding] = -np.inf
+    return out
+
+
+def normalized_contributions(pool: CandidatePool, config: FusionConfig) -> np.ndarray:
+    """(n_models, n, C) float32: each model's part of the fused score.
+
+    Exact (sums to ``fuse``) for additive methods (``FUSERS[m].additive``: weighted, combmnz,
+    rrf, borda). For the others (condorcet, cascade, stacking) it is the indicative
+    ``w_m * norm_m`` under the chosen normalisation. Zero on padding and missing scores.
+    """
+    method = FUSERS[config.method]
+    w = config.weight_vector(pool)
+    if method.parts is not None:
+        out = method.parts(pool, w, config.normalization, config.params)
+    else:
+        out = w[:, None, None] * filled(pool, config.normalization)
+    return np.where(pool.valid[None], out, 0.0).astype(np.float32)

@@ -1,0 +1,160 @@
+"""Held-out evaluation of a run: metrics of a configuration, tuning on validation, offline A/B."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from recsys.evaluation.metrics import MetricReport
+from recsys.evaluation.offline_ab import ABResult, compare, paired_permutation_test
+from recsys.evaluation.tuning import TuneResult, tune_knobs, tune_weights
+from recsys.ranking.fusion import FusionConfig
+from recsys.ranking.rerank import RankedLists, RerankConfig, rerank
+from recsys.service.pools import single_model_topk
+from recsys.service.preset import Preset
+from recsys.service.run_base import RunBase
+
+Constraints = dict[str, tuple[str, float]]
+
+
+@dataclass
+class Evaluation:
+    """Held-out metrics of one fusion + re-rank configuration and of each single model."""
+
+    fusion: MetricReport
+    models: dict[str, MetricReport]
+    ranked: RankedLists
+    config: FusionConfig
+    rerank: RerankConfig
+    seconds: float
+
+    def table(self) -> pd.DataFrame:
+        """One row per strategy (``fusion`` then each model), one column per metric."""
+        rows = {"fusion": self.fusion.values} | {m: r.values for m, r in self.models.items()}
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    def significance(
+        self, metric: str | None = None, n_permutations: int = 2000
+    ) -> dict[str, float]:
+        """p-value (paired sign-flip randomisation test over users) of fusion vs each model."""
+        metric = metric or f"ndcg@{self.rerank.k}"
+        fused = self.fusion.per_user[metric]
+        return {
+            name: float(paired_permutation_test(fused - report.per_user[metric], n_permutations))
+            for name, report in self.models.items()
+        }
+
+
+class Evaluating(RunBase):
+    """Metrics on the test stage; weights and knobs tuned on the validation stage only."""
+
+    def single_model_reports(
+        self, stage: str = "test", k: int | None = None
+    ) -> dict[str, MetricReport]:
+        """Held-out metrics of each model alone (its own top-k inside the shared pool)."""
+        st = self.stages[stage]
+        pool = st.require_pool()
+        k = k or self.k
+        key = f"k{k}"
+        if key not in st.single_reports:
+            reports = {}
+            for m, name in enumerate(pool.model_names):
+                reports[name] = self._metrics(st, single_model_topk(pool, m, k), k)
+                if name in st.rating_errors:
+                    reports[name].values.update(st.rating_errors[name])
+            st.single_reports[key] = reports
+        return st.single_reports[key]
+
+    def evaluate(
+        self,
+        fusion: FusionConfig | None = None,
+        rerank_cfg: RerankConfig | None = None,
+        *,
+        stage: str = "test",
+    ) -> Evaluation:
+        """Held-out metrics of a fusion + re-rank configuration (fast: pools are cached)."""
+        fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
+        t0 = time.perf_counter()
+        st = self.stages[stage]
+        _, ranked = self._rank(stage, st.require_pool(), fusion, rr)
+        report = self._metrics(st, ranked.topk, rr.k)
+        seconds = time.perf_counter() - t0
+        return Evaluation(
+            report, self.single_model_reports(stage, rr.k), ranked, fusion, rr, seconds
+        )
+
+    def autotune(
+        self,
+        objective: str | None = None,
+        constraints: Constraints | None = None,
+        *,
+        fusion: FusionConfig | None = None,
+        rerank_cfg: RerankConfig | None = None,
+        n_samples: int = 120,
+        seed: int = 0,
+        progress: Callable[[float, str], None] | None = None,
+    ) -> TuneResult:
+        """Search fusion weights on the *validation* pool; the test pool is not touched."""
+        fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
+        objective = objective or f"ndcg@{rr.k}"
+        st = self.stages["validation"]
+        pool = st.require_pool()
+
+        def evaluate_weights(weights: dict[str, float]) -> dict[str, float | None]:
+            cfg = FusionConfig(fusion.method, fusion.normalization, weights, fusion.params)
+            _, ranked = self._rank("validation", pool, cfg, rr)
+            return self._metrics(st, ranked.topk, rr.k).values
+
+        return tune_weights(
+            evaluate_weights,
+            list(pool.model_names),
+            objective=objective,
+            constraints=constraints,
+            n_samples=n_samples,
+            seed=seed,
+            progress=progress,
+        )
+
+    def tune_rerank(
+        self,
+        objective: str | None = None,
+        constraints: Constraints | None = None,
+        space: dict[str, tuple[float, float]] | None = None,
+        *,
+        fusion: FusionConfig | None = None,
+        rerank_cfg: RerankConfig | None = None,
+        n_samples: int = 40,
+        seed: int = 0,
+        progress: Callable[[float, str], None] | None = None,
+    ) -> TuneResult:
+        """Search re-ranking knobs (default MMR lambda and novelty) on the validation pool."""
+        fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
+        objective = objective or f"ndcg@{rr.k}"
+        st = self.stages["validation"]
+        pool = st.require_pool()
+        fused = self.fuse_pool("validation", pool, fusion)
+        segments = self.segments("validation", pool.users)
+
+        def evaluate_knobs(knobs: dict[str, float]) -> dict[str, float | None]:
+            cfg = RerankConfig.from_dict({**rr.to_dict(), **knobs})
+            ranked = rerank(pool, fused, cfg, self.items, user_segments=segments)
+            return self._metrics(st, ranked.topk, rr.k).values
+
+        return tune_knobs(
+            evaluate_knobs,
+            space,
+            objective=objective,
+            constraints=constraints,
+            n_samples=n_samples,
+            seed=seed,
+            progress=progress,
+        )
+
+    def compare(self, preset_a: Preset, preset_b: Preset) -> ABResult:
+        """Offline A/B of two fusion + re-rank configurations on this run's test split."""
+        a = self.evaluate(preset_a.fusion, preset_a.rerank)
+        b = self.evaluate(preset_b.fusion, preset_b.rerank)
+        return compare(a.fusion, b.fusion, a.ranked.topk, b.ranked.topk)

@@ -1,0 +1,56 @@
+"""A ``Stage``: the models of a run fitted on one slice of the data, and what they produced.
+
+A run has up to three stages, so every number it shows is honest:
+
+* ``validation``: fit on the training part minus a validation part; its pool over the
+  validation users is where fusion weights and learned fusers are tuned;
+* ``test``: fit on the whole training part; its pool over the test users gives the held-out
+  metrics the fusion lab shows (touched by nothing that tunes);
+* ``full``: fit on all data; serves the recommendations that are exported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import scipy.sparse as sp
+
+from recsys.data.dataset import Dataset
+from recsys.evaluation.metrics import MetricReport
+from recsys.evaluation.segments import SegmentRule
+from recsys.models import Recommender
+from recsys.ranking.candidates import CandidatePool
+
+STAGES: tuple[str, ...] = ("validation", "test", "full")
+
+
+@dataclass
+class Stage:
+    """Models fitted on one slice of the data, plus the candidate pool they produced."""
+
+    name: str
+    train: Dataset
+    truth: sp.csr_matrix | None  # held-out pairs scored against (None for ``full``)
+    models: dict[str, Recommender]
+    pool: CandidatePool | None = None
+    exclude: sp.csr_matrix | None = None
+    single_reports: dict[str, dict[str, MetricReport]] = field(default_factory=dict)
+    rating_errors: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @cached_property
+    def activity(self) -> np.ndarray:
+        """(n_users,) training interactions per user."""
+        return self.train.user_activity()
+
+    @cached_property
+    def segment_rule(self) -> SegmentRule:
+        """The user-segment rule of this stage's training activity."""
+        return SegmentRule.from_activity(self.activity)
+
+    def require_pool(self) -> CandidatePool:
+        """The stage's candidate pool (built when the stage was installed)."""
+        if self.pool is None:
+            raise RuntimeError(f"the {self.name} stage has no candidate pool yet")
+        return self.pool

@@ -1,0 +1,143 @@
+"""Training a run: split the data, fit every model per stage, build the candidate pools."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from recsys.data.dataset import Dataset
+from recsys.data.schema import Col
+from recsys.data.split import split
+from recsys.models import Recommender, make_model
+from recsys.ranking.fusion import FUSERS
+from recsys.ranking.rerank import ItemTable, exclusion_matrix
+from recsys.service.pools import strategy_pool
+from recsys.service.preset import Preset
+from recsys.service.run import Run
+from recsys.service.stage import STAGES, Stage
+
+#: progress(stage, model or None, fraction in [0, 1], message)
+RunProgress = Callable[[str, str | None, float, str], None]
+
+
+def train_run(
+    dataset: Dataset,
+    preset: Preset,
+    *,
+    progress: RunProgress | None = None,
+    stages: Sequence[str] = STAGES,
+    tune: bool = False,
+) -> Run:
+    """Fit every model of ``preset`` for each stage and build the candidate pools.
+
+    With ``tune``, the preset's fusion weights are then replaced by weights tuned on the
+    validation split (``Run.autotune``), so the run starts from a sensible blend.
+    """
+    report = progress or (lambda stage, model, fraction, message: None)
+    run = prepare_run(dataset, preset)
+    sources = {"validation": run.val_split.train, "test": run.split.train, "full": dataset}
+    fitted: dict[str, dict[str, Recommender]] = {}
+    for stage in stages:
+        fitted[stage] = {}
+        for name, params in preset.models.items():
+            model = make_model(name, **params)
+            t0 = time.perf_counter()
+            model.fit(sources[stage], progress=lambda f, msg, s=stage, n=name: report(s, n, f, msg))
+            run.timings[f"{stage}/{name}"] = round(time.perf_counter() - t0, 3)
+            report(stage, name, 1.0, "trained")
+            fitted[stage][name] = model
+    report("pools", None, 0.0, "building candidate pools")
+    install_stages(run, fitted)
+    method = FUSERS[preset.fusion.method]
+    if method.needs_training and "validation" in run.stages:
+        run.trained_fuser(method.name)
+    report("pools", None, 1.0, "ready")
+    if tune and "validation" in run.stages and method.uses_weights:
+        report("tuning", None, 0.0, "tuning fusion weights on the validation split")
+        run.preset = run.preset.with_fusion(
+            replace(run.preset.fusion, weights=run.autotune().best_weights)
+        )
+        run.weights_tuned = True
+        report("tuning", None, 1.0, "weights tuned")
+    return run
+
+
+def prepare_run(dataset: Dataset, preset: Preset) -> Run:
+    """An empty run with the preset's outer (test) and inner (validation) splits."""
+    cfg = preset.split
+    kwargs = {
+        "method": cfg.get("method", "temporal"),
+        "test_fraction": float(cfg.get("test_fraction", 0.2)),
+        "seed": int(cfg.get("seed", 0)),
+    }
+    outer = split(dataset, **kwargs)
+    inner = split(outer.train, **kwargs)
+    return Run(dataset, preset, outer, inner)
+
+
+def install_stages(run: Run, fitted: Mapping[str, dict[str, Recommender]]) -> None:
+    """Create stages from fitted models, with exclusions, pools and rating errors."""
+    parts = {
+        "validation": (run.val_split.train, run.val_split.test),
+        "test": (run.split.train, run.split.test),
+        "full": (run.dataset, None),
+    }
+    rr = run.preset.rerank
+    for stage, models in fitted.items():
+        train, held_out = parts[stage]
+        truth = held_out.matrix("ones") if held_out is not None else None
+        st = Stage(stage, train, truth, models)
+        st.exclude = exclusion_matrix(
+            train.matrix("ones"),
+            _purchased_matrix(train),
+            run.items.category,
+            mode=rr.exclude,
+            repurchasable_categories=_category_codes(run.items, rr.repurchasable_categories),
+        )
+        run.stages[stage] = st
+        if truth is not None and held_out is not None:
+            users = np.flatnonzero(truth.getnnz(axis=1) > 0).astype(np.int32)
+            st.pool = strategy_pool(
+                models,
+                users,
+                st.activity,
+                cold_threshold=run.preset.cold_threshold,
+                per_model=min(run.preset.candidates_per_model, run.dataset.n_items),
+                exclude=st.exclude,
+            )
+            if run.dataset.has_ratings:
+                st.rating_errors = _rating_errors(models, held_out)
+
+
+def _rating_errors(
+    models: Mapping[str, Recommender], held_out: Dataset
+) -> dict[str, dict[str, float]]:
+    df = held_out.interactions
+    out = {}
+    for name, model in models.items():
+        if not model.predicts_ratings or df[Col.RATING].isna().all():
+            continue
+        truth = df[Col.RATING].to_numpy(np.float64)
+        pred = model.predict_ratings(
+            df[Col.USER_IDX].to_numpy(), df[Col.ITEM_IDX].to_numpy()
+        ).astype(np.float64)
+        err = pred - truth
+        out[name] = {"rmse": float(np.sqrt(np.mean(err**2))), "mae": float(np.mean(np.abs(err)))}
+    return out
+
+
+def _purchased_matrix(ds: Dataset) -> sp.csr_matrix:
+    df = ds.interactions[ds.interactions[Col.PURCHASED]]
+    return sp.csr_matrix(
+        (np.ones(len(df), np.float32), (df[Col.USER_IDX].to_numpy(), df[Col.ITEM_IDX].to_numpy())),
+        shape=(ds.n_users, ds.n_items),
+    )
+
+
+def _category_codes(items: ItemTable, names: Sequence[str]) -> list[int]:
+    lookup = {str(n): i for i, n in enumerate(items.category_names)}
+    return [lookup[str(n)] for n in names if str(n) in lookup]
