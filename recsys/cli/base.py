@@ -1,0 +1,182 @@
+"""What every command shares: the registry, argument helpers, data loading, progress lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from recsys.errors import ConfigError
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: help text, argument declaration, handler (returns the exit code)."""
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def register(name: str, help: str) -> Callable:
+    """Decorator-free registration helper: ``register("x", "help")(add_fn, run_fn)``."""
+
+    def _register(add_arguments: Callable, run: Callable) -> Command:
+        COMMANDS[name] = Command(help, add_arguments, run)
+        return COMMANDS[name]
+
+    return _register
+
+
+# --------------------------------------------------------------------------- helpers
+def parse_pairs(values: Sequence[str] | None, what: str) -> dict[str, str]:
+    """``["role=column", ...]`` -> ``{role: column}``; ``role=`` means "no column"."""
+    out: dict[str, str] = {}
+    for value in values or []:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{what} must look like name=value, got '{value}'.")
+        out[key.strip()] = rest.strip()
+    return out
+
+
+def parse_weights(values: Sequence[str] | None) -> dict[str, float]:
+    """``["purchase=5", ...]`` -> ``{"purchase": 5.0}`` (positive numbers only)."""
+    out: dict[str, float] = {}
+    for key, raw in parse_pairs(values, "--event-weight").items():
+        try:
+            weight = float(raw)
+        except ValueError:
+            weight = float("nan")
+        if not weight > 0 or weight == float("inf"):
+            raise ConfigError(f"--event-weight {key}={raw}: the weight must be a positive number.")
+        out[key] = weight
+    return out
+
+
+def say(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def write_json(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def add_user_arguments(p: argparse.ArgumentParser, *, short_flag: bool = True) -> None:
+    """``--users FILE`` (also ``--user-attributes FILE``; only the latter when ``short_flag``
+    is off because the command uses ``--users`` for user ids) and ``--users-map``."""
+    flags = ("--users", "--user-attributes") if short_flag else ("--user-attributes",)
+    p.add_argument(
+        *flags, dest="users_file", type=Path, metavar="FILE",
+        help="user attribute CSV (optional): a user id column plus attributes (age, city ...)",
+    )  # fmt: skip
+    p.add_argument(
+        "--users-map", action="append", metavar="ROLE=COLUMN", default=[],
+        help="user attribute table column for a role (user)",
+    )  # fmt: skip
+
+
+def fail(message: str) -> int:
+    sys.stderr.write(f"error: {message}\n")
+    return EXIT_ERROR
+
+
+# --------------------------------------------------------------------------- engine commands
+def add_data_arguments(
+    p: argparse.ArgumentParser, *, preset: bool = True, users_flag: bool = True
+) -> None:
+    p.add_argument("--interactions", type=Path, required=True, help="interaction log CSV")
+    p.add_argument("--catalog", type=Path, help="catalog CSV (optional)")
+    add_user_arguments(p, short_flag=users_flag)
+    p.add_argument(
+        "--map",
+        action="append",
+        metavar="ROLE=COLUMN",
+        default=[],
+        help="interactions column for a role",
+    )
+    p.add_argument(
+        "--catalog-map",
+        action="append",
+        metavar="ROLE=COLUMN",
+        default=[],
+        help="catalog column for a role",
+    )
+    p.add_argument(
+        "--event-weight",
+        action="append",
+        metavar="EVENT=W",
+        default=[],
+        help="weight of an event type",
+    )
+    if preset:
+        p.add_argument(
+            "--preset",
+            type=Path,
+            help="preset JSON (default: the default models, weights tuned on validation)",
+        )
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+
+def load_data(args: argparse.Namespace):
+    from recsys.data.ingest import load_dataset
+
+    result = load_dataset(
+        args.interactions,
+        args.catalog,
+        interactions_map=parse_pairs(args.map, "--map"),
+        catalog_map=parse_pairs(args.catalog_map, "--catalog-map"),
+        event_weights=parse_weights(args.event_weight),
+        name=args.interactions.stem,
+        users=args.users_file,
+        users_map=parse_pairs(args.users_map, "--users-map"),
+    )
+    for warning in result.report.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    return result.dataset
+
+
+def progress_printer(args: argparse.Namespace):
+    if getattr(args, "quiet", False):
+        return None
+    last: dict[str, float] = {}
+
+    def report(stage: str, model: str | None, fraction: float, message: str) -> None:
+        key = f"{stage}/{model}"
+        if fraction >= 1.0 or fraction - last.get(key, -1.0) >= 0.25:
+            last[key] = fraction
+            sys.stderr.write(f"[{stage}] {model or ''} {fraction:4.0%} {message}\n")
+
+    return report
+
+
+def train_strategy(args: argparse.Namespace, dataset, *, stages=None):
+    """Train the run for ``args`` and return (run, preset) with tuned weights when no preset is given."""
+    from recsys.ranking.fusion import FUSERS
+    from recsys.service.preset import Preset, default_preset
+    from recsys.service.stage import STAGES
+    from recsys.service.training import train_run
+
+    preset = Preset.read(args.preset) if getattr(args, "preset", None) else default_preset()
+    if stages is None:
+        # A given preset needs only the models fitted on all data, unless its fusion learns
+        # (stacking) or no preset was given (weights are then tuned on the validation split).
+        needs_validation = (
+            FUSERS[preset.fusion.method].needs_training or getattr(args, "preset", None) is None
+        )
+        stages = STAGES if needs_validation else ("full",)
+    tune = getattr(args, "preset", None) is None and "validation" in stages
+    run = train_run(dataset, preset, progress=progress_printer(args), stages=stages, tune=tune)
+    if tune:
+        run.preset.id, run.preset.name = "default-tuned", "Default (weights tuned on validation)"
+    return run, run.preset

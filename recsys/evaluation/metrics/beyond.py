@@ -1,0 +1,244 @@
+"""Beyond accuracy: novelty, popularity, diversity, serendipity, coverage, exposure, Gini,
+personalisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recsys.evaluation.metrics.accuracy import AtK, masked_to_evaluated
+from recsys.evaluation.metrics.context import EvalContext
+
+
+@dataclass(frozen=True)
+class Novelty(AtK):
+    """Mean self-information of the recommended items (Zhou et al. 2010; Vargas & Castells 2011).
+
+    novelty_u = mean_{i in L_u} -log2(pop_i / |U_train|), with ``pop_i`` the number of train
+    users of ``i`` (floored at 1, so an item nobody has bought counts as bought once) and
+    ``|U_train|`` the users with any train pair. NaN for an empty list.
+    """
+
+    key = "novelty"
+
+    def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        pop = np.maximum(ctx.item_popularity, 1.0)
+        info = -np.log2(pop / max(ctx.n_train_users, 1))
+        items = ctx.items[:, : self.k]
+        valid = items >= 0
+        total = np.where(valid, info[np.where(valid, items, 0)], 0.0).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return total / valid.sum(axis=1)
+
+
+@dataclass(frozen=True)
+class AvgPopularity(AtK):
+    """Average recommendation popularity, ARP (Abdollahpouri et al. 2019).
+
+    arp_u = mean_{i in L_u} pop_i (train users of the item). NaN for an empty list.
+    """
+
+    key = "avg_popularity"
+
+    def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        items = ctx.items[:, : self.k]
+        valid = items >= 0
+        total = np.where(valid, ctx.item_popularity[np.where(valid, items, 0)], 0.0).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return total / valid.sum(axis=1)
+
+
+@dataclass(frozen=True)
+class Diversity(AtK):
+    """Intra-list diversity (Ziegler et al. 2005): mean pairwise distance inside a list.
+
+    With content vectors: ILD_u = 1 - (2 / (m (m - 1))) * sum_{a<b} cos(v_a, v_b) over the
+    ``m`` listed items. Computed without the k x k matrix, from
+    ``sum_{a<b} v_a . v_b = (|sum_a v_a|^2 - sum_a |v_a|^2) / 2`` for unit vectors: O(n k d).
+    Without vectors, with categories: the distance is 1 when categories differ, so
+    ILD_u = 1 - sum_c m_c (m_c - 1) / (m (m - 1)) (unbiased Gini-Simpson). NaN when m < 2 or
+    neither vectors nor categories are given.
+    """
+
+    key = "diversity"
+    block: int = 8192
+
+    def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        items = ctx.items[:, : self.k]
+        valid = items >= 0
+        m = valid.sum(axis=1).astype(np.float64)
+        pairs = m * (m - 1) / 2
+        if ctx.unit_vectors is not None:
+            # one extra zero row: padding (-1) gathers a zero vector
+            v = np.vstack([ctx.unit_vectors, np.zeros((1, ctx.unit_vectors.shape[1]), np.float32)])
+            sq_norm = np.einsum("nd,nd->n", v, v)
+            out = np.empty(len(items))
+            for start in range(0, len(items), self.block):  # bounds memory at block x k x d
+                it = items[start : start + self.block]
+                s = v[it].sum(axis=1, dtype=np.float64)  # (b, d)
+                out[start : start + len(it)] = (
+                    np.einsum("nd,nd->n", s, s) - sq_norm[it].sum(axis=1)
+                ) / 2
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(m >= 2, 1.0 - out / pairs, np.nan)
+        if ctx.category_codes is not None:
+            return CategoryDiversity(self.k).calc_per_user(ctx)
+        return np.full(len(items), np.nan)
+
+
+@dataclass(frozen=True)
+class CategoryDiversity(AtK):
+    """Probability that two distinct items of a list differ in category (1 - unbiased Simpson).
+
+    cd_u = 1 - sum_c m_c (m_c - 1) / (m (m - 1)); unknown categories count as one category.
+    """
+
+    key = "category_diversity"
+
+    def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        items = ctx.items[:, : self.k]
+        valid = items >= 0
+        if ctx.category_codes is None:
+            return np.full(len(items), np.nan)
+        codes = np.where(valid, ctx.category_codes[np.where(valid, items, 0)], -2)
+        same = (codes[:, :, None] == codes[:, None, :]) & valid[:, :, None] & valid[:, None, :]
+        m = valid.sum(axis=1).astype(np.float64)
+        same_pairs = same.sum(axis=(1, 2)) - m  # ordered pairs a != b with the same category
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(m >= 2, 1.0 - same_pairs / (m * (m - 1)), np.nan)
+
+
+@dataclass(frozen=True)
+class Serendipity(AtK):
+    """Serendipity after Ge, Delgado-Battenfeld & Jannach (2010).
+
+    ser_u = |{i in L_u : i relevant and i not in PM_u}| / k, where the primitive model PM_u is
+    the popularity baseline's top k for u: the k most popular train items that u has not had
+    (ties by item index). It counts the hits a plain best-seller list would not have given.
+    NaN for users with no relevant item.
+    """
+
+    key = "serendipity"
+
+    def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        hits = self._hits(ctx)
+        items = ctx.items[:, : self.k]
+        pop = ctx.item_popularity
+        order = np.lexsort((np.arange(len(pop)), -pop))  # most popular first
+        grank = np.empty(len(pop), dtype=np.int64)
+        grank[order] = np.arange(len(pop))
+        # only hit slots matter: look them up in the history of users that have a hit
+        hit_rows, hit_cols = np.nonzero(hits)
+        rows_with_hits, local = np.unique(hit_rows, return_inverse=True)
+        seen = ctx.history[rows_with_hits]
+        width = np.int64(len(pop))
+        seen_rows = np.repeat(np.arange(len(rows_with_hits), dtype=np.int64), np.diff(seen.indptr))
+        keys = np.sort(seen_rows * width + grank[seen.indices])
+        hit_items = items[hit_rows, hit_cols]
+        r = grank[hit_items]
+        query = local.astype(np.int64) * width + r
+        pos = np.searchsorted(keys, query)
+        seen_before = pos - seen.indptr[local]  # seen items more popular than this one
+        is_seen = np.zeros(len(query), dtype=bool)
+        if len(keys):
+            is_seen = keys[np.minimum(pos, len(keys) - 1)] == query
+        in_pm = (r - seen_before < self.k) & ~is_seen
+        surprising = np.bincount(hit_rows, weights=(~in_pm).astype(float), minlength=len(items))
+        return masked_to_evaluated(surprising / self.k, ctx)
+
+
+# ---------------------------------------------------------------------------- catalogue level
+@dataclass(frozen=True)
+class Coverage:
+    """Catalog coverage = |union_u L_u| / n_items (Ge et al. 2010), over all listed users."""
+
+    k: int = 10
+    key = "coverage"
+
+    def calc(self, ctx: EvalContext) -> float:
+        return float((ctx.exposure(self.k) > 0).sum() / max(ctx.n_items, 1))
+
+
+@dataclass(frozen=True)
+class DistributionalCoverage:
+    """Normalised Shannon entropy of exposure: H(p) / log(n_items), p_i = c_i / sum c.
+
+    ``c_i`` = lists containing item i. 1 = every catalog item shown equally often, 0 = a single
+    item shown. Normalising by the catalog size (not the number of shown items) makes a
+    narrower assortment score lower. (Shani & Gunawardana 2011.)
+    """
+
+    k: int = 10
+    key = "distributional_coverage"
+
+    def calc(self, ctx: EvalContext) -> float:
+        c = ctx.exposure(self.k).astype(np.float64)
+        total = c.sum()
+        if total == 0 or ctx.n_items < 2:
+            return float("nan")
+        p = c[c > 0] / total
+        return float(-(p * np.log(p)).sum() / np.log(ctx.n_items))
+
+
+@dataclass(frozen=True)
+class Gini:
+    """Gini index of item exposure over the whole catalog.
+
+    G = sum_i (2 i - n - 1) c_(i) / (n sum_i c_i), with c sorted ascending, i = 1..n_items.
+    0 = equal exposure, close to 1 = a few items get every slot.
+    """
+
+    k: int = 10
+    key = "gini"
+
+    def calc(self, ctx: EvalContext) -> float:
+        return gini_index(ctx.exposure(self.k))
+
+
+def gini_index(counts: np.ndarray) -> float:
+    """Gini index of ``counts`` (n,): ``sum_i (2 i - n - 1) c_(i) / (n sum c)``, c ascending.
+
+    Equals 1 - 2 x the area under the Lorenz curve (``lorenz_curve``). NaN when all are zero.
+    """
+    c = np.sort(np.asarray(counts, dtype=np.float64))
+    n, total = len(c), c.sum()
+    if total == 0 or n == 0:
+        return float("nan")
+    i = np.arange(1, n + 1)
+    return float(((2 * i - n - 1) * c).sum() / (n * total))
+
+
+def lorenz_curve(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lorenz curve of ``counts`` (n,): x = share of items (least exposed first), y = share of
+    exposure they get; both (n + 1,) from 0 to 1. The diagonal when all counts are zero."""
+    c = np.sort(np.asarray(counts, dtype=np.float64))
+    total = c.sum()
+    if total <= 0:
+        return np.array([0.0, 1.0]), np.array([0.0, 1.0])
+    y = np.concatenate([[0.0], np.cumsum(c) / total])
+    return np.linspace(0.0, 1.0, len(y)), y
+
+
+@dataclass(frozen=True)
+class Personalization:
+    """1 - mean overlap |L_u ∩ L_v| / k over all pairs of users with a non-empty list.
+
+    Computed in O(n k) from exposure counts c_i: each item shared by c_i lists is in
+    c_i (c_i - 1) / 2 pairs, so sum_{u<v} |L_u ∩ L_v| = sum_i c_i (c_i - 1) / 2 and
+    mean overlap = sum_i c_i (c_i - 1) / (k n (n - 1)). (For full lists the overlap equals the
+    cosine of the binary list vectors, the usual definition.) NaN with fewer than 2 users.
+    """
+
+    k: int = 10
+    key = "personalization"
+
+    def calc(self, ctx: EvalContext) -> float:
+        n = int((ctx.items[:, : self.k] >= 0).any(axis=1).sum())
+        if n < 2:
+            return float("nan")
+        c = ctx.exposure(self.k).astype(np.float64)
+        return float(1.0 - (c * (c - 1)).sum() / (self.k * n * (n - 1)))
+
+
+# ---------------------------------------------------------------------------- ratings

@@ -1,0 +1,199 @@
+"""``EvalContext``: the intermediates every metric shares, computed once per set of lists.
+
+Conventions
+-----------
+- ``truth``: CSR ``(n_users, n_items)`` indexed by internal user index; every stored non-zero
+  entry is a relevant item (binary relevance).
+- Lists come as a ``TopK``: ``items`` ``(n, k)`` with ``-1`` padding. Lists shorter than ``k``
+  are padded; precision still divides by ``k``.
+- Users with no relevant item get NaN for accuracy metrics (and serendipity) and are left out
+  of those means; they still count for coverage, exposure, novelty, diversity and
+  personalisation, which do not need a truth.
+- ``train``: CSR ``(n_users, n_items)`` of the training part; it defines item popularity
+  ``pop_i`` (number of train users with item ``i``) and user activity.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recsys.ranking.topk import TopK
+
+
+class EvalContext:
+    """Shared intermediates for a set of ranked lists; every property is computed once.
+
+    Parameters
+    ----------
+    topk : lists for ``n`` users; truncated or ``-1``-padded to ``k`` columns.
+    truth : CSR ``(n_users, n_items)``; rows indexed by internal user index.
+    k : list length.
+    train : CSR ``(n_users, n_items)`` of the training part (popularity, activity, history).
+    item_vectors : ``(n_items, d)`` content vectors (normalised here), for diversity.
+    item_category : ``(n_items,)`` category labels, or int codes (negative = unknown).
+    category_names : labels of the int codes (for the category mix).
+    """
+
+    def __init__(
+        self,
+        topk: TopK,
+        truth: sp.spmatrix,
+        k: int,
+        train: sp.spmatrix | None = None,
+        item_vectors: np.ndarray | None = None,
+        item_category: np.ndarray | None = None,
+        category_names: list[str] | tuple[str, ...] | None = None,
+    ) -> None:
+        if k <= 0:
+            raise ValueError("k must be positive")
+        self.k = int(k)
+        self.users = np.asarray(topk.users, dtype=np.int64)
+        items = np.asarray(topk.items)
+        n = len(self.users)
+        items = items.reshape(n, -1)
+        if items.shape[1] >= k:
+            items = items[:, :k]
+        else:
+            items = np.hstack([items, np.full((n, k - items.shape[1]), -1, items.dtype)])
+        self.items = items.astype(np.int64)
+        self.valid = self.items >= 0
+        truth = sp.csr_matrix(truth)
+        self.n_items = truth.shape[1]
+        if n and self.users.max() >= truth.shape[0]:
+            raise ValueError("truth has fewer rows than the largest user index in the lists")
+        self._truth_full = truth
+        self._train_full = None if train is None else sp.csr_matrix(train)
+        self.item_vectors = item_vectors
+        self.item_category = item_category
+        self.category_names = category_names
+
+    # ------------------------------------------------------------------ truth / hits
+    @cached_property
+    def truth(self) -> sp.csr_matrix:
+        """CSR ``(n, n_items)`` of relevant items, rows aligned with the lists, sorted indices."""
+        sub = self._truth_full[self.users]
+        sub = sp.csr_matrix(sub, copy=True)
+        sub.sum_duplicates()
+        sub.eliminate_zeros()
+        sub.sort_indices()
+        return sub
+
+    @cached_property
+    def n_relevant(self) -> np.ndarray:
+        """(n,) number of relevant items per user."""
+        return np.diff(self.truth.indptr)
+
+    @cached_property
+    def evaluated(self) -> np.ndarray:
+        """(n,) bool: users with at least one relevant item (the accuracy population)."""
+        return self.n_relevant > 0
+
+    @cached_property
+    def hits(self) -> np.ndarray:
+        """(n, k) bool: ``items[u, j]`` is relevant for ``u`` (one sorted-key search)."""
+        return _csr_lookup(self.truth, self.items, self.valid)
+
+    @cached_property
+    def n_listed(self) -> np.ndarray:
+        """(n,) number of non-padding items per list."""
+        return self.valid.sum(axis=1)
+
+    # ------------------------------------------------------------------ train side
+    @cached_property
+    def train(self) -> sp.csr_matrix:
+        if self._train_full is None:
+            raise ValueError("this metric needs the train matrix")
+        return self._train_full
+
+    @cached_property
+    def item_popularity(self) -> np.ndarray:
+        """(n_items,) number of train users who interacted with each item."""
+        t = self.train
+        return np.bincount(t.indices, minlength=self.n_items)[: self.n_items].astype(np.float64)
+
+    @cached_property
+    def n_train_users(self) -> int:
+        """Users with at least one train pair (the denominator of novelty)."""
+        return int((np.diff(self.train.indptr) > 0).sum())
+
+    @cached_property
+    def history(self) -> sp.csr_matrix:
+        """CSR ``(n, n_items)``: the listed users' train rows, sorted indices."""
+        sub = sp.csr_matrix(self.train[self.users], copy=True)
+        sub.sum_duplicates()
+        sub.sort_indices()
+        return sub
+
+    @cached_property
+    def user_activity(self) -> np.ndarray:
+        """(n,) train pairs of each listed user."""
+        return np.diff(self.train.indptr)[self.users]
+
+    def exposure(self, k: int | None = None) -> np.ndarray:
+        """(n_items,) how many lists (cut at ``k``) contain each item."""
+        k = self.k if k is None else k
+        key = ("exposure", k)
+        cache = self.__dict__.setdefault("_exposure", {})
+        if key not in cache:
+            it = self.items[:, :k]
+            cache[key] = np.bincount(it[it >= 0], minlength=self.n_items)
+        return cache[key]
+
+    @cached_property
+    def category_codes(self) -> np.ndarray | None:
+        """(n_items,) int codes of ``item_category``; unknown values share code -1.
+
+        Integer input is taken as codes (negative = unknown, labels from ``category_names``);
+        anything else is factorised (NaN / None = unknown).
+        """
+        if self.item_category is None:
+            return None
+        arr = np.asarray(self.item_category)
+        if arr.dtype.kind in "iu":
+            codes = arr.astype(np.int64)
+            codes[codes < 0] = -1
+            n = int(codes.max()) + 1 if len(codes) else 0
+            names = list(self.category_names or ())
+            labels = names[:n] + [str(i) for i in range(len(names), n)]
+        else:
+            codes, uniques = pd.factorize(pd.Series(arr.astype(object)))
+            labels = [str(u) for u in uniques]
+        self.__dict__["category_labels"] = np.asarray(labels, dtype=object)
+        return np.asarray(codes, dtype=np.int64)
+
+    @cached_property
+    def unit_vectors(self) -> np.ndarray | None:
+        """(n_items, d) float32 content vectors scaled to unit length (zero rows stay zero)."""
+        if self.item_vectors is None:
+            return None
+        v = self.item_vectors
+        if sp.issparse(v):
+            v = v.toarray()
+        v = np.asarray(v, dtype=np.float32)
+        norms = np.linalg.norm(v, axis=1, keepdims=True)
+        return np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
+
+
+def _csr_lookup(matrix: sp.csr_matrix, items: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(n, k) bool: ``items[r, j]`` is a stored column of row ``r`` of ``matrix`` (sorted indices)."""
+    n, k = items.shape
+    if matrix.nnz == 0 or n == 0:
+        return np.zeros((n, k), dtype=bool)
+    width = np.int64(matrix.shape[1])
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
+    keys = rows * width + matrix.indices.astype(np.int64)  # globally sorted
+    query = np.arange(n, dtype=np.int64)[:, None] * width + np.where(valid, items, 0)
+    pos = np.searchsorted(keys, query)
+    pos = np.minimum(pos, len(keys) - 1)
+    return (keys[pos] == query) & valid
+
+
+def nan_mean(values: np.ndarray) -> float:
+    """NaN-ignoring mean; NaN (no warning) when nothing is finite."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values)
+    return float(values[finite].mean()) if finite.any() else float("nan")
