@@ -95,11 +95,11 @@ def _run_validate(args: argparse.Namespace) -> int:
                 users_map=parse_pairs(args.users_map, "--users-map"),
             ).report
     except DataValidationError as err:
-        report = getattr(err, "report", None)
-        if report is not None and args.json:
-            write_json(args.json, report.to_dict())
-        if report is not None and report.files:
-            say(report.to_text())
+        partial = getattr(err, "report", None)
+        if partial is not None and args.json:
+            write_json(args.json, partial.to_dict())
+        if partial is not None and partial.files:
+            say(partial.to_text())
         raise
     say(report.to_text())
     if args.json:

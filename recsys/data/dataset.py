@@ -84,11 +84,11 @@ class Dataset:
     name: str = "dataset"
     has_ratings: bool = False
     has_timestamps: bool = False
-    users: pd.DataFrame | None = None
+    users: pd.DataFrame = field(default_factory=pd.DataFrame)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.users is None:  # frozen: the default user table is built once here
+        if Col.USER not in self.users.columns:  # frozen: the default table is built once here
             object.__setattr__(self, "users", pd.DataFrame({Col.USER: self.user_ids.external_ids}))
 
     # ------------------------------------------------------------------ construction

@@ -130,7 +130,9 @@ def item_attribute_matrix(
     key = ("features.attributes", max_values)
     if key in dataset._cache:
         return dataset._cache[key]
-    rows, cols, names = [], [], []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    names: list[str] = []
     for column in attribute_columns(dataset, max_values=max_values):
         values = pd.Series(_attribute_values(dataset, column))
         tokens = values.str.split(_MULTI_SEP, regex=False).explode().str.strip()
@@ -231,7 +233,8 @@ def item_feature_matrix(
     )
     if key in dataset._cache:
         return dataset._cache[key]
-    blocks, names = [], []
+    blocks: list[sp.csr_matrix] = []
+    names: list[str] = []
     if text and text_weight > 0:
         docs = _item_text(dataset.catalog)
         if (docs != "").any():

@@ -355,7 +355,7 @@ def _draw_knob(rng: np.random.Generator, spec: Any, kind: str) -> Any:
 
 
 def _clean_knobs(point: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for n, v in point.items():
         if kinds[n] == "int":
             out[n] = int(round(v))

@@ -717,7 +717,7 @@ def _greedy_select(
         obj = lam * rel - (1.0 - lam) * max_sim if use_mmr else rel
         masked = np.where(allowed, obj, neg)
         pick = masked.argmax(axis=1)
-        ok = allowed.any(axis=1)
+        ok = np.asarray(allowed.any(axis=1), dtype=bool)
         if caps:
             free = np.where(avail, obj, neg).argmax(axis=1)
             hit = ok & (pick != free)
@@ -769,7 +769,8 @@ def _apply_pin(
                 f"pin rule '{rule.label}' targets the '{rule.segment}' segment, but no user segments were given."
             )
         rows = np.flatnonzero(np.asarray(user_segments).astype(str) == rule.segment)
-    stats = {"kind": "pin", "users": len(rows), "moved": 0, "added": 0, "not_shown": 0}
+    stats: dict[str, Any] = {"kind": "pin", "users": len(rows), "moved": 0, "added": 0}
+    stats["not_shown"] = 0
     if p >= k:
         stats["not_shown"] = len(rows)
         return out_items, out_pos, out_scores, out_flags, out_bits, stats

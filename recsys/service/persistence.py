@@ -54,7 +54,7 @@ def load_run(
     """Restore a saved run (pools are rebuilt, which takes seconds, not a retrain)."""
     models, manifest, _ = workspace.load_run(run_id)
     if dataset is None:
-        dataset = workspace.load_dataset(dataset_id or manifest.get("dataset_id"))
+        dataset = workspace.load_dataset(str(dataset_id or manifest.get("dataset_id")))
     if dataset.fingerprint != manifest.get("dataset_fingerprint"):
         raise RecsysError(
             "this run was trained on different data; train again on the active dataset."

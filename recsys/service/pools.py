@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -74,9 +75,9 @@ def profile_pool(
     for name, model in models.items():
         if model.handles_cold_users:
             row = model.score_history(item_idx, weights)[None, :].astype(np.float32)
-            scorers[name] = lambda users, row=row: np.repeat(row, len(users), axis=0)
+            scorers[name] = partial(_repeat_row, row)
         else:
-            scorers[name] = lambda users: np.full((len(users), n_items), np.nan, np.float32)
+            scorers[name] = partial(_no_scores, n_items)
     exclude = None
     if len(item_idx) and exclude_history:
         exclude = sp.csr_matrix(
@@ -84,6 +85,14 @@ def profile_pool(
             shape=(1, n_items),
         )
     return build_pool(scorers, np.zeros(1, np.int32), per_model=per_model, exclude=exclude)
+
+
+def _repeat_row(row: np.ndarray, users: np.ndarray) -> np.ndarray:
+    return np.repeat(row, len(users), axis=0)
+
+
+def _no_scores(n_items: int, users: np.ndarray) -> np.ndarray:
+    return np.full((len(users), n_items), np.nan, np.float32)
 
 
 def single_model_topk(pool: CandidatePool, m: int, k: int) -> TopK:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -46,7 +47,7 @@ def train_run(
         for name, params in preset.models.items():
             model = make_model(name, **params)
             t0 = time.perf_counter()
-            model.fit(sources[stage], progress=lambda f, msg, s=stage, n=name: report(s, n, f, msg))
+            model.fit(sources[stage], progress=partial(report, stage, name))
             run.timings[f"{stage}/{name}"] = round(time.perf_counter() - t0, 3)
             report(stage, name, 1.0, "trained")
             fitted[stage][name] = model

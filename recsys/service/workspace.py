@@ -343,7 +343,11 @@ class Workspace:
             for name, model in models.items():
                 model.save(tmp / "models" / f"{name}.pkl")
             if arrays:
-                np.savez(tmp / "arrays.npz", **{k: np.asarray(v) for k, v in arrays.items()})
+                np.savez(
+                    tmp / "arrays.npz",
+                    allow_pickle=False,
+                    **{k: np.asarray(v) for k, v in arrays.items()},
+                )
             atomic_write_json(tmp / _RUN_MARKER, info)  # the marker: written last
         return run_id
 

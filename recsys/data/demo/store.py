@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -82,6 +84,24 @@ def _iso_seconds(start: np.datetime64, seconds: np.ndarray) -> pd.Series:
 
 
 # ---------------------------------------------------------------------------- the store
+@overload
+def generate_store(
+    n_users: int = ...,
+    n_items: int = ...,
+    n_events: int = ...,
+    seed: int = ...,
+    *,
+    with_users: Literal[False] = ...,
+) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+@overload
+def generate_store(
+    n_users: int = ...,
+    n_items: int = ...,
+    n_events: int = ...,
+    seed: int = ...,
+    *,
+    with_users: Literal[True],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]: ...
 def generate_store(
     n_users: int = 2000,
     n_items: int = 500,

@@ -136,7 +136,7 @@ class HitRate(AtK):
     key = "hit_rate"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
-        return masked_to_evaluated(self._hits(ctx).any(axis=1).astype(np.float64), ctx)
+        return masked_to_evaluated(np.asarray(self._hits(ctx).any(axis=1), np.float64), ctx)
 
 
 def accuracy_metrics(k: int) -> list[AtK]:

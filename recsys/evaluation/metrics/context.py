@@ -44,7 +44,7 @@ class EvalContext:
         truth: sp.spmatrix,
         k: int,
         train: sp.spmatrix | None = None,
-        item_vectors: np.ndarray | None = None,
+        item_vectors: np.ndarray | sp.spmatrix | None = None,
         item_category: np.ndarray | None = None,
         category_names: list[str] | tuple[str, ...] | None = None,
     ) -> None:
@@ -170,10 +170,9 @@ class EvalContext:
         """(n_items, d) float32 content vectors scaled to unit length (zero rows stay zero)."""
         if self.item_vectors is None:
             return None
-        v = self.item_vectors
-        if sp.issparse(v):
-            v = v.toarray()
-        v = np.asarray(v, dtype=np.float32)
+        raw = self.item_vectors
+        dense = sp.csr_matrix(raw).toarray() if sp.issparse(raw) else raw
+        v = np.asarray(dense, dtype=np.float32)
         norms = np.linalg.norm(v, axis=1, keepdims=True)
         return np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
 

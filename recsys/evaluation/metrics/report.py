@@ -120,8 +120,8 @@ def evaluate_lists(
         per = metric.calc_per_user(ctx)
         per_user[metric.name] = per
         values[metric.name] = nan_mean(per)
-    for metric in (Coverage(k), DistributionalCoverage(k), Gini(k)):
-        values[metric.key] = metric.calc(ctx)
+    for catalog_metric in (Coverage(k), DistributionalCoverage(k), Gini(k)):
+        values[catalog_metric.key] = catalog_metric.calc(ctx)
     for metric in (Novelty(k), Diversity(k)):
         per_user[metric.key] = metric.calc_per_user(ctx)
         values[metric.key] = nan_mean(per_user[metric.key])
@@ -187,6 +187,7 @@ def _category_mix(ctx: EvalContext) -> tuple[pd.DataFrame, float]:
     The divergence is the Jensen-Shannon divergence (base 2, in [0, 1]) of the two shares.
     """
     codes = ctx.category_codes
+    assert codes is not None, "the category mix needs item categories"
     labels = ctx.__dict__["category_labels"]
     n_cat = len(labels) + 1  # last slot: unknown (-1)
     rec = codes[ctx.items[ctx.valid]]
