@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recsys.data.sparse_lookup import lookup
 from recsys.ranking.topk import TopK
 
 
@@ -95,7 +96,8 @@ class EvalContext:
     @cached_property
     def hits(self) -> np.ndarray:
         """(n, k) bool: ``items[u, j]`` is relevant for ``u`` (one sorted-key search)."""
-        return _csr_lookup(self.truth, self.items, self.valid)
+        rows = np.broadcast_to(np.arange(len(self.items))[:, None], self.items.shape)
+        return lookup(self.truth, rows, np.where(self.valid, self.items, -1))[0]
 
     @cached_property
     def n_listed(self) -> np.ndarray:
@@ -175,20 +177,6 @@ class EvalContext:
         v = np.asarray(dense, dtype=np.float32)
         norms = np.linalg.norm(v, axis=1, keepdims=True)
         return np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
-
-
-def _csr_lookup(matrix: sp.csr_matrix, items: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """(n, k) bool: ``items[r, j]`` is a stored column of row ``r`` of ``matrix`` (sorted indices)."""
-    n, k = items.shape
-    if matrix.nnz == 0 or n == 0:
-        return np.zeros((n, k), dtype=bool)
-    width = np.int64(matrix.shape[1])
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
-    keys = rows * width + matrix.indices.astype(np.int64)  # globally sorted
-    query = np.arange(n, dtype=np.int64)[:, None] * width + np.where(valid, items, 0)
-    pos = np.searchsorted(keys, query)
-    pos = np.minimum(pos, len(keys) - 1)
-    return (keys[pos] == query) & valid
 
 
 def nan_mean(values: np.ndarray) -> float:

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 
+from recsys.data.sparse_lookup import lookup
 from recsys.errors import ConfigError
 from recsys.ranking.candidates import CandidatePool
 from recsys.ranking.fusion.base import FusionContext
@@ -92,14 +93,9 @@ class StackingFuser(BaseEstimator):
         self, pool: CandidatePool, truth_csr: sp.csr_matrix, context: FusionContext | None = None
     ) -> StackingFuser:
         """Learn from a validation pool; ``truth_csr`` (n_users, n_items) rows by user index."""
-        truth = sp.csr_matrix(truth_csr)[pool.users]
-        valid = pool.valid
-        n_items = truth.shape[1]
-        rows, cols = np.nonzero(valid)
-        keys = rows.astype(np.int64) * n_items + pool.items[rows, cols]
-        t = truth.tocoo()
-        tkeys = t.row.astype(np.int64) * n_items + t.col
-        y = np.isin(keys, tkeys[t.data != 0])
+        rows, cols = np.nonzero(pool.valid)
+        found, values = lookup(truth_csr, pool.users[rows], pool.items[rows, cols])
+        y = found & (values != 0)
         pos = np.flatnonzero(y)
         neg = np.flatnonzero(~y)
         if len(pos) == 0 or len(neg) == 0:
