@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from recsys.ranking.candidates import build_pool
 from recsys.ranking.explain import explain, explain_many, history_anchors
-from recsys.ranking.fusion import FusionConfig, fuse, normalized_contributions
+from recsys.ranking.fusion import FusionConfig, contributions, fuse
 from recsys.ranking.rerank import ItemTable, RerankConfig, Rule, rerank
 
 
@@ -36,7 +36,7 @@ def test_breakdown_sums_to_fused_score_for_weighted_fusion():
     pool, items, catalog = _setup()
     cfg = FusionConfig("weighted", weights={"svd": 2.0, "knn": 0.5})
     fused = fuse(pool, cfg)
-    contrib = normalized_contributions(pool, cfg)
+    contrib = contributions(pool, cfg)[1]
     ranked = rerank(pool, fused, RerankConfig(k=4), items)
     history = np.array([0, 7])
     df = explain(pool, ranked, contrib, None, 2, history, items.vectors, catalog, fused=fused)
@@ -73,7 +73,7 @@ def test_rules_and_diversity_show_up():
     df = explain(
         pool,
         ranked,
-        normalized_contributions(pool, cfg),
+        contributions(pool, cfg)[1],
         None,
         0,
         np.array([1]),
@@ -92,7 +92,7 @@ def test_explain_many_matches_per_user_explain():
     pool, items, catalog = _setup()
     cfg = FusionConfig("rrf")
     fused = fuse(pool, cfg)
-    contrib = normalized_contributions(pool, cfg)
+    contrib = contributions(pool, cfg)[1]
     ranked = rerank(pool, fused, RerankConfig(k=3, mmr_lambda=0.5), items)
     hist = sp.csr_matrix(
         np.eye(6, 12, k=2, dtype=np.float32) + np.eye(6, 12, k=5, dtype=np.float32)

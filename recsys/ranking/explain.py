@@ -77,8 +77,9 @@ def explain(
 
     Parameters
     ----------
-    contributions : (n_models, n, C) from ``fusion.normalized_contributions``.
-    model_names : names for the ``contrib_<model>`` columns (default: the pool's).
+    contributions : (n_parts, n, C) from ``fusion.contributions``.
+    model_names : names of the parts for the ``contrib_<name>`` columns (default: the pool's
+        models).
     history_items : (h,) internal items the user interacted with (anchor candidates).
     item_vectors : (n_items, d) unit-norm content vectors, or None.
     catalog : when given, ``item_id`` / ``title`` columns are added for item and anchor.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from recsys.ranking.fusion import FUSERS, FusionConfig, FusionContext, TrainedFu
 from recsys.ranking.rerank import ItemTable, RankedLists, RerankConfig, rerank
 from recsys.ranking.topk import TopK
 from recsys.service.preset import Preset
+from recsys.service.side_info import fusion_context
 from recsys.service.stage import Stage
 
 
@@ -64,11 +66,11 @@ class RunBase:
 
     # ------------------------------------------------------------------ fusion on a pool
     def context(self, stage: Stage) -> FusionContext:
-        """Side information learned fusers read: item popularity and user activity."""
-        return FusionContext(
-            item_popularity=stage.train.item_popularity().astype(np.float32),
-            user_activity=stage.activity.astype(np.float32),
-        )
+        """Side information learned fusers read (built once per stage), with the preset's
+        weights for the learned methods' blend feature."""
+        if stage.context is None:
+            stage.context = fusion_context(stage.train, self.items)
+        return replace(stage.context, blend_weights=dict(self.preset.fusion.weights))
 
     def trained_fuser(self, method: str) -> TrainedFuser:
         """The learned fuser of ``method``, fitted once on the validation stage's pool."""
@@ -82,9 +84,8 @@ class RunBase:
                     "train the run with all stages."
                 )
             st = self.stages["validation"]
-            self.trained_fusers[method] = trainer().fit(
-                st.require_pool(), st.truth, self.context(st)
-            )
+            truth = st.graded if st.graded is not None else st.truth
+            self.trained_fusers[method] = trainer().fit(st.require_pool(), truth, self.context(st))
         return self.trained_fusers[method]
 
     def fuse_pool(self, stage: str, pool: CandidatePool, fusion: FusionConfig) -> np.ndarray:

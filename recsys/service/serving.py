@@ -14,7 +14,7 @@ from recsys.errors import RecsysError
 from recsys.evaluation.segments import serving_strategy
 from recsys.ranking.candidates import CandidatePool
 from recsys.ranking.explain import explain
-from recsys.ranking.fusion import FUSERS, FusionConfig, fuse, normalized_contributions
+from recsys.ranking.fusion import FUSERS, FusionConfig, contributions, fuse
 from recsys.ranking.rerank import RankedLists, RerankConfig, rerank
 from recsys.service.pools import profile_pool, strategy_pool
 from recsys.service.run_base import RunBase
@@ -216,17 +216,25 @@ class Serving(RunBase):
         self, recs: Recommendations, row: int = 0, history_items: np.ndarray | None = None
     ) -> pd.DataFrame:
         """Explanation table for row ``row`` of ``recs`` (see ``recsys.ranking.explain.explain``)."""
+        is_adhoc = recs.user_ids[row] == WHAT_IF_USER
         if history_items is None:
-            is_adhoc = recs.user_ids[row] == WHAT_IF_USER
             u = int(recs.pool.users[row])
             history_items = (
                 np.zeros(0, np.int32) if is_adhoc else self.dataset.matrix("ones")[u].indices
             )
+        method = FUSERS[recs.config.method]
+        learned = method.needs_training and not is_adhoc  # ad-hoc users get a plain blend
+        names, parts = contributions(
+            recs.pool,
+            recs.config,
+            self.trained_fuser(method.name) if learned else None,
+            self.context(self.stages["full"]) if learned else None,
+        )
         frame = explain(
             recs.pool,
             recs.ranked,
-            normalized_contributions(recs.pool, recs.config),
-            None,
+            parts,
+            names,
             row,
             history_items,
             self.items.vectors,

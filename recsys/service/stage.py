@@ -22,6 +22,7 @@ from recsys.evaluation.metrics import MetricReport
 from recsys.evaluation.segments import SegmentRule
 from recsys.models import Recommender
 from recsys.ranking.candidates import CandidatePool
+from recsys.ranking.fusion import FusionContext
 
 STAGES: tuple[str, ...] = ("validation", "test", "full")
 
@@ -34,6 +35,8 @@ class Stage:
     train: Dataset
     truth: sp.csr_matrix | None  # held-out pairs scored against (None for ``full``)
     models: dict[str, Recommender]
+    graded: sp.csr_matrix | None = None  # held-out pairs valued by rating or weight
+    context: FusionContext | None = None  # side information for learned fusers (lazy)
     pool: CandidatePool | None = None
     exclude: sp.csr_matrix | None = None
     single_reports: dict[str, dict[str, MetricReport]] = field(default_factory=dict)

@@ -19,6 +19,7 @@ from recsys.ranking.rerank import ItemTable, exclusion_matrix
 from recsys.service.pools import strategy_pool
 from recsys.service.preset import Preset
 from recsys.service.run import Run
+from recsys.service.side_info import graded_truth
 from recsys.service.stage import STAGES, Stage
 
 #: progress(stage, model or None, fraction in [0, 1], message)
@@ -91,7 +92,8 @@ def install_stages(run: Run, fitted: Mapping[str, dict[str, Recommender]]) -> No
     for stage, models in fitted.items():
         train, held_out = parts[stage]
         truth = held_out.matrix("ones") if held_out is not None else None
-        st = Stage(stage, train, truth, models)
+        graded = graded_truth(held_out) if held_out is not None else None
+        st = Stage(stage, train, truth, models, graded=graded)
         st.exclude = exclusion_matrix(
             train.matrix("ones"),
             _purchased_matrix(train),

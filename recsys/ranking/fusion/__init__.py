@@ -8,7 +8,7 @@ a model: it reads the pool only, and what does not depend on the weights is memo
 
 from recsys.ranking.fusion.base import FusionContext, FusionMethod, TrainedFuser
 from recsys.ranking.fusion.config import FusionConfig
-from recsys.ranking.fusion.fuse import fuse, normalized_contributions
+from recsys.ranking.fusion.fuse import contributions, fuse
 from recsys.ranking.fusion.registry import FUSERS
 from recsys.ranking.fusion.stacking import StackingFuser
 
@@ -19,6 +19,6 @@ __all__ = [
     "FusionMethod",
     "StackingFuser",
     "TrainedFuser",
+    "contributions",
     "fuse",
-    "normalized_contributions",
 ]

@@ -27,10 +27,28 @@ PartsFn = Callable[[CandidatePool, np.ndarray, str, dict], np.ndarray]
 
 @dataclass(frozen=True)
 class FusionContext:
-    """Side information for learned fusion: (n_items,) item popularity, (n_users,) activity."""
+    """Side information learned fusers read, from the stage's training data.
+
+    Attributes
+    ----------
+    item_popularity : (n_items,) training interactions per item.
+    user_activity : (n_users,) training interactions per user.
+    item_recency : (n_items,) days from the item's last training interaction to the end of the
+        training data (NaN: never seen).
+    user_category_share, user_brand_share : (n_users, n_labels) sparse, the share of each
+        user's training weight per category / brand (rows sum to 1 or are empty).
+    item_category, item_brand : (n_items,) int codes of those labels, -1 unknown.
+    blend_weights : per-model weights of the weighted-sum feature (missing = 1.0).
+    """
 
     item_popularity: np.ndarray | None = None
     user_activity: np.ndarray | None = None
+    item_recency: np.ndarray | None = None
+    user_category_share: sp.csr_matrix | None = None
+    user_brand_share: sp.csr_matrix | None = None
+    item_category: np.ndarray | None = None
+    item_brand: np.ndarray | None = None
+    blend_weights: dict[str, float] | None = None
 
 
 class TrainedFuser(Protocol):

@@ -46,17 +46,28 @@ def fuse(
     return out
 
 
-def normalized_contributions(pool: CandidatePool, config: FusionConfig) -> np.ndarray:
-    """(n_models, n, C) float32: each model's part of the fused score.
+def contributions(
+    pool: CandidatePool,
+    config: FusionConfig,
+    trained: TrainedFuser | None = None,
+    context: FusionContext | None = None,
+) -> tuple[list[str], np.ndarray]:
+    """Each part of the fused score, for explanations: ``(names, parts (n_parts, n, C))``.
 
-    Exact (sums to ``fuse``) for additive methods (``FUSERS[m].additive``: weighted, combmnz,
-    rrf, borda). For the others (condorcet, cascade, stacking) it is the indicative
-    ``w_m * norm_m`` under the chosen normalisation. Zero on padding and missing scores.
+    Parts are the models, in pool order. They sum exactly to ``fuse`` for additive methods
+    (``FUSERS[m].additive``: weighted, combmnz, rrf, borda) and for a learned method whose model
+    explains itself (learning to rank adds ``context`` and ``base`` parts). For the others
+    (condorcet, cascade, stacking) they are the indicative ``w_m * norm_m`` under the chosen
+    normalisation. Zero on padding and missing scores.
     """
     method = FUSERS[config.method]
+    explain_self = getattr(trained, "contributions", None)
+    if method.needs_training and explain_self is not None:
+        names, out = explain_self(pool, context)
+        return list(names), np.where(pool.valid[None], out, 0.0).astype(np.float32)
     w = config.weight_vector(pool)
     if method.parts is not None:
         out = method.parts(pool, w, config.normalization, config.params)
     else:
         out = w[:, None, None] * filled(pool, config.normalization)
-    return np.where(pool.valid[None], out, 0.0).astype(np.float32)
+    return list(pool.model_names), np.where(pool.valid[None], out, 0.0).astype(np.float32)

@@ -18,6 +18,7 @@ from recsys.ranking.fusion.additive import (
 )
 from recsys.ranking.fusion.base import FusionMethod
 from recsys.ranking.fusion.cascade import cascade
+from recsys.ranking.fusion.ltr import LTRFuser, ltr_untrained
 from recsys.ranking.fusion.stacking import StackingFuser, stacking_untrained
 from recsys.ranking.fusion.voting import condorcet
 
@@ -32,5 +33,6 @@ FUSERS: dict[str, FusionMethod] = {
         FusionMethod("condorcet", "Condorcet (Copeland)", "Items that beat most others in weighted head-to-head votes come first.", condorcet, uses_normalization=False),
         FusionMethod("cascade", "Cascade", "A primary model decides; the next models break its ties and fill in when it is not confident.", cascade, uses_weights=False),
         FusionMethod("stacking", "Stacking (learned)", "A small classifier learns how to combine the models on a validation split.", stacking_untrained, uses_weights=False, uses_normalization=False, trainer=StackingFuser),
+        FusionMethod("ltr", "Learning to rank (LambdaRank)", "A LightGBM ranker learns on the validation split to order each shopper's candidates from every model's score and rank, popularity, recency and the shopper's category and brand tastes.", ltr_untrained, uses_weights=False, uses_normalization=False, trainer=LTRFuser),
     )
 }  # fmt: skip
