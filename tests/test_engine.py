@@ -279,3 +279,18 @@ def test_a_saved_preset_applies_to_a_run_with_other_models(run):
     assert run.evaluate(applied.fusion, applied.rerank).fusion.k == 5
     only_knn = saved.restricted_to({"item_knn": {}})
     assert only_knn.fusion.weights == {} and list(only_knn.models) == ["item_knn"]
+
+
+def test_the_lab_scores_a_stratified_sample_with_intervals(loaded, monkeypatch):
+    monkeypatch.setattr("recsys.service.stage.LAB_SAMPLE_USERS", 60)
+    monkeypatch.setattr("recsys.evaluation.sampling.SEGMENT_FLOOR", 5)
+    r = train_run(loaded.dataset, Preset(models={"popularity": {}, "item_knn": {}}))
+    full, sample = r.evaluate(), r.evaluate(sample=True)
+    assert not full.sampled and full.n_users == full.population
+    assert sample.sampled and 60 <= sample.n_users <= 75 and sample.population == full.n_users
+    labels = r.segments("test", sample.fusion.users)
+    assert {"cold", "regular", "heavy"} <= set(labels)  # every segment represented
+    iv = sample.interval("ndcg@10")
+    assert iv.low < iv.mean < iv.high and iv.n == sample.fusion.extra["n_evaluated"]
+    assert r.stages["test"].sample_pool is r.stages["test"].sample_pool  # fixed once
+    assert set(sample.models) == set(full.models)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from recsys.evaluation.metrics import MetricReport
 from recsys.evaluation.offline_ab import ABResult, compare, paired_permutation_test
+from recsys.evaluation.sampling import Interval, mean_interval
 from recsys.evaluation.tuning import TuneResult, tune_knobs, tune_weights
 from recsys.ranking.fusion import FusionConfig
 from recsys.ranking.rerank import RankedLists, RerankConfig, rerank
@@ -30,6 +31,21 @@ class Evaluation:
     config: FusionConfig
     rerank: RerankConfig
     seconds: float
+    population: int = 0  # held-out users of the stage (the sample's population)
+
+    @property
+    def n_users(self) -> int:
+        """Users the lists were scored for (the sample size when sampled)."""
+        return len(self.fusion.users)
+
+    @property
+    def sampled(self) -> bool:
+        return self.n_users < self.population
+
+    def interval(self, metric: str, strategy: str = "fusion") -> Interval:
+        """95 % interval of a per-user metric's mean for ``fusion`` or one model."""
+        report = self.fusion if strategy == "fusion" else self.models[strategy]
+        return mean_interval(report.per_user[metric])
 
     def table(self) -> pd.DataFrame:
         """One row per strategy (``fusion`` then each model), one column per metric."""
@@ -52,13 +68,13 @@ class Evaluating(RunBase):
     """Metrics on the test stage; weights and knobs tuned on the validation stage only."""
 
     def single_model_reports(
-        self, stage: str = "test", k: int | None = None
+        self, stage: str = "test", k: int | None = None, *, sample: bool = False
     ) -> dict[str, MetricReport]:
         """Held-out metrics of each model alone (its own top-k inside the shared pool)."""
         st = self.stages[stage]
-        pool = st.require_pool()
+        pool = st.sample_pool if sample else st.require_pool()
         k = k or self.k
-        key = f"k{k}"
+        key = f"k{k}" + ("/sample" if sample else "")
         if key not in st.single_reports:
             reports = {}
             for m, name in enumerate(pool.model_names):
@@ -74,16 +90,23 @@ class Evaluating(RunBase):
         rerank_cfg: RerankConfig | None = None,
         *,
         stage: str = "test",
+        sample: bool = False,
     ) -> Evaluation:
-        """Held-out metrics of a fusion + re-rank configuration (fast: pools are cached)."""
+        """Held-out metrics of a fusion + re-rank configuration (fast: pools are cached).
+
+        With ``sample``, only the stage's fixed stratified sample of users is re-fused and
+        scored (``Stage.sample_pool``): what the lab does on every change at large sizes.
+        """
         fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
         t0 = time.perf_counter()
         st = self.stages[stage]
-        _, ranked = self._rank(stage, st.require_pool(), fusion, rr)
+        pool = st.sample_pool if sample else st.require_pool()
+        _, ranked = self._rank(stage, pool, fusion, rr)
         report = self._metrics(st, ranked.topk, rr.k)
         seconds = time.perf_counter() - t0
+        models = self.single_model_reports(stage, rr.k, sample=sample)
         return Evaluation(
-            report, self.single_model_reports(stage, rr.k), ranked, fusion, rr, seconds
+            report, models, ranked, fusion, rr, seconds, population=len(st.require_pool())
         )
 
     def autotune(

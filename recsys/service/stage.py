@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from recsys.data.dataset import Dataset
 from recsys.evaluation.metrics import MetricReport
+from recsys.evaluation.sampling import LAB_SAMPLE_USERS, stratified_sample
 from recsys.evaluation.segments import SegmentRule
 from recsys.models import Recommender
 from recsys.ranking.candidates import CandidatePool
@@ -57,3 +58,12 @@ class Stage:
         if self.pool is None:
             raise RuntimeError(f"the {self.name} stage has no candidate pool yet")
         return self.pool
+
+    @cached_property
+    def sample_pool(self) -> CandidatePool:
+        """The pool of a fixed, stratified sample of its users (``LAB_SAMPLE_USERS`` at most),
+        what the fusion lab re-fuses on every change; the whole pool when it is small."""
+        pool = self.require_pool()
+        labels = self.segment_rule.labels(self.activity[pool.users])
+        rows = stratified_sample(labels, LAB_SAMPLE_USERS)
+        return pool if len(rows) == len(pool) else pool.subset(rows)
