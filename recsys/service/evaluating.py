@@ -120,11 +120,12 @@ class Evaluating(RunBase):
         seed: int = 0,
         progress: Callable[[float, str], None] | None = None,
     ) -> TuneResult:
-        """Search fusion weights on the *validation* pool; the test pool is not touched."""
+        """Search fusion weights on the *validation* pool (its lab sample at large sizes); the
+        test pool is not touched."""
         fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
         objective = objective or f"ndcg@{rr.k}"
         st = self.stages["validation"]
-        pool = st.require_pool()
+        pool = st.sample_pool  # all users up to LAB_SAMPLE_USERS, a stratified sample above
 
         def evaluate_weights(weights: dict[str, float]) -> dict[str, float | None]:
             cfg = FusionConfig(fusion.method, fusion.normalization, weights, fusion.params)
@@ -157,7 +158,7 @@ class Evaluating(RunBase):
         fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
         objective = objective or f"ndcg@{rr.k}"
         st = self.stages["validation"]
-        pool = st.require_pool()
+        pool = st.sample_pool
         fused = self.fuse_pool("validation", pool, fusion)
         segments = self.segments("validation", pool.users)
 
