@@ -31,7 +31,8 @@ class Preset:
     fusion : how the models' candidate scores are blended.
     rerank : exclusions, diversity, novelty, rules and list length ``k``.
     candidates_per_model : top-M each model contributes to the shared candidate pool.
-    split : how held-out metrics are computed (``method``, ``test_fraction``, ``seed``).
+    split : how held-out metrics are computed (``method``, ``test_fraction``, ``seed``, and
+        ``min_rating``: with ratings, held-out pairs rated below it do not count as relevant).
     cold_threshold : users with fewer interactions than this are served by cold-start models only.
     """
 
@@ -72,6 +73,9 @@ class Preset:
         fraction = float(self.split.get("test_fraction", 0.2))
         if not 0.0 < fraction < 1.0:
             raise ConfigError("split test_fraction must be between 0 and 1.")
+        min_rating = self.split.get("min_rating")
+        if min_rating is not None and not isinstance(min_rating, int | float):
+            raise ConfigError("split min_rating must be a number (or absent).")
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict[str, Any]:

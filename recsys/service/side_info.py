@@ -59,9 +59,26 @@ def label_shares(ds: Dataset, codes: np.ndarray) -> sp.csr_matrix | None:
     return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ counts)
 
 
-def graded_truth(held_out: Dataset) -> sp.csr_matrix:
-    """(n_users, n_items) held-out pairs valued by rating (when every pair has one) or weight."""
+def held_out_truth(
+    held_out: Dataset, min_rating: float | None = None
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """What counts as a success on the held-out part: ``(relevant, graded)``.
+
+    relevant : (n_users, n_items) CSR, 1 on relevant held-out pairs: every pair, or with
+        ``min_rating`` and ratings, only the pairs rated at least ``min_rating``.
+    graded : the same pairs valued by rating (when every pair has one) or by weight, for
+        learned fusers that weigh a purchase above a view.
+    """
     ratings = held_out.interactions.get(Col.RATING, pd.Series(dtype=float))
-    if held_out.has_ratings and len(ratings) and ratings.notna().all():
-        return held_out.matrix(Col.RATING)
-    return held_out.matrix(Col.WEIGHT)
+    rated = held_out.has_ratings and len(ratings) > 0 and bool(ratings.notna().all())
+    graded = held_out.matrix(Col.RATING if rated else Col.WEIGHT)
+    relevant = held_out.matrix("ones")
+    if min_rating is not None and held_out.has_ratings:
+        r = held_out.matrix(Col.RATING)
+        liked = (np.nan_to_num(r.data, nan=-np.inf) >= min_rating).astype(np.float32)
+        keep = sp.csr_matrix((liked, r.indices, r.indptr), shape=r.shape)
+        relevant = sp.csr_matrix(relevant.multiply(keep), dtype=np.float32)
+        graded = sp.csr_matrix(graded.multiply(keep), dtype=np.float32)
+        relevant.eliminate_zeros()
+        graded.eliminate_zeros()
+    return relevant, graded

@@ -19,7 +19,7 @@ from recsys.ranking.rerank import ItemTable, exclusion_matrix
 from recsys.service.pools import strategy_pool
 from recsys.service.preset import Preset
 from recsys.service.run import Run
-from recsys.service.side_info import graded_truth
+from recsys.service.side_info import held_out_truth
 from recsys.service.stage import STAGES, Stage
 
 #: progress(stage, model or None, fraction in [0, 1], message)
@@ -91,8 +91,9 @@ def install_stages(run: Run, fitted: Mapping[str, dict[str, Recommender]]) -> No
     rr = run.preset.rerank
     for stage, models in fitted.items():
         train, held_out = parts[stage]
-        truth = held_out.matrix("ones") if held_out is not None else None
-        graded = graded_truth(held_out) if held_out is not None else None
+        truth = graded = None
+        if held_out is not None:
+            truth, graded = held_out_truth(held_out, run.preset.split.get("min_rating"))
         st = Stage(stage, train, truth, models, graded=graded)
         st.exclude = exclusion_matrix(
             train.matrix("ones"),
