@@ -17,18 +17,19 @@ from contextlib import contextmanager
 import streamlit as st
 
 from recsys.errors import RecsysError
-from ui.i18n import has_key, t
+from ui.i18n import has_key, lang, t, translate
 
 log = logging.getLogger(__name__)
 
 
-def coded_text(obj: object, prefix: str) -> str:
-    """Text of an error or ``Message``: its translation when it has a known code, else ``str``."""
+def coded_text(obj: object, prefix: str, language: str | None = None) -> str:
+    """Text of an error or ``Message``: ``<prefix>.<code>`` translated when the locale files
+    have it (in ``language``, default the interface's), else the library's English ``str``."""
     code = getattr(obj, "code", None)
     if code:
         key = f"{prefix}.{code}"
         if has_key(key):
-            return t(key, **(getattr(obj, "params", None) or {}))
+            return translate(key, language or lang(), **(getattr(obj, "params", None) or {}))
     return str(obj)
 
 

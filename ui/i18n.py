@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,8 @@ LANGUAGES: dict[str, str] = {"en": "English", "zh": "简体中文"}
 DEFAULT_LANGUAGE = "en"
 
 _reported: set[tuple[str, str]] = set()
+#: Language of the latest script run, for calls made outside any run (see ``lang``).
+_latest = {"lang": DEFAULT_LANGUAGE}
 
 
 @cache
@@ -33,9 +36,17 @@ def strings(language: str) -> dict[str, str]:
 
 
 def lang() -> str:
-    """The current interface language code (``"en"`` or ``"zh"``)."""
+    """The current interface language code (``"en"`` or ``"zh"``).
+
+    Outside a script run there is no session: the language of the latest run is used. The
+    server calls widgets' ``format_func`` only during runs; ``AppTest`` calls them afterwards.
+    """
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return _latest["lang"]
     value = st.session_state.get("lang", DEFAULT_LANGUAGE)
-    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+    value = value if value in LANGUAGES else DEFAULT_LANGUAGE
+    _latest["lang"] = value
+    return value
 
 
 def lang_is_zh() -> bool:
