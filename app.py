@@ -24,4 +24,4 @@ logging.basicConfig(
 for package in ("ui", "recsys"):
     logging.getLogger(package).setLevel(logging.INFO)
 
-frame.run(frame.draw())
+frame.run()

@@ -21,12 +21,12 @@ _frame = threading.local()
 def draw():
     """Page config, session defaults, sidebar (language, status) and navigation.
 
-    Returns the page ``st.navigation`` picked (call ``run`` with it).
+    Returns the page ``st.navigation`` picked.
     """
     st.set_page_config(page_title="Fusion Studio", page_icon=":material/join_inner:", layout="wide")
     state.init_state()
     # Written back before the widget exists, so the choice survives a run in which the widget
-    # gets a new id (the legacy folder mode runs the frame under another page, so its widgets get other ids).
+    # gets a new id (the legacy folder mode draws the frame under another page's id).
     st.session_state["lang"] = lang()
     with st.sidebar:
         st.segmented_control(
@@ -36,9 +36,8 @@ def draw():
             key="lang",
             required=True,
         )
-    with boundary(stop=True):
-        if state.ensure_workspace_ready():
-            st.toast(t("data.first_start"), icon=":material/celebration:")
+    if state.ensure_workspace_ready():
+        st.toast(t("data.first_start"), icon=":material/celebration:")
     page = nav.navigation()
     with st.sidebar:
         st.divider()
@@ -64,10 +63,13 @@ def framed() -> Iterator[None]:
         _frame.active = False
 
 
-def run(page) -> None:
-    """Run ``page`` inside the frame: an unexpected error is logged and shown with an id."""
-    with framed(), boundary():
-        page.run()
+def run() -> None:
+    """Draw the frame and run the chosen page in it; an unexpected error anywhere in them is
+    logged with its traceback and shown with an error id (``ui.errors.boundary``)."""
+    with boundary():
+        page = draw()
+        with framed():
+            page.run()
 
 
 def ensure_app_frame() -> None:
@@ -85,7 +87,7 @@ def ensure_app_frame() -> None:
     """
     if getattr(_frame, "active", False):
         return
-    run(draw())
+    run()
     st.stop()
 
 
