@@ -5,14 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from recsys.errors import RecsysError
-from ui import frame, state
+from ui import state
 from ui.data_upload import upload_section
 from ui.data_views import charts_section, dataset_summary, preview_section, report_section
 from ui.errors import show_error
+from ui.frame import page_header
 from ui.i18n import t
 from ui.labels import dataset_label
 
-frame.page_header("data.title", "data.intro")
+page_header("data.title", "data.intro")
 flash = st.session_state.pop("data_flash", None)
 if flash:
     st.success(flash)

@@ -14,8 +14,9 @@ from recsys.models import DEFAULT_MODELS, MODEL_NAMES, make_model, model_class
 from recsys.service.persistence import save_run
 from recsys.service.preset import SPLIT_METHODS, Preset, default_preset
 from recsys.service.training import train_run
-from ui import frame, labels, nav, state
+from ui import labels, nav, state
 from ui.errors import boundary, error_text, message_text
+from ui.frame import page_header
 from ui.i18n import t
 
 #: Few epochs for tests and quick demos (``FUSION_STUDIO_FAST=1``).
@@ -132,7 +133,7 @@ def _split_caption(info: dict) -> str:
 
 
 # ---------------------------------------------------------------------------- page
-frame.page_header("train.title", "train.intro")
+page_header("train.title", "train.intro")
 ds = nav.require_dataset()
 flash = st.session_state.pop("train_flash", None)
 if flash:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import frame, nav, state
+from ui import nav, state
 from ui.errors import boundary
+from ui.frame import page_header
 from ui.lab_controls import controls
 from ui.lab_presets import baseline_choice, presets
 from ui.lab_results import results
@@ -35,5 +36,5 @@ def lab(run) -> None:
             presets(run, fusion, rerank)
 
 
-frame.page_header("lab.title", "lab.intro")
+page_header("lab.title", "lab.intro")
 lab(nav.require_run())

@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from recsys.errors import RecsysError
-from ui import charts, errors, frame, labels, nav, state, tables
+from ui import charts, errors, labels, nav, state, tables
+from ui.frame import page_header
 from ui.i18n import lang_is_zh, t
 
 MAX_OPTIONS = 5000
@@ -276,7 +277,7 @@ def _what_if_body(run, user: str, fusion, rerank, base: pd.DataFrame | None) -> 
 
 
 # ---------------------------------------------------------------------------- page
-frame.page_header("ue.title", "ue.intro")
+page_header("ue.title", "ue.intro")
 run = nav.require_run()
 fusion, rerank = state.current_configs(run)
 user = _pick_user(run)

@@ -9,10 +9,11 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.service.export import table_bytes
-from ui import charts, errors, frame, nav, state, tables
+from ui import charts, errors, nav, state, tables
+from ui.frame import page_header
 from ui.i18n import t
 
-frame.page_header("ie.title", "ie.intro")
+page_header("ie.title", "ie.intro")
 run = nav.require_run()
 fusion, _ = state.current_configs(run)
 ds = run.dataset

@@ -12,7 +12,8 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.evaluation.metrics import gini_index, lorenz_curve
-from ui import charts, errors, frame, nav, state, tables
+from ui import charts, errors, nav, state, tables
+from ui.frame import page_header
 from ui.i18n import lang_is_zh, t
 
 
@@ -42,7 +43,7 @@ def _rule_text(rule: object) -> str:
     return text
 
 
-frame.page_header("ins.title", "ins.intro")
+page_header("ins.title", "ins.intro")
 run = nav.require_run()
 fusion, rerank = state.current_configs(run)
 ds = run.dataset

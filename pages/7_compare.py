@@ -10,7 +10,8 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.service.workspace import preset_from_record
-from ui import charts, errors, frame, labels, nav, state, tables
+from ui import charts, errors, labels, nav, state, tables
+from ui.frame import page_header
 from ui.i18n import t
 
 
@@ -38,7 +39,7 @@ def _category_shares(run, preset) -> pd.Series:
     return pd.Series(names[items]).value_counts(normalize=True)
 
 
-frame.page_header("cmp.title", "cmp.intro")
+page_header("cmp.title", "cmp.intro")
 run = nav.require_run()
 options = _options(run)
 ids = list(options)

@@ -12,7 +12,8 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.service.export import table_bytes
-from ui import errors, frame, labels, nav, state, tables
+from ui import errors, labels, nav, state, tables
+from ui.frame import page_header
 from ui.i18n import t
 
 AUTO_PREPARE_USERS = 20_000
@@ -102,7 +103,7 @@ def _metrics_report(run, fusion, rerank) -> tuple[str, bytes]:
 
 
 # ---------------------------------------------------------------------------- page
-frame.page_header("ex.title", "ex.intro")
+page_header("ex.title", "ex.intro")
 run = nav.require_run()
 fusion, rerank = state.current_configs(run)
 ss = st.session_state
