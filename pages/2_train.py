@@ -9,8 +9,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages import _ui
-from pages._i18n import t
+from recsys.errors import RecsysError
+from recsys.models import DEFAULT_MODELS, MODEL_NAMES, make_model, model_class
+from recsys.service.persistence import save_run
+from recsys.service.preset import SPLIT_METHODS, Preset, default_preset
+from recsys.service.training import train_run
+from ui import labels, nav, state
+from ui.errors import boundary, error_text, message_text
+from ui.frame import page_header
+from ui.i18n import t
 
 #: Few epochs for tests and quick demos (``FUSION_STUDIO_FAST=1``).
 FAST_PARAMS: dict[str, dict[str, object]] = {
@@ -41,7 +48,7 @@ def _choices(cls, param: str) -> list | None:
     """Allowed values of a ``Literal``-typed constructor parameter, if any."""
     try:
         hints = typing.get_type_hints(cls.__init__)
-    except Exception:  # noqa: BLE001
+    except (NameError, TypeError):  # a hint that cannot be resolved: no choices
         return None
     hint = hints.get(param)
     if typing.get_origin(hint) is typing.Literal:
@@ -91,15 +98,15 @@ def _estimate_seconds(model: str, params: dict, ds) -> float | None:
 def _metrics_table(run) -> pd.DataFrame:
     k = run.k
     reports = run.single_model_reports("test")
-    rows = {_ui.model_label(m): r.values for m, r in reports.items()}
+    rows = {labels.model_label(m): r.values for m, r in reports.items()}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     keys = [m.format(k=k) for m in SHOWN_METRICS]
     frame = frame[[c for c in keys if c in frame.columns and frame[c].notna().any()]]
     fit = {
-        _ui.model_label(m): sum(v for key, v in run.timings.items() if key.endswith("/" + m))
+        labels.model_label(m): sum(v for key, v in run.timings.items() if key.endswith("/" + m))
         for m in run.model_names
     }
-    frame = frame.astype(float).rename(columns=_ui.metric_label)
+    frame = frame.astype(float).rename(columns=labels.metric_label)
     frame[t("train.fit_seconds")] = pd.Series(fit)
     return frame
 
@@ -126,36 +133,27 @@ def _split_caption(info: dict) -> str:
 
 
 # ---------------------------------------------------------------------------- page
-_ui.page_header("train.title", "train.intro")
-ds = _ui.require_dataset()
-if not _ui.engine_available():
-    st.warning(t("common.engine_missing"))
-    st.stop()
-
-from recsys.models import DEFAULT_MODELS, MODEL_NAMES, make_model, model_class  # noqa: E402
-from recsys.service.preset import SPLIT_METHODS, default_preset  # noqa: E402
-
+page_header("train.title", "train.intro")
+ds = nav.require_dataset()
 flash = st.session_state.pop("train_flash", None)
 if flash:
     st.success(flash)
 
 # ---- earlier runs of this dataset
-runs = _ui.list_runs(st.session_state.get("dataset_id"))
+runs = state.list_runs(st.session_state.get("dataset_id"))
 if runs:
     ids = [r["id"] for r in runs]
-    labels = {r["id"]: _ui.run_label(r) for r in runs}
+    run_labels = {r["id"]: labels.run_label(r) for r in runs}
     active = st.session_state.get("run_id")
     picked = st.selectbox(
         t("train.runs"),
         ids,
         index=ids.index(active) if active in ids else 0,
-        format_func=labels.get,
+        format_func=run_labels.get,
         key=f"tr_pick_{active}",
     )
     if picked != active:
-        st.session_state["run_id"] = picked
-        st.session_state["_runs"] = {}
-        _ui.clear_derived()
+        state.pick_run(picked)
         st.rerun()
 
 # ---- model choice and parameters
@@ -164,14 +162,14 @@ chosen = st.multiselect(
     t("train.models"),
     list(MODEL_NAMES),
     default=list(DEFAULT_MODELS),
-    format_func=lambda n: _ui.model_label(n) + slow_mark[n],
+    format_func=lambda n: labels.model_label(n) + slow_mark[n],
     key="tr_models",
     help=t("train.models_help"),
 )
-fast = _ui.fast_mode()
+fast = state.fast_mode()
 params: dict[str, dict] = {}
 if chosen:
-    tabs = st.tabs([_ui.model_label(m) for m in chosen])
+    tabs = st.tabs([labels.model_label(m) for m in chosen])
     for tab, name in zip(tabs, chosen, strict=True):
         with tab:
             cls = model_class(name)
@@ -239,55 +237,50 @@ if go:
     preset_dict["split"] = {"method": method, "test_fraction": float(test_fraction), "seed": 0}
     preset_dict["rerank"]["k"] = k
     preset_dict["candidates_per_model"] = per_model
-    from recsys.service.persistence import save_run
-    from recsys.service.preset import Preset
-    from recsys.service.training import train_run
-
     stages = ("validation", "test", "full")
     start = time.perf_counter()
     with st.status(t("train.running"), expanded=True) as status:
         overall = st.progress(0.0, text=t("train.overall"))
-        bars = {m: st.progress(0.0, text=_ui.model_label(m)) for m in chosen}
+        bars = {m: st.progress(0.0, text=labels.model_label(m)) for m in chosen}
         n_steps = len(stages) * len(chosen) + 1 + int(bool(tune))
         done = {"steps": 0}
 
         def progress(stage: str, model: str | None, fraction: float, message: str) -> None:
+            text = message_text(message)  # the library's progress lines carry message codes
             if model in bars:
                 s = stages.index(stage) if stage in stages else 0
                 value = min((s + float(fraction)) / len(stages), 1.0)
                 stage_label = t(f"train.stage.{stage}")
                 bars[model].progress(
-                    value, text=f"{_ui.model_label(model)} · {stage_label} · {message}"
+                    value, text=f"{labels.model_label(model)} · {stage_label} · {text}"
                 )
-                if fraction >= 1.0:
-                    done["steps"] += 1
-            elif stage == "pools":
-                status.update(label=t("train.pools"))
-                if fraction >= 1.0:
-                    done["steps"] += 1
-            elif stage == "tuning":
-                status.update(label=t("train.tuning"))
-                if fraction >= 1.0:
-                    done["steps"] += 1
+            elif stage in ("pools", "tuning"):
+                status.update(label=f"{t('train.running')} {text}")
+            if fraction >= 1.0 and (model in bars or stage in ("pools", "tuning")):
+                done["steps"] += 1
             overall.progress(min(done["steps"] / n_steps, 1.0), text=t("train.overall"))
 
-        try:
-            preset = Preset.from_dict(preset_dict)
-            run = train_run(ds, preset, progress=progress, tune=bool(tune))
-            run_id = save_run(run, _ui.get_workspace(), st.session_state["dataset_id"])
-        except Exception as err:  # noqa: BLE001 - a short message; earlier runs stay
+        def failed() -> None:
             status.update(label=t("train.failed"), state="error")
-            st.error(t("train.failed_msg", err=str(err)))
-            st.stop()
+
+        with boundary(stop=True, on_error=failed):  # a bug: logged, shown with its error id
+            try:
+                preset = Preset.from_dict(preset_dict)
+                run = train_run(ds, preset, progress=progress, tune=bool(tune))
+                run_id = save_run(run, state.get_workspace(), st.session_state["dataset_id"])
+            except RecsysError as err:  # a short message; earlier runs stay
+                failed()
+                st.error(t("train.failed_msg", err=error_text(err)))
+                st.stop()
         status.update(
             label=t("train.done", s=time.perf_counter() - start), state="complete", expanded=False
         )
-    _ui.set_run(run, run_id)
+    state.set_run(run, run_id)
     st.session_state["train_flash"] = t("train.done", s=time.perf_counter() - start)
     st.rerun()
 
 # ---- metrics of the active run
-run = _ui.get_run() if st.session_state.get("run_id") else None
+run = state.get_run() if st.session_state.get("run_id") else None
 if run is not None:
     st.subheader(t("train.metrics", k=run.k))
     st.caption(t("train.metrics_help"))
@@ -306,16 +299,16 @@ if run is not None:
     info = getattr(run.split, "info", {}) or {}
     if info:
         st.caption(_split_caption(info))
-    if _ui.weights_tuned(run):
+    if state.weights_tuned(run):
         weights = run.preset.fusion.weights
         st.caption(
             t(
                 "train.tuned_weights",
                 weights=", ".join(
-                    f"{_ui.model_label(m)} {weights[m]:.2f}"
+                    f"{labels.model_label(m)} {weights[m]:.2f}"
                     for m in run.model_names
                     if m in weights
                 ),
             )
         )
-    st.page_link(_ui.PAGE_FILES["fusion"], label=t("train.next"), icon=":material/tune:")
+    st.page_link(nav.PAGE_FILES["fusion"], label=t("train.next"), icon=":material/tune:")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import _ui
-from pages._i18n import t
+from recsys.errors import RecsysError
+from ui import charts, errors, labels, nav, state, tables
+from ui.frame import page_header
+from ui.i18n import lang_is_zh, t
 
 MAX_OPTIONS = 5000
 EVENTS = ("view", "cart", "purchase")
@@ -44,9 +48,9 @@ def _pick_user(run) -> str | None:
     )
 
 
-def _profile(run, user: str) -> dict:
+def _profile(run, user: str) -> None:
     profile = run.user_profile(user)
-    hist = _ui.localized_titles(profile["history"], run.dataset)
+    hist = tables.localized_titles(profile["history"], run.dataset)
     seg, strategy = profile.get("segment", ""), profile.get("strategy", "")
     c1, c2, c3 = st.columns(3)
     c1.metric(t("ue.n_items"), f"{len(hist):,}")
@@ -68,14 +72,14 @@ def _profile(run, user: str) -> dict:
                     x=top.to_numpy(),
                     y=[str(x) for x in top.index],
                     orientation="h",
-                    marker_color=_ui.PALETTE[0],
+                    marker_color=charts.PALETTE[0],
                     hovertemplate="%{y}: %{x:.1f}<extra></extra>",
                 )
             )
             fig.update_yaxes(autorange="reversed")
             with col:
-                _ui.plot(
-                    _ui.style_fig(
+                charts.plot(
+                    charts.style_fig(
                         fig,
                         title,
                         t("ue.interest_rating" if ratings else "ue.interest"),
@@ -85,7 +89,7 @@ def _profile(run, user: str) -> dict:
                     ),
                     key=f"ue_{key}",
                 )
-    cols = _ui.shown_columns(
+    cols = tables.shown_columns(
         hist,
         [
             "time",
@@ -105,7 +109,7 @@ def _profile(run, user: str) -> dict:
         hist[cols].head(200),
         hide_index=True,
         height=260,
-        column_config=_ui.item_columns(
+        column_config=tables.item_columns(
             **{
                 "time": st.column_config.DatetimeColumn(t("ue.time"), format="YYYY-MM-DD HH:mm"),
                 "title": st.column_config.TextColumn(t("common.title"), width="large"),
@@ -118,7 +122,6 @@ def _profile(run, user: str) -> dict:
             }
         ),
     )
-    return profile
 
 
 def _cards(frame: pd.DataFrame, per_row: int = 5, key: str = "c") -> None:
@@ -157,7 +160,7 @@ def _contrib_chart(frame: pd.DataFrame, names: list[str], key: str) -> None:
     cols = [f"contrib_{m}" for m in names if f"contrib_{m}" in frame.columns]
     if not cols:
         return
-    labels = [
+    bar_labels = [
         f"#{p} {str(ti)[:38]}"
         for p, ti in zip(
             frame.get("position", range(1, len(frame) + 1)),
@@ -165,22 +168,22 @@ def _contrib_chart(frame: pd.DataFrame, names: list[str], key: str) -> None:
             strict=False,
         )
     ]
-    colors = _ui.model_color(names)
+    colors = charts.model_color(names)
     fig = go.Figure()
     for m in names:
         c = f"contrib_{m}"
         if c in frame.columns:
             fig.add_bar(
-                y=labels,
+                y=bar_labels,
                 x=frame[c].to_numpy(),
-                name=_ui.model_label(m),
+                name=labels.model_label(m),
                 orientation="h",
                 marker_color=colors[m],
-                hovertemplate="%{y}<br>" + _ui.model_label(m) + ": %{x:.3f}<extra></extra>",
+                hovertemplate="%{y}<br>" + labels.model_label(m) + ": %{x:.3f}<extra></extra>",
             )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
-    fig = _ui.style_fig(
+    fig = charts.style_fig(
         fig, t("ue.contrib_title"), t("ue.contrib_axis"), None, height=110 + 30 * len(frame)
     )
     # legend between the title and the bars: below, it would cover the axis title
@@ -188,22 +191,22 @@ def _contrib_chart(frame: pd.DataFrame, names: list[str], key: str) -> None:
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0.0, "xanchor": "left"},
         margin={"t": 76},
     )
-    _ui.plot(fig, key=key)
+    charts.plot(fig, key=key)
 
 
 def _explained(run, user: str, fusion, rerank) -> pd.DataFrame | None:
     try:
         frame = run.explain(user, fusion, rerank)
-    except Exception as err:  # noqa: BLE001
-        st.caption(t("ue.explain_failed", err=str(err)))
+    except RecsysError as err:
+        st.caption(t("ue.explain_failed", err=errors.error_text(err)))
         try:
             frame = run.recommend([user], fusion, rerank).table()
-        except Exception as err2:  # noqa: BLE001
-            _ui.show_error(err2)
+        except RecsysError as err2:
+            errors.show_error(err2)
             return None
-    frame = _ui.localized_titles(frame, run.dataset)
-    if "anchor_item_id" in frame.columns and _ui.lang_is_zh():
-        anchors = _ui.localized_titles(
+    frame = tables.localized_titles(frame, run.dataset)
+    if "anchor_item_id" in frame.columns and lang_is_zh():
+        anchors = tables.localized_titles(
             frame[["anchor_item_id"]]
             .rename(columns={"anchor_item_id": "item_id"})
             .assign(title=frame.get("anchor_title")),
@@ -219,18 +222,15 @@ def _explained(run, user: str, fusion, rerank) -> pd.DataFrame | None:
 
 
 @st.fragment
-def _what_if(run, user: str, profile: dict, fusion, rerank, base: pd.DataFrame) -> None:
-    ss = st.session_state
-    key = f"ue_session_{user}"
-    session: list[tuple[str, str]] = ss.setdefault(key, [])
+def _what_if(run, user: str, fusion, rerank, base: pd.DataFrame | None) -> None:
+    with errors.boundary():  # a fragment rerun does not pass through app.py's boundary
+        _what_if_body(run, user, fusion, rerank, base)
+
+
+def _what_if_body(run, user: str, fusion, rerank, base: pd.DataFrame | None) -> None:
+    session: list[tuple[str, str]] = st.session_state.setdefault(f"ue_session_{user}", [])
     ds = run.dataset
-    cat = _ui.localized_titles(
-        ds.catalog[["item_id", "title"]]
-        if "title" in ds.catalog.columns
-        else ds.catalog[["item_id"]].assign(title=ds.catalog["item_id"]),
-        ds,
-    )
-    titles = dict(zip(cat["item_id"].astype(str), cat["title"].astype(str), strict=True))
+    titles = tables.item_titles(ds)
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
     item = c1.selectbox(
         t("ue.wi_item"), list(titles), format_func=lambda i: f"{titles[i]} ({i})", key="ue_wi_item"
@@ -246,20 +246,24 @@ def _what_if(run, user: str, profile: dict, fusion, rerank, base: pd.DataFrame) 
         st.caption(t("ue.wi_help"))
         return
     st.caption(" → ".join(f"{t('event.' + e)}: {titles.get(i, i)}" for i, e in session))
+    start = time.perf_counter()
     try:
-        recs, seconds = _ui.timed(lambda: run.recommend_what_if(user, session, fusion, rerank))
-        table = _ui.localized_titles(recs.table(), ds)
-    except Exception as err:  # noqa: BLE001
-        _ui.show_error(err)
+        recs = run.recommend_what_if(user, session, fusion, rerank)
+    except RecsysError as err:
+        errors.show_error(err)
         return
+    seconds = time.perf_counter() - start
+    table = tables.localized_titles(recs.table(), ds)
     before = set(base["item_id"].astype(str)) if base is not None else set()
     table["new"] = ~table["item_id"].astype(str).isin(before)
     st.caption(t("ue.wi_updated", ms=seconds * 1000, n=int(table["new"].sum())))
-    cols = _ui.shown_columns(table, ["rank", "new", "title", "category", "brand", "price", "score"])
+    cols = tables.shown_columns(
+        table, ["rank", "new", "title", "category", "brand", "price", "score"]
+    )
     st.dataframe(
         table[cols],
         hide_index=True,
-        column_config=_ui.item_columns(
+        column_config=tables.item_columns(
             **{
                 "new": st.column_config.CheckboxColumn(t("ue.wi_new")),
                 "title": st.column_config.TextColumn(t("common.title"), width="large"),
@@ -273,9 +277,9 @@ def _what_if(run, user: str, profile: dict, fusion, rerank, base: pd.DataFrame) 
 
 
 # ---------------------------------------------------------------------------- page
-_ui.page_header("ue.title", "ue.intro")
-run = _ui.require_run()
-fusion, rerank = _ui.current_configs(run)
+page_header("ue.title", "ue.intro")
+run = nav.require_run()
+fusion, rerank = state.current_configs(run)
 user = _pick_user(run)
 if user is None:
     st.stop()
@@ -285,9 +289,9 @@ tab_profile, tab_list, tab_models, tab_whatif = st.tabs(
 )
 with tab_profile:
     try:
-        profile = _profile(run, user)
-    except Exception as err:  # noqa: BLE001
-        _ui.show_error(err)
+        _profile(run, user)
+    except RecsysError as err:
+        errors.show_error(err)
         st.stop()
 with tab_list:
     explained = _explained(run, user, fusion, rerank)
@@ -300,8 +304,8 @@ with tab_list:
 with tab_models:
     try:
         lists = run.single_model_lists(user)
-    except Exception as err:  # noqa: BLE001
-        _ui.show_error(err)
+    except RecsysError as err:
+        errors.show_error(err)
         lists = {}
     fused_ids = (
         set(explained["item_id"].astype(str))
@@ -312,17 +316,17 @@ with tab_models:
     for start in range(0, len(names), 3):
         cols = st.columns(3)
         for col, name in zip(cols, names[start : start + 3], strict=False):
-            frame = _ui.localized_titles(lists[name], run.dataset)
+            frame = tables.localized_titles(lists[name], run.dataset)
             frame = frame.assign(in_fused=frame["item_id"].astype(str).isin(fused_ids))
             with col:
-                st.markdown(f"**{_ui.model_label(name)}**")
+                st.markdown(f"**{labels.model_label(name)}**")
                 st.dataframe(
                     frame[
                         [c for c in ("rank", "in_fused", "title", "category") if c in frame.columns]
                     ],
                     hide_index=True,
                     height=390,
-                    column_config=_ui.item_columns(
+                    column_config=tables.item_columns(
                         **{
                             "in_fused": st.column_config.CheckboxColumn(
                                 t("ue.in_fused"), width="small"
@@ -334,4 +338,4 @@ with tab_models:
     st.caption(t("ue.models_help"))
 with tab_whatif:
     st.caption(t("ue.wi_intro"))
-    _what_if(run, user, profile, fusion, rerank, explained)
+    _what_if(run, user, fusion, rerank, explained)

@@ -7,14 +7,17 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import _ui
-from pages._i18n import t
+from recsys.errors import RecsysError
+from recsys.service.export import table_bytes
+from ui import charts, errors, nav, state, tables
+from ui.frame import page_header
+from ui.i18n import t
 
-_ui.page_header("ie.title", "ie.intro")
-run = _ui.require_run()
-fusion, _ = _ui.current_configs(run)
+page_header("ie.title", "ie.intro")
+run = nav.require_run()
+fusion, _ = state.current_configs(run)
 ds = run.dataset
-cat = _ui.localized_titles(ds.catalog, ds)
+cat = tables.localized_titles(ds.catalog, ds)
 has_title = "title" in cat.columns
 titles = dict(
     zip(
@@ -67,18 +70,18 @@ with tab_sim:
         with col:
             st.markdown(f"**{label}**")
             try:
-                sim = _ui.localized_titles(run.similar_items(item, k=k, by=by), ds)
-            except Exception as err:  # noqa: BLE001
-                _ui.show_error(err)
+                sim = tables.localized_titles(run.similar_items(item, k=k, by=by), ds)
+            except RecsysError as err:
+                errors.show_error(err)
                 continue
             if not len(sim):
                 st.info(t("ie.no_similar"))
                 continue
-            cols = _ui.shown_columns(sim, ["similarity", "title", "category", "brand", "price"])
+            cols = tables.shown_columns(sim, ["similarity", "title", "category", "brand", "price"])
             st.dataframe(
                 sim[cols],
                 hide_index=True,
-                column_config=_ui.item_columns(
+                column_config=tables.item_columns(
                     **{
                         "similarity": st.column_config.ProgressColumn(
                             t("ie.similarity"),
@@ -102,11 +105,10 @@ with tab_aud:
             with st.spinner(t("ex.building")):
                 st.session_state["ie_aud"] = run.audience(item_id=item, k=size, fusion=fusion)
             st.session_state["ie_aud_key"] = key
-        except Exception as err:  # noqa: BLE001
-            _ui.show_error(err)
+        except RecsysError as err:
+            errors.show_error(err)
             st.stop()
     aud = st.session_state["ie_aud"]
-    from recsys.service.export import table_bytes
 
     a2.download_button(
         t("ex.download_audience"),
@@ -122,7 +124,7 @@ with tab_aud:
             aud,
             hide_index=True,
             height=360,
-            column_config=_ui.item_columns(
+            column_config=tables.item_columns(
                 **{
                     "score": st.column_config.ProgressColumn(
                         t("ie.likelihood"), min_value=0.0, max_value=1.0, format="%.3f"
@@ -137,12 +139,12 @@ with tab_aud:
                 go.Bar(
                     x=[t(f"seg.{s}") for s in counts.index],
                     y=counts.to_numpy(),
-                    marker_color=_ui.PALETTE[0],
+                    marker_color=charts.PALETTE[0],
                     hovertemplate="%{x}: %{y:,}<extra></extra>",
                 )
             )
-            _ui.plot(
-                _ui.style_fig(
+            charts.plot(
+                charts.style_fig(
                     fig, t("ie.aud_segments"), None, t("common.users"), height=300, legend=False
                 ),
                 key="ie_aud_seg",

@@ -3,19 +3,22 @@ recommendations vs histories, novelty / diversity distributions and metrics by u
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import _ui
-from pages._i18n import t
+from recsys.errors import RecsysError
+from recsys.evaluation.metrics import gini_index, lorenz_curve
+from ui import charts, errors, nav, state, tables
+from ui.frame import page_header
+from ui.i18n import lang_is_zh, t
 
 
 def _lorenz(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """Lorenz curve of ``counts`` and its Gini (0 when nothing is shown)."""
-    from recsys.evaluation.metrics import gini_index, lorenz_curve
-
     x, y = lorenz_curve(counts)
     gini = gini_index(counts)
     return x, y, 0.0 if np.isnan(gini) else gini
@@ -31,10 +34,8 @@ _RULE_ZH = (
 
 def _rule_text(rule: object) -> str:
     """The library's segment definition, in Chinese when the interface is (fixed phrasings)."""
-    import re
-
     text = str(rule)
-    if not _ui.lang_is_zh():
+    if not lang_is_zh():
         return text
     for pattern, repl in _RULE_ZH:
         if re.match(pattern, text):
@@ -42,9 +43,9 @@ def _rule_text(rule: object) -> str:
     return text
 
 
-_ui.page_header("ins.title", "ins.intro")
-run = _ui.require_run()
-fusion, rerank = _ui.current_configs(run)
+page_header("ins.title", "ins.intro")
+run = nav.require_run()
+fusion, rerank = state.current_configs(run)
 ds = run.dataset
 
 try:
@@ -52,8 +53,8 @@ try:
         ev = run.evaluate(fusion, rerank)
         recs = run.recommend(None, fusion, rerank)
         topk = recs.ranked.topk
-except Exception as err:  # noqa: BLE001
-    _ui.show_error(err)
+except RecsysError as err:
+    errors.show_error(err)
     st.stop()
 
 items = topk.items[topk.items >= 0]
@@ -86,14 +87,14 @@ with left:
         x=x_r * 100,
         y=y_r * 100,
         name=t("ins.lorenz_recs", g=gini_r),
-        line={"color": _ui.PALETTE[0]},
+        line={"color": charts.PALETTE[0]},
         hovertemplate="%{x:.0f}% " + t("common.items") + " → %{y:.1f}%<extra></extra>",
     )
     fig.add_scatter(
         x=x_p * 100,
         y=y_p * 100,
         name=t("ins.lorenz_hist", g=gini_p),
-        line={"color": _ui.PALETTE[1]},
+        line={"color": charts.PALETTE[1]},
         hovertemplate="%{x:.0f}% " + t("common.items") + " → %{y:.1f}%<extra></extra>",
     )
     fig.add_scatter(
@@ -103,8 +104,10 @@ with left:
         line={"color": "#9ca3af", "dash": "dot"},
         hoverinfo="skip",
     )
-    _ui.plot(
-        _ui.style_fig(fig, t("ins.lorenz_title"), t("ins.lorenz_x"), t("ins.lorenz_y"), height=380),
+    charts.plot(
+        charts.style_fig(
+            fig, t("ins.lorenz_title"), t("ins.lorenz_x"), t("ins.lorenz_y"), height=380
+        ),
         key="ins_lorenz",
     )
 with right:
@@ -115,7 +118,7 @@ with right:
         y=pop[order],
         name=t("ins.tail_hist"),
         mode="lines",
-        line={"color": _ui.PALETTE[1]},
+        line={"color": charts.PALETTE[1]},
         hovertemplate="#%{x}: %{y:,}<extra></extra>",
     )
     fig.add_scatter(
@@ -123,19 +126,19 @@ with right:
         y=rec_counts[order],
         name=t("ins.tail_recs"),
         mode="markers",
-        marker={"color": _ui.PALETTE[0], "size": 4},
+        marker={"color": charts.PALETTE[0], "size": 4},
         hovertemplate="#%{x}: %{y:,}<extra></extra>",
     )
     fig.update_yaxes(type="log", dtick=1)
-    _ui.plot(
-        _ui.style_fig(fig, t("ins.tail_title"), t("ins.tail_x"), t("ins.tail_y"), height=380),
+    charts.plot(
+        charts.style_fig(fig, t("ins.tail_title"), t("ins.tail_x"), t("ins.tail_y"), height=380),
         key="ins_tail",
     )
 
 st.subheader(t("ins.never_title", n=int(never.sum())))
-cat = _ui.localized_titles(ds.catalog, ds)
+cat = tables.localized_titles(ds.catalog, ds)
 never_tbl = cat.loc[
-    never, _ui.shown_columns(cat, ["item_id", "title", "category", "brand", "price"])
+    never, tables.shown_columns(cat, ["item_id", "title", "category", "brand", "price"])
 ].assign(interactions=pop[never])
 st.dataframe(
     never_tbl.sort_values("interactions", ascending=False),
@@ -171,7 +174,7 @@ with left:
             x=mix["hist"] * 100,
             name=t("ins.share_hist"),
             orientation="h",
-            marker_color=_ui.PALETTE[1],
+            marker_color=charts.PALETTE[1],
             hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
         )
         fig.add_bar(
@@ -179,11 +182,11 @@ with left:
             x=mix["recs"] * 100,
             name=t("ins.share_recs"),
             orientation="h",
-            marker_color=_ui.PALETTE[0],
+            marker_color=charts.PALETTE[0],
             hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
         )
-        _ui.plot(
-            _ui.style_fig(
+        charts.plot(
+            charts.style_fig(
                 fig,
                 t("ins.share_title"),
                 t("common.share") + " (%)",
@@ -205,12 +208,12 @@ with right:
                 x=[t(f"seg.{s}") for s in seg_tbl["segment"]],
                 y=seg_tbl[metric],
                 name=t(f"metric.{metric.split('@')[0]}", k=k),
-                marker_color=_ui.PALETTE[i],
+                marker_color=charts.PALETTE[i],
                 hovertemplate="%{x}: %{y:.4f}<extra></extra>",
             )
         fig.update_layout(barmode="group")
-        _ui.plot(
-            _ui.style_fig(fig, t("ins.segments_title"), None, t("common.value"), height=340),
+        charts.plot(
+            charts.style_fig(fig, t("ins.segments_title"), None, t("common.value"), height=340),
             key="ins_segments",
         )
 
@@ -248,7 +251,10 @@ if seg is not None and len(seg):
     )
 
 left, right = st.columns(2)
-for col, metric, color in ((left, "novelty", _ui.PALETTE[4]), (right, "diversity", _ui.PALETTE[2])):
+for col, metric, color in (
+    (left, "novelty", charts.PALETTE[4]),
+    (right, "diversity", charts.PALETTE[2]),
+):
     values = ev.fusion.per_user.get(metric)
     with col:
         if values is None:
@@ -266,8 +272,8 @@ for col, metric, color in ((left, "novelty", _ui.PALETTE[4]), (right, "diversity
             annotation_text=t("ins.mean"),
             annotation_position="top right",
         )
-        _ui.plot(
-            _ui.style_fig(
+        charts.plot(
+            charts.style_fig(
                 fig,
                 t(f"ins.dist_{metric}"),
                 t(f"metric.{metric}", k=k),

@@ -8,23 +8,25 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import _ui
-from pages._i18n import t
+from recsys.errors import RecsysError
+from recsys.service.workspace import preset_from_record
+from ui import charts, errors, labels, nav, state, tables
+from ui.frame import page_header
+from ui.i18n import t
 
 
 def _options(run) -> dict[str, tuple[str, object]]:
     """option id -> (label, Preset)."""
-    from recsys.service.workspace import preset_from_record
 
     out = {
-        "__current__": (t("cmp.current"), _ui.current_preset(run)),
-        "__trained__": (_ui.trained_preset_label(run), run.preset),
+        "__current__": (t("cmp.current"), state.current_preset(run)),
+        "__trained__": (labels.trained_preset_label(run), run.preset),
     }
-    for p in _ui.get_workspace().list_presets():
+    for p in state.get_workspace().list_presets():
         try:
             preset = preset_from_record(p).restricted_to(run.preset.models)
             out[p["id"]] = (p.get("name", p["id"]), preset)
-        except Exception:  # noqa: BLE001 - a preset for other models is not offered
+        except RecsysError:  # a preset for other models is not offered
             continue
     return out
 
@@ -37,8 +39,8 @@ def _category_shares(run, preset) -> pd.Series:
     return pd.Series(names[items]).value_counts(normalize=True)
 
 
-_ui.page_header("cmp.title", "cmp.intro")
-run = _ui.require_run()
+page_header("cmp.title", "cmp.intro")
+run = nav.require_run()
 options = _options(run)
 ids = list(options)
 c1, c2 = st.columns(2)
@@ -50,8 +52,8 @@ label_b, preset_b = options[b_id]
 try:
     with st.spinner(t("cmp.computing")):
         ab = run.compare(preset_a, preset_b)
-except Exception as err:  # noqa: BLE001
-    _ui.show_error(err)
+except RecsysError as err:
+    errors.show_error(err)
     st.stop()
 
 table = ab.table.copy()
@@ -80,7 +82,7 @@ with left:
     )
     fig = go.Figure(
         go.Bar(
-            y=[_ui.metric_label(str(m)) for m in shown["metric"]],
+            y=[labels.metric_label(str(m)) for m in shown["metric"]],
             x=rel,
             orientation="h",
             marker_color=colors,
@@ -92,8 +94,8 @@ with left:
         )
     )
     fig.update_yaxes(autorange="reversed")
-    _ui.plot(
-        _ui.style_fig(
+    charts.plot(
+        charts.style_fig(
             fig,
             t("cmp.delta_title"),
             t("cmp.delta_x"),
@@ -113,12 +115,12 @@ with right:
                 for lo, hi in zip(hist["bin_low"], hist["bin_high"], strict=True)
             ],
             y=hist["n_users"],
-            marker_color=_ui.PALETTE[0],
+            marker_color=charts.PALETTE[0],
             hovertemplate="Jaccard %{x}: %{y:,}<extra></extra>",
         )
     )
-    _ui.plot(
-        _ui.style_fig(
+    charts.plot(
+        charts.style_fig(
             fig,
             t("cmp.overlap_title"),
             t("cmp.overlap_x"),
@@ -150,7 +152,7 @@ right, left = st.columns([2, 3])
 with left:
     st.subheader(t("cmp.changed"))
     ds = run.dataset
-    titles = _ui.localized_titles(ds.catalog, ds)
+    titles = tables.localized_titles(ds.catalog, ds)
     titles = (
         (titles["title"] if "title" in titles.columns else titles["item_id"]).astype(str).to_numpy()
     )
@@ -181,8 +183,8 @@ with right:
     if "category" in run.dataset.catalog.columns:
         try:
             sa, sb = _category_shares(run, preset_a), _category_shares(run, preset_b)
-        except Exception as err:  # noqa: BLE001
-            _ui.show_error(err)
+        except RecsysError as err:
+            errors.show_error(err)
         else:
             mix = pd.DataFrame({"a": sa, "b": sb}).fillna(0.0)
             mix["diff"] = mix["b"] - mix["a"]
@@ -192,13 +194,13 @@ with right:
                     y=mix.index,
                     x=mix["diff"] * 100,
                     orientation="h",
-                    marker_color=np.where(mix["diff"] >= 0, _ui.PALETTE[0], _ui.PALETTE[1]),
+                    marker_color=np.where(mix["diff"] >= 0, charts.PALETTE[0], charts.PALETTE[1]),
                     customdata=np.stack([mix["a"] * 100, mix["b"] * 100], axis=1),
                     hovertemplate="%{y}: %{x:+.1f} pt<br>A %{customdata[0]:.1f}% → B %{customdata[1]:.1f}%<extra></extra>",
                 )
             )
-            _ui.plot(
-                _ui.style_fig(
+            charts.plot(
+                charts.style_fig(
                     fig,
                     t("cmp.category_title"),
                     t("cmp.category_x"),

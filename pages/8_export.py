@@ -10,8 +10,11 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from pages import _ui
-from pages._i18n import t
+from recsys.errors import RecsysError
+from recsys.service.export import table_bytes
+from ui import errors, labels, nav, state, tables
+from ui.frame import page_header
+from ui.i18n import t
 
 AUTO_PREPARE_USERS = 20_000
 CHUNK = 5_000
@@ -100,11 +103,10 @@ def _metrics_report(run, fusion, rerank) -> tuple[str, bytes]:
 
 
 # ---------------------------------------------------------------------------- page
-_ui.page_header("ex.title", "ex.intro")
-run = _ui.require_run()
-fusion, rerank = _ui.current_configs(run)
+page_header("ex.title", "ex.intro")
+run = nav.require_run()
+fusion, rerank = state.current_configs(run)
 ss = st.session_state
-from recsys.service.export import table_bytes  # noqa: E402
 
 st.subheader(t("ex.recs"))
 c1, c2, c3 = st.columns([2, 1, 1])
@@ -130,7 +132,7 @@ excel = c3.checkbox(
 st.caption(
     t(
         "ex.current_setting",
-        method=_ui.fusion_text(fusion.method),
+        method=labels.fusion_text(fusion.method),
         k=rerank.k,
         n_rules=len(rerank.rules),
     )
@@ -152,8 +154,8 @@ if prepared is None or prepared["key"] != config_key:
         try:
             start = time.perf_counter()
             table = _recommendation_table(run, users, fusion, rerank, bar)
-        except Exception as err:  # noqa: BLE001
-            _ui.show_error(err)
+        except RecsysError as err:
+            errors.show_error(err)
             st.stop()
         bar.empty()
         prepared = {"key": config_key, "table": table, "seconds": time.perf_counter() - start}
@@ -176,9 +178,9 @@ if prepared is not None:
     )
     with st.expander(t("ex.preview")):
         st.dataframe(
-            _ui.localized_titles(table.head(100), run.dataset),
+            tables.localized_titles(table.head(100), run.dataset),
             hide_index=True,
-            column_config=_ui.item_columns(),
+            column_config=tables.item_columns(),
         )
 
 st.divider()
@@ -192,7 +194,7 @@ target_kind = a1.selectbox(
     key="ex_target_kind",
 )
 if target_kind == "item":
-    shown = _ui.localized_titles(
+    shown = tables.localized_titles(
         cat[["item_id", "title"]] if "title" in cat.columns else cat[["item_id"]], run.dataset
     )
     titles = dict(
@@ -220,8 +222,8 @@ if st.button(t("ex.build_audience"), key="ex_build_audience"):
                 fusion=fusion,
             )
         ss["ex_audience"] = (target_kind, target, aud)
-    except Exception as err:  # noqa: BLE001
-        _ui.show_error(err)
+    except RecsysError as err:
+        errors.show_error(err)
 if ss.get("ex_audience"):
     kind, value, aud = ss["ex_audience"]
     st.caption(t("ex.audience_ready", n=len(aud), target=value))
@@ -236,7 +238,7 @@ if ss.get("ex_audience"):
 
 st.divider()
 st.subheader(t("ex.preset"))
-preset = _ui.current_preset(run)
+preset = state.current_preset(run)
 st.download_button(
     t("ex.download_preset"),
     data=preset.to_json().encode("utf-8"),
@@ -252,8 +254,8 @@ st.divider()
 st.subheader(t("ex.report"))
 try:
     report_md, report_csv = _metrics_report(run, fusion, rerank)
-except Exception as err:  # noqa: BLE001
-    _ui.show_error(err)
+except RecsysError as err:
+    errors.show_error(err)
 else:
     r1, r2 = st.columns(2)
     r1.download_button(

@@ -1,16 +1,66 @@
-"""Errors the library raises on purpose. Each carries a plain-language message a merchandiser
-can act on; the app and the CLI show ``str(error)`` and never a traceback."""
+"""Errors the library raises on purpose, and coded messages for the user.
+
+Each error carries a plain-language English message a merchandiser can act on; the CLI shows
+``str(error)`` and never a traceback. An error (or a progress ``Message``) may also carry a
+stable ``code`` and its ``params``, so an interface in another language can show its own
+wording: the app looks the code up as ``err.<code>`` (errors) or ``msg.<code>`` (messages) in
+``locales/*.json`` and falls back to the English text when there is no entry.
+
+As in scikit-learn, each error also inherits from the builtin it refines (``ConfigError`` is a
+``ValueError``, ``WorkspaceError`` an ``OSError`` ...), so callers that catch the builtin keep
+working.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class RecsysError(Exception):
-    """Base class: an expected failure with a message meant for the user."""
+    """Base class: an expected failure with a message meant for the user.
+
+    Parameters
+    ----------
+    message : the English text (what ``str(error)`` returns).
+    code : optional stable message code, e.g. ``"rule.unknown_kind"``.
+    params : values for the placeholders of the coded message, e.g. ``{"kind": "boots"}``.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = dict(params or {})
 
 
-class DataValidationError(RecsysError):
+class Message(str):
+    """A progress or status line: English text that also carries a code and its parameters.
+
+    Behaves as the plain English ``str`` everywhere (CLI output, logs); an interface may use
+    ``code`` and ``params`` to show its own wording.
+
+    >>> m = Message("trained", "progress.trained")
+    >>> m == "trained", m.code
+    (True, 'progress.trained')
+    """
+
+    code: str | None
+    params: dict[str, Any]
+
+    def __new__(cls, text: str, code: str | None = None, **params: Any) -> Message:
+        self = super().__new__(cls, text)
+        self.code = code
+        self.params = params
+        return self
+
+
+class DataValidationError(RecsysError, ValueError):
     """Uploaded data cannot be used.
 
     Parameters
@@ -19,6 +69,7 @@ class DataValidationError(RecsysError):
     file : the file name as the user knows it.
     column : the offending column, when there is one.
     rows : 1-based line numbers in the file (header = line 1) of the first offending rows.
+    code, params : optional message code and its parameters (see ``RecsysError``).
     """
 
     def __init__(
@@ -28,12 +79,14 @@ class DataValidationError(RecsysError):
         file: str | None = None,
         column: str | None = None,
         rows: Sequence[int] = (),
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> None:
         self.message = message
         self.file = file
         self.column = column
         self.rows = list(rows)[:10]
-        super().__init__(self._render())
+        super().__init__(self._render(), code=code, params=params)
 
     def _render(self) -> str:
         where = []
@@ -49,17 +102,17 @@ class DataValidationError(RecsysError):
         return prefix + self.message
 
 
-class NotFittedError(RecsysError):
-    """A model was asked to score before ``fit``."""
+class NotFittedError(RecsysError, ValueError, AttributeError):
+    """A model was asked to score before ``fit`` (as scikit-learn's ``NotFittedError``)."""
 
 
-class ColdStartError(RecsysError):
+class ColdStartError(RecsysError, ValueError):
     """A model cannot score a user or item it has not seen (see its capability flags)."""
 
 
-class ConfigError(RecsysError):
+class ConfigError(RecsysError, ValueError):
     """A preset, CLI argument or parameter is invalid."""
 
 
-class WorkspaceError(RecsysError):
+class WorkspaceError(RecsysError, OSError):
     """The workspace on disk is missing something or cannot be written."""

@@ -206,7 +206,7 @@ def test_export_recommendations(trained):
 def test_rules_from_the_editor_rows():
     import pandas as pd
 
-    from pages._ui import parse_value, rules_from_rows, rules_to_rows
+    from ui.rules import parse_value, rules_from_rows, rules_to_rows
 
     assert parse_value("1000, 3000") == [1000, 3000]
     assert parse_value("2.5") == 2.5 and parse_value("Apple") == "Apple"
@@ -325,11 +325,11 @@ def test_url_paths_match_the_legacy_pages_folder_names():
     """Each page's URL is the name Streamlit's legacy ``pages/`` mode gives its file.
 
     That mode serves the first request of a fresh server; a deep link (``/fusion``) then finds
-    its page in both modes, so no "Page not found" popup appears (``_ui.ensure_app_frame``).
+    its page in both modes, so no "Page not found" popup appears (``ui.nav.ensure_app_frame``).
     """
     from streamlit.source_util import page_icon_and_name
 
-    from pages._ui import PAGE_FILES, url_path
+    from ui.nav import PAGE_FILES, url_path
 
     root = APP.parent
     for key, file in PAGE_FILES.items():

@@ -25,6 +25,8 @@ import pandas as pd
 import pytest
 from browser_setup import HOW_TO, LAUNCH_ARGS, ensure_chromium, find_chromium
 
+from ui.nav import PAGE_FILES, url_path
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,6 +127,36 @@ def _idle(page, timeout: float = 120_000) -> None:
     )
 
 
+#: Records every sidebar navigation link and any "Page not found" text, from the first paint.
+WATCH_NAV = """
+window.__navSeen = new Set();
+window.__notFound = false;
+new MutationObserver(() => {
+    document.querySelectorAll('[data-testid="stSidebarNav"] a').forEach(a => {
+        const path = new URL(a.href).pathname.replace(/\\/+$/, '').split('/').pop();
+        window.__navSeen.add(path + '|' + a.innerText.trim());
+    });
+    if (document.body && /Page not found/i.test(document.body.innerText)) window.__notFound = true;
+}).observe(document, {childList: true, subtree: true, characterData: true});
+"""
+
+
+def _nav_seen(page) -> tuple[set[str], set[str], bool]:
+    """(url paths, link texts) the sidebar ever listed, and whether "Page not found" showed."""
+    seen = page.evaluate("() => [...window.__navSeen]")
+    paths = {s.split("|", 1)[0] for s in seen}
+    texts = {s.split("|", 1)[1] for s in seen}
+    return paths, texts, bool(page.evaluate("() => window.__notFound"))
+
+
+def _assert_only_pages_listed(page) -> None:
+    """The sidebar never listed anything but our pages (no helper), and no "Page not found"."""
+    paths, texts, not_found = _nav_seen(page)
+    assert paths <= {url_path(k) for k in PAGE_FILES} | {""}, paths  # "": app.py (legacy mode)
+    assert not texts & {"ui", "i18n", "_ui", "_i18n"}, texts
+    assert not not_found
+
+
 def _metric_values(page) -> list[str]:
     return page.locator('[data-testid="stMetricValue"]').all_inner_texts()
 
@@ -172,15 +204,26 @@ def test_main_journey(server, chromium_path, tmp_path):
             viewport={"width": 1440, "height": 1800 if shots else 1000},
             locale="en-US",
         )
+        context.add_init_script(WATCH_NAV)
         page = context.new_page()
         try:
-            # 1. first start: the demo store is created and shown on the Data page
+            # 1. first start through a deep link: a fresh server starts in Streamlit's legacy
+            # pages-folder mode, which runs the page file on its own; the page draws the app
+            # frame (the demo store is created) and shows itself, with no "Page not found"
             t0 = time.perf_counter()
-            page.goto(server, wait_until="domcontentloaded")
-            page.get_by_text("Demo store").first.wait_for(timeout=120_000)
-            page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=60_000)
+            page.goto(server + "/train", wait_until="domcontentloaded")
+            page.get_by_role("button", name="Train", exact=True).wait_for(timeout=120_000)
+            page.locator('[data-testid="stSidebar"]').get_by_text("Demo store").first.wait_for(
+                timeout=60_000
+            )
             _idle(page)
             timings["first_load_s"] = round(time.perf_counter() - t0, 2)
+            _assert_only_pages_listed(page)
+            # the Data page (the default page, at the root URL) shows the demo store
+            page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Data").first.click()
+            page.get_by_text("Active dataset: Demo store").first.wait_for(timeout=60_000)
+            page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=60_000)
+            _idle(page)
             assert (
                 page.locator('[data-testid="stMetricValue"]').first.inner_text() == f"{N_USERS:,}"
             )
@@ -204,6 +247,8 @@ def test_main_journey(server, chromium_path, tmp_path):
                 _shot(page, shots, "1b_data_upload")
                 page.get_by_text("Upload your data").first.click()
 
+            _assert_only_pages_listed(page)
+
             # 2. train (fast mode) and see each model's metrics
             _nav(page, "train")
             page.get_by_role("button", name="Train", exact=True).click()
@@ -212,7 +257,16 @@ def test_main_journey(server, chromium_path, tmp_path):
                 page.get_by_text("Overall").first.wait_for(timeout=60_000)
                 page.wait_for_timeout(2500)
                 _shot(page, shots, "2a_train_progress", wait=False)
-            page.get_by_text("Trained and saved").first.wait_for(timeout=300_000)
+            # "Trained and saved" first shows in the status box, before the rerun that makes
+            # the run active and draws its metrics: wait for what the next steps need, the
+            # rerun's flash message, the metrics table and the run in the sidebar status.
+            page.locator('[data-testid="stAlertContentSuccess"]').filter(
+                has_text="Trained and saved"
+            ).first.wait_for(timeout=300_000)
+            page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+            page.locator('[data-testid="stSidebar"]').get_by_text("run-").first.wait_for(
+                timeout=60_000
+            )
             _idle(page)
             timings["train_s"] = round(time.perf_counter() - t0, 2)
             assert page.locator('[data-testid="stDataFrame"]').count() >= 1
@@ -292,6 +346,7 @@ def test_main_journey(server, chromium_path, tmp_path):
             assert frame["user_id"].nunique() == N_USERS
             assert len(frame) <= N_USERS * K and len(frame) >= N_USERS * K * 0.9
             assert frame.groupby("user_id")["rank"].min().eq(1).all()
+            _assert_only_pages_listed(page)
 
             if shots is not None:  # the Chinese interface
                 page.locator('[data-testid="stSidebar"]').get_by_text("简体中文").click()

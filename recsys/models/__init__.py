@@ -36,7 +36,12 @@ MODEL_NAMES: tuple[str, ...] = tuple(_MODEL_PATHS)
 def model_class(name: str) -> type[Recommender]:
     """The class registered under ``name``."""
     if name not in _MODEL_PATHS:
-        raise ConfigError(f"unknown model '{name}'. Known models: {', '.join(_MODEL_PATHS)}.")
+        known = ", ".join(_MODEL_PATHS)
+        raise ConfigError(
+            f"unknown model '{name}'. Known models: {known}.",
+            code="model.unknown",
+            params={"name": name, "known": known},
+        )
     module, cls = _MODEL_PATHS[name].split(":")
     return getattr(import_module(module), cls)
 
@@ -47,8 +52,11 @@ def make_model(name: str, **params) -> Recommender:
     valid = cls().get_params()
     unknown = sorted(set(params) - set(valid))
     if unknown:
+        names, known = ", ".join(unknown), ", ".join(valid)
         raise ConfigError(
-            f"model '{name}' has no parameter(s) {', '.join(unknown)}; it has {', '.join(valid)}."
+            f"model '{name}' has no parameter(s) {names}; it has {known}.",
+            code="model.unknown_params",
+            params={"name": name, "names": names, "known": known},
         )
     return cls(**params)
 

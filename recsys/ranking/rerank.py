@@ -241,33 +241,61 @@ class Rule:
 
     def __post_init__(self) -> None:
         if self.kind not in RULE_KINDS:
-            raise ConfigError(f"unknown rule kind '{self.kind}'. Known: {', '.join(RULE_KINDS)}.")
+            known = ", ".join(RULE_KINDS)
+            raise ConfigError(
+                f"unknown rule kind '{self.kind}'. Known: {known}.",
+                code="rule.unknown_kind",
+                params={"kind": self.kind, "known": known},
+            )
         if self.kind == "pin":
             if self.item_id is None or str(self.item_id) == "":
-                raise ConfigError("a pin rule needs the id of the item to pin.")
+                raise ConfigError(
+                    "a pin rule needs the id of the item to pin.", code="rule.pin_needs_item"
+                )
             if int(self.position) < 1:
-                raise ConfigError("a pin position starts at 1.")
+                raise ConfigError("a pin position starts at 1.", code="rule.pin_position")
             self.position = int(self.position)
             if self.segment not in RULE_SEGMENTS:
+                known = ", ".join(RULE_SEGMENTS)
                 raise ConfigError(
-                    f"unknown segment '{self.segment}'. Known: {', '.join(RULE_SEGMENTS)}."
+                    f"unknown segment '{self.segment}'. Known: {known}.",
+                    code="rule.unknown_segment",
+                    params={"segment": self.segment, "known": known},
                 )
             return
         if not self.column:
-            raise ConfigError(f"a {self.kind} rule needs a catalog column.")
+            raise ConfigError(
+                f"a {self.kind} rule needs a catalog column.",
+                code="rule.needs_column",
+                params={"kind": self.kind},
+            )
         if self.op not in OPS:
-            raise ConfigError(f"unknown operator '{self.op}'. Known: {', '.join(OPS)}.")
+            known = ", ".join(OPS)
+            raise ConfigError(
+                f"unknown operator '{self.op}'. Known: {known}.",
+                code="rule.unknown_op",
+                params={"op": self.op, "known": known},
+            )
         if self.op == "between" and (
             not isinstance(self.value, list | tuple) or len(self.value) != 2
         ):
-            raise ConfigError("'between' needs two values: [low, high].")
+            raise ConfigError(
+                "'between' needs two values: [low, high].", code="rule.between_two_values"
+            )
         if self.op in ("in", "not_in") and not isinstance(self.value, list | tuple | set):
-            raise ConfigError(f"'{self.op}' needs a list of values.")
+            raise ConfigError(
+                f"'{self.op}' needs a list of values.",
+                code="rule.needs_list",
+                params={"op": self.op},
+            )
         self.factor = float(self.factor)
         if self.kind == "boost" and not self.factor > 1:
-            raise ConfigError("a boost factor must be above 1 (use bury to push items down).")
+            raise ConfigError(
+                "a boost factor must be above 1 (use bury to push items down).",
+                code="rule.boost_factor",
+            )
         if self.kind == "bury" and not 0 <= self.factor < 1:
-            raise ConfigError("a bury factor must be between 0 and 1.")
+            raise ConfigError("a bury factor must be between 0 and 1.", code="rule.bury_factor")
 
     @property
     def label(self) -> str:
@@ -299,9 +327,16 @@ class Rule:
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ConfigError(f"unknown rule setting(s) {', '.join(unknown)}.")
+            names = ", ".join(unknown)
+            raise ConfigError(
+                f"unknown rule setting(s) {names}.",
+                code="rule.unknown_settings",
+                params={"names": names},
+            )
         if "kind" not in data:
-            raise ConfigError("a rule needs a kind (filter, boost, bury or pin).")
+            raise ConfigError(
+                "a rule needs a kind (filter, boost, bury or pin).", code="rule.needs_kind"
+            )
         return cls(**data)
 
     def mask(self, items: ItemTable) -> np.ndarray:
@@ -313,7 +348,9 @@ class Rule:
         if cat is None or self.column not in cat.columns:
             known = ", ".join(map(str, cat.columns)) if cat is not None else "none"
             raise ConfigError(
-                f"rule '{self.label}': the catalog has no column '{self.column}' (columns: {known})."
+                f"rule '{self.label}': the catalog has no column '{self.column}' (columns: {known}).",
+                code="rule.no_column",
+                params={"rule": self.label, "column": self.column, "known": known},
             )
         col = cat[self.column]
         out = _match(col, self.op, self.value, self.label)
@@ -370,7 +407,9 @@ def _match(col: pd.Series, op: str, value, label: str) -> np.ndarray:
         return m.fillna(False).to_numpy(bool)
     except (TypeError, ValueError) as exc:
         raise ConfigError(
-            f"rule '{label}' cannot compare column values with {value!r}: {exc}"
+            f"rule '{label}' cannot compare column values with {value!r}: {exc}",
+            code="rule.cannot_compare",
+            params={"rule": label, "value": repr(value), "reason": str(exc)},
         ) from None
 
 

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from recsys.data.dataset import Dataset
 from recsys.data.schema import Col
 from recsys.data.split import split
+from recsys.errors import Message
 from recsys.models import Recommender, make_model
 from recsys.ranking.fusion import FUSERS
 from recsys.ranking.rerank import ItemTable, exclusion_matrix
@@ -50,21 +51,26 @@ def train_run(
             t0 = time.perf_counter()
             model.fit(sources[stage], progress=partial(report, stage, name))
             run.timings[f"{stage}/{name}"] = round(time.perf_counter() - t0, 3)
-            report(stage, name, 1.0, "trained")
+            report(stage, name, 1.0, Message("trained", "progress.trained"))
             fitted[stage][name] = model
-    report("pools", None, 0.0, "building candidate pools")
+    report("pools", None, 0.0, Message("building candidate pools", "progress.pools"))
     install_stages(run, fitted)
     method = FUSERS[preset.fusion.method]
     if method.needs_training and "validation" in run.stages:
         run.trained_fuser(method.name)
-    report("pools", None, 1.0, "ready")
+    report("pools", None, 1.0, Message("ready", "progress.ready"))
     if tune and "validation" in run.stages and method.uses_weights:
-        report("tuning", None, 0.0, "tuning fusion weights on the validation split")
+        report(
+            "tuning",
+            None,
+            0.0,
+            Message("tuning fusion weights on the validation split", "progress.tuning"),
+        )
         run.preset = run.preset.with_fusion(
             replace(run.preset.fusion, weights=run.autotune().best_weights)
         )
         run.weights_tuned = True
-        report("tuning", None, 1.0, "weights tuned")
+        report("tuning", None, 1.0, Message("weights tuned", "progress.tuned"))
     return run
 
 

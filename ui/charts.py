@@ -1,0 +1,149 @@
+"""Chart styling and the charts several pages draw (plotly)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from ui.labels import metric_label
+
+#: Colours per model, stable across pages (plotly qualitative palette).
+PALETTE = [
+    "#2563eb",
+    "#f97316",
+    "#16a34a",
+    "#dc2626",
+    "#9333ea",
+    "#0891b2",
+    "#ca8a04",
+    "#db2777",
+    "#4b5563",
+    "#65a30d",
+    "#7c3aed",
+    "#0d9488",
+    "#b45309",
+    "#be123c",
+    "#1d4ed8",
+]
+GREY = "#9ca3af"
+
+
+def style_fig(
+    fig: go.Figure,
+    title: str,
+    x_title: str | None = None,
+    y_title: str | None = None,
+    *,
+    height: int = 340,
+    legend: bool = True,
+) -> go.Figure:
+    """Common layout: readable title, axis titles with units, CJK-capable font."""
+    fig.update_layout(
+        title={
+            "text": title,
+            "x": 0.0,
+            "xanchor": "left",
+            "y": 0.98,
+            "yanchor": "top",
+            "font": {"size": 15},
+        },
+        height=height,
+        margin={"l": 10, "r": 10, "t": 44, "b": 10},
+        font={"family": "Noto Sans, Noto Sans CJK SC, Microsoft YaHei, sans-serif", "size": 12},
+        showlegend=legend,
+        # legend below the plot so it never collides with the title
+        legend={
+            "orientation": "h",
+            "yanchor": "top",
+            "y": -(70 if x_title else 40) / max(height - 150, 120),
+            "xanchor": "left",
+            "x": 0.0,
+            "title": None,
+        },
+        hoverlabel={"font": {"family": "Noto Sans, Noto Sans CJK SC, sans-serif"}},
+    )
+    if x_title is not None:
+        fig.update_xaxes(title_text=x_title)
+    if y_title is not None:
+        fig.update_yaxes(title_text=y_title)
+    return fig
+
+
+def plot(fig: go.Figure, key: str | None = None) -> None:
+    st.plotly_chart(fig, key=key, config={"displaylogo": False})
+
+
+def model_color(names: list[str]) -> dict[str, str]:
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+
+
+def hist_log(values: np.ndarray, title: str, x_title: str, y_title: str) -> go.Figure:
+    """Counts in logarithmic bins (1, 2, 3-4, 5-9, 10-19 ...) with a log count axis."""
+    values = np.asarray(values)
+    values = values[values > 0]
+    hi = int(values.max()) if len(values) else 1
+    edges = [1, 2, 3, 5]
+    while edges[-1] <= hi:
+        edges.append(edges[-1] * 2 if edges[-1] < 10 else int(edges[-1] * 2))
+    edges = np.array(sorted(set(edges)))
+    counts, _ = np.histogram(values, bins=edges)
+    labels = [
+        f"{a}" if b - a == 1 else f"{a}–{b - 1}" for a, b in zip(edges[:-1], edges[1:], strict=True)
+    ]
+    while len(counts) > 1 and counts[-1] == 0:
+        counts, labels = counts[:-1], labels[:-1]
+    while len(counts) > 1 and counts[0] == 0:
+        counts, labels = counts[1:], labels[1:]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=counts,
+            hovertemplate="%{x}: %{y:,}<extra></extra>",
+            marker_color=PALETTE[0],
+        )
+    )
+    fig.update_yaxes(type="log", dtick=1)
+    fig.update_xaxes(type="category")
+    return style_fig(fig, title, x_title, y_title, legend=False)
+
+
+def metric_panels(table: pd.DataFrame, keys: list[str], colors: list[str], title: str) -> go.Figure:
+    """Small multiples: one panel per metric, each with its own y axis, one bar per strategy.
+
+    Metrics on different scales (NDCG ~0.1, coverage ~0.9, novelty in bits) stay readable: each
+    panel starts at 0 and fits its own values; the colours (legend) are the strategies.
+    """
+    fig = make_subplots(
+        rows=1,
+        cols=len(keys),
+        subplot_titles=[metric_label(c) for c in keys],
+        horizontal_spacing=0.06,
+    )
+    names = [str(n) for n in table.index]
+    for col, key in enumerate(keys, start=1):
+        values = table[key].to_numpy(dtype=float)
+        fmt = ".2f" if key == "novelty" else ".4f"
+        for name, value, color in zip(names, values, colors, strict=True):
+            fig.add_bar(
+                x=[name],
+                y=[value],
+                name=name,
+                legendgroup=name,
+                showlegend=col == 1,
+                marker_color=color,
+                hovertemplate=f"{name}<br>{metric_label(key)}: %{{y:{fmt}}}<extra></extra>",
+                row=1,
+                col=col,
+            )
+        finite = values[np.isfinite(values)]
+        top = float(finite.max()) if len(finite) else 1.0
+        fig.update_yaxes(range=[0, top * 1.12 if top > 0 else 1.0], row=1, col=col)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_annotations(font_size=12)
+    fig.update_layout(bargap=0.15)
+    fig = style_fig(fig, title, None, None, height=340)
+    fig.update_layout(margin={"t": 70})
+    return fig

@@ -1,0 +1,210 @@
+"""Data page: the upload form (files, detected column roles, event weights, check and save)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from recsys.data.ingest import detect_roles, load_dataset, read_csv_bytes
+from recsys.data.schema import DEFAULT_EVENT_WEIGHTS
+from recsys.errors import DataValidationError, RecsysError
+from ui import state
+from ui.errors import error_text
+from ui.i18n import t
+
+INTERACTION_ROLES = ("user", "item", "event", "rating", "quantity", "timestamp")
+CATALOG_ROLES = ("item", "title", "description", "category", "brand", "price")
+USER_ROLES = ("user",)
+CSV_TYPES = ["csv", "tsv", "txt"]
+
+
+# ---------------------------------------------------------------------------- cached parsing
+@st.cache_data(show_spinner=False, max_entries=16)
+def _read_columns(
+    digest: str, _data: bytes, file_name: str
+) -> tuple[list[str], pd.DataFrame, str, str]:
+    """Columns, a preview, encoding and delimiter of an uploaded CSV (cached by content hash)."""
+    raw = read_csv_bytes(_data, file_name)
+    return list(raw.frame.columns), raw.frame.head(8), raw.encoding, raw.delimiter
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _detect(columns: tuple[str, ...], kind: str) -> dict[str, str]:
+    return detect_roles(list(columns), kind)
+
+
+def _read_error(file_name: str, err: RecsysError) -> str:
+    """ "Could not read X: <reason>" without repeating the file name the library already gives."""
+    text = error_text(err)
+    prefix = f"file '{file_name}': "
+    if text.startswith(prefix):
+        text = text[len(prefix) :]
+    return t("data.read_failed", file=file_name, err=text) + " " + t("data.kept_active")
+
+
+# ---------------------------------------------------------------------------- widgets
+def _file_roles(file, title_key: str, kind: str, roles) -> tuple[bytes, str, dict] | None:
+    """Read an uploaded file's header, show its role pickers and preview.
+
+    Returns ``(bytes, digest, role mapping)``, or None after showing a read error.
+    """
+    data = file.getvalue()
+    digest = hashlib.sha1(data).hexdigest()
+    try:
+        columns, head, encoding, delimiter = _read_columns(digest, data, file.name)
+    except DataValidationError as err:
+        st.error(_read_error(file.name, err))
+        return None
+    st.markdown(f"**{t(title_key)}** · `{file.name}` · {encoding} · `{delimiter!r}`")
+    mapping = _role_pickers(kind, roles, columns, digest)
+    st.dataframe(head, hide_index=True, height=180)
+    return data, digest, mapping
+
+
+def _role_pickers(
+    kind: str, roles: tuple[str, ...], columns: list[str], digest: str
+) -> dict[str, str | None]:
+    """One selectbox per role, defaulting to the detected column; returns the mapping."""
+    detected = _detect(tuple(columns), kind)
+    options: list[str | None] = [None, *columns]
+    mapping: dict[str, str | None] = {}
+    cols = st.columns(len(roles))
+    for col, role in zip(cols, roles, strict=True):
+        default = detected.get(role)
+        index = options.index(default) if default in options else 0
+        mapping[role] = col.selectbox(
+            t(f"data.role.{role}"),
+            options,
+            index=index,
+            format_func=lambda c: t("common.none") if c is None else str(c),
+            key=f"data_role_{kind}_{role}_{digest[:10]}",
+        )
+    return mapping
+
+
+def _event_weights_editor(digest: str) -> dict[str, float]:
+    frame = pd.DataFrame(
+        {"event": list(DEFAULT_EVENT_WEIGHTS), "weight": list(DEFAULT_EVENT_WEIGHTS.values())}
+    )
+    edited = st.data_editor(
+        frame,
+        key=f"data_event_weights_{digest[:10]}",
+        hide_index=True,
+        disabled=["event"],
+        column_config={
+            "event": st.column_config.TextColumn(t("data.event")),
+            "weight": st.column_config.NumberColumn(
+                t("data.weight"), min_value=0.0, max_value=100.0, step=0.5
+            ),
+        },
+        width=360,
+    )
+    return {
+        str(e): float(w)
+        for e, w in zip(edited["event"], edited["weight"], strict=True)
+        if pd.notna(w)
+    }
+
+
+def _save(inter_file, cat_file, user_file, parts: dict, name: str) -> None:
+    """Check the files with the library and save them as the active dataset (then rerun)."""
+    try:
+        with st.spinner("…"):
+            result = load_dataset(
+                parts["inter"],
+                parts["cat"],
+                interactions_name=inter_file.name,
+                catalog_name=cat_file.name if cat_file is not None else None,
+                interactions_map=parts["inter_map"],
+                catalog_map=parts["cat_map"],
+                event_weights=parts["weights"],
+                name=name or "dataset",
+                users=parts["users"],
+                users_name=user_file.name if user_file is not None else None,
+                users_map=parts["users_map"],
+            )
+    except RecsysError as err:  # a bad upload; anything else is a bug and is logged
+        st.error(t("data.upload_failed", err=error_text(err)))
+        partial = getattr(err, "report", None)
+        if partial is not None:
+            with st.expander(t("data.report")):
+                st.code(partial.to_text(), language=None)
+        return
+    state.save_loaded(result, name or "dataset", source="upload")
+    n_dropped = sum(
+        sum((f.get("dropped") or {}).values()) for f in result.report.to_dict().get("files", [])
+    )
+    st.session_state["data_flash"] = t("data.saved", name=name) + (
+        " " + t("data.saved_dropped", n=n_dropped) if n_dropped else ""
+    )
+    st.rerun()
+
+
+def upload_section(has_datasets: bool) -> None:
+    """The upload expander: three files, their column roles, event weights, check and save."""
+    with st.expander(t("data.upload_header"), expanded=not has_datasets):
+        st.caption(t("data.upload_help"))
+        left, right, third = st.columns(3)
+        inter_file = left.file_uploader(
+            t("data.upload_interactions"), type=CSV_TYPES, key="data_up_inter"
+        )
+        cat_file = right.file_uploader(t("data.upload_catalog"), type=CSV_TYPES, key="data_up_cat")
+        user_file = third.file_uploader(
+            t("data.upload_users"),
+            type=CSV_TYPES,
+            key="data_up_users",
+            help=t("data.upload_users_help"),
+        )
+        if inter_file is None:
+            return
+        inter = _file_roles(
+            inter_file, "data.roles_interactions", "interactions", INTERACTION_ROLES
+        )
+        if inter is None:
+            return
+        inter_bytes, inter_digest, inter_map = inter
+        st.caption(t("data.roles_help"))
+        cat_bytes, cat_map = None, None
+        if cat_file is not None:
+            cat = _file_roles(cat_file, "data.roles_catalog", "catalog", CATALOG_ROLES)
+            if cat is None:
+                return
+            cat_bytes, _, cat_map = cat
+        user_bytes, user_map = None, None
+        if user_file is not None:
+            users = _file_roles(user_file, "data.roles_users", "users", USER_ROLES)
+            if users is None:
+                return
+            user_bytes, _, user_map = users
+
+        weights = None
+        if inter_map.get("event"):
+            st.markdown(f"**{t('data.event_weights')}**")
+            st.caption(t("data.event_weights_help"))
+            weights = _event_weights_editor(inter_digest)
+
+        missing = [r for r in ("user", "item") if not inter_map.get(r)]
+        if cat_map is not None and not cat_map.get("item"):
+            missing.append("catalog_item")
+        if user_map is not None and not user_map.get("user"):
+            missing.append("users_user")
+        files = {"catalog_item": cat_file, "users_user": user_file}
+        for role in missing:
+            st.error(t(f"data.missing_role.{role}", file=(files.get(role) or inter_file).name))
+        name = st.text_input(
+            t("data.name"), value=Path(inter_file.name).stem, key=f"data_name_{inter_digest[:10]}"
+        )
+        if st.button(t("data.check_save"), type="primary", key="data_save", disabled=bool(missing)):
+            parts = {
+                "inter": inter_bytes,
+                "inter_map": inter_map,
+                "cat": cat_bytes,
+                "cat_map": cat_map,
+                "users": user_bytes,
+                "users_map": user_map,
+                "weights": weights,
+            }
+            _save(inter_file, cat_file, user_file, parts, name)

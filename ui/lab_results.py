@@ -1,0 +1,118 @@
+"""Fusion lab: live held-out metrics of the current setting vs the baseline and each model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from recsys.errors import RecsysError
+from ui.charts import GREY, PALETTE, metric_panels, plot
+from ui.errors import show_error
+from ui.i18n import lang_is_zh, t
+from ui.lab_state import ACCURACY, BEYOND, CHART_ACCURACY, CHART_BEYOND, HEADLINE, eval_cached
+from ui.labels import metric_label, model_label
+
+#: A metric change smaller than this is shown as flat.
+FLAT = 5e-5
+
+
+def _headline(ev, base, k: int) -> None:
+    head = [m.format(k=k) for m in HEADLINE]
+    for col, key in zip(st.columns(len(head)), head, strict=True):
+        value = ev.fusion.values.get(key)
+        ref = base.fusion.values.get(key)
+        delta = None if value is None or ref is None else value - ref
+        flat = delta is not None and abs(delta) < FLAT
+        col.metric(
+            t(f"metric.{key.split('@')[0]}", k=k),
+            "—" if value is None else f"{value:.4f}",
+            None if delta is None else f"{0.0 if flat else delta:+.4f}",
+            delta_color="off" if flat else "normal",
+            delta_arrow="off" if flat else "auto",
+            help=t("lab.delta_help"),
+        )
+
+
+def _charts(table: pd.DataFrame, k: int) -> None:
+    colors = [PALETTE[0], GREY] + [PALETTE[(i + 2) % len(PALETTE)] for i in range(len(table) - 2)]
+    accuracy = [c for c in (m.format(k=k) for m in CHART_ACCURACY) if c in table.columns]
+    beyond = [c for c in CHART_BEYOND if c in table.columns]
+    if accuracy:
+        plot(
+            metric_panels(table, accuracy, colors, t("lab.chart_accuracy", k=k)),
+            key="lab_chart_acc",
+        )
+    if beyond:
+        plot(
+            metric_panels(table, beyond, colors, t("lab.chart_beyond", k=k)),
+            key="lab_chart_beyond",
+        )
+    st.caption(t("lab.chart_help"))
+
+
+def results(run, fusion, rerank, baseline) -> None:
+    """Headline metrics with deltas, then chart / table / sample lists tabs."""
+    k = rerank.k
+    try:
+        ev = eval_cached(run, fusion, rerank)  # reruns that change nothing reuse the result
+        base = eval_cached(run, *baseline)
+    except RecsysError as err:
+        show_error(err)
+        return
+    _headline(ev, base, k)
+    st.caption(t("lab.updated", ms=ev.seconds * 1000, n=len(ev.fusion.users)))
+
+    keys = [m.format(k=k) for m in ACCURACY] + BEYOND
+    rows = {t("common.fusion"): ev.fusion.values, t("common.baseline"): base.fusion.values}
+    rows |= {model_label(m): r.values for m, r in ev.models.items()}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = table[[c for c in keys if c in table.columns]].astype(float)
+    tab_chart, tab_table, tab_lists = st.tabs(
+        [t("lab.chart"), t("lab.table"), t("lab.sample_lists")]
+    )
+    with tab_chart:
+        _charts(table, k)
+    with tab_table:
+        shown = table.rename(columns=metric_label)
+        st.dataframe(shown.style.format("{:.4f}").highlight_max(axis=0, color="#dbeafe"))
+        st.caption(t("lab.table_help"))
+    with tab_lists:
+        sample_lists(run, ev)
+
+
+def sample_lists(run, ev, n: int = 8) -> None:
+    """A few users' lists (titles, best first) under the current setting."""
+    topk = ev.ranked.topk
+    ds = run.dataset
+    rng = np.random.default_rng(0)
+    rows = (
+        rng.choice(len(topk.users), size=min(n, len(topk.users)), replace=False)
+        if len(topk.users)
+        else []
+    )
+    titles = (
+        ds.catalog["title"].astype(str).to_numpy()
+        if "title" in ds.catalog.columns
+        else ds.item_ids.external_ids
+    )
+    if lang_is_zh() and "title_zh" in ds.catalog.columns:
+        zh = ds.catalog["title_zh"].astype(str).to_numpy()
+        titles = np.where(pd.notna(ds.catalog["title_zh"]).to_numpy() & (zh != ""), zh, titles)
+    out = []
+    for r in sorted(rows):
+        items = topk.items[r][topk.items[r] >= 0]
+        out.append(
+            {
+                "user_id": ds.user_ids.to_external([topk.users[r]])[0],
+                "list": [str(x) for x in titles[items]],
+            }
+        )
+    st.dataframe(
+        pd.DataFrame(out),
+        hide_index=True,
+        column_config={
+            "user_id": st.column_config.TextColumn(t("common.user"), width="small"),
+            "list": st.column_config.ListColumn(t("lab.list"), width="large"),
+        },
+    )

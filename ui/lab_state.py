@@ -1,0 +1,93 @@
+"""Fusion lab: widget state (sliders on their grid, pending values) and memoised evaluations."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from ui.rules import rules_to_rows
+from ui.state import current_configs
+
+ACCURACY = ["ndcg@{k}", "precision@{k}", "recall@{k}", "map@{k}", "hit_rate@{k}"]
+BEYOND = ["coverage", "diversity", "personalization", "novelty", "serendipity"]
+HEADLINE = ["ndcg@{k}", "recall@{k}", "coverage", "diversity"]
+CHART_ACCURACY = ["ndcg@{k}", "precision@{k}", "recall@{k}", "hit_rate@{k}"]
+CHART_BEYOND = ["coverage", "diversity", "personalization", "novelty"]
+EVAL_CACHE_SIZE = 64
+
+
+def slider_weight(weight: float) -> float:
+    """A fusion weight as the slider shows it: clipped to [0, 1], on the slider's 0.01 grid."""
+    return float(round(min(max(float(weight), 0.0), 1.0), 2))
+
+
+def exact_weight(run, model: str, shown: float) -> float:
+    """The slider value, or the run's exact (tuned) weight when the slider shows it rounded.
+
+    Tuned weights such as 0.2634 are shown as 0.26; while a slider is not moved, the lab
+    evaluates the exact weight, so the start equals the trained-preset baseline.
+    """
+    exact = run.preset.fusion.weights.get(model)
+    if exact is not None and slider_weight(exact) == float(shown):
+        return float(exact)
+    return float(shown)
+
+
+def _defaults_from(run, fusion, rerank) -> dict:
+    """Widget values for a (fusion, rerank) pair."""
+    values = {f"lab_w_{m}": slider_weight(fusion.weights.get(m, 1.0)) for m in run.model_names}
+    values.update(
+        lab_method=fusion.method,
+        lab_norm=fusion.normalization,
+        lab_mmr=float(rerank.mmr_lambda),
+        lab_cat_cap=int(rerank.category_cap or 0),
+        lab_brand_cap=int(rerank.brand_cap or 0),
+        lab_novelty=float(rerank.novelty),
+        lab_exclude=rerank.exclude,
+    )
+    return values
+
+
+def apply_state(run) -> None:
+    """Fill widget keys before the widgets render: pending values (auto-tune / preset load) win,
+    then this session's current config (keys are dropped by Streamlit when the page is left)."""
+    ss = st.session_state
+    fusion, rerank = current_configs(run)
+    pending = ss.pop("lab_pending", None)
+    if pending is not None:
+        fusion, rerank = pending.get("fusion", fusion), pending.get("rerank", rerank)
+        for key, value in _defaults_from(run, fusion, rerank).items():
+            ss[key] = value
+        if "weights" in pending:
+            for m, w in pending["weights"].items():
+                ss[f"lab_w_{m}"] = slider_weight(w)
+        if "rules" in pending:
+            ss["lab_rules_base"] = rules_to_rows(pending["rules"])
+            ss["lab_rules_ver"] = ss.get("lab_rules_ver", 0) + 1
+    else:
+        for key, value in _defaults_from(run, fusion, rerank).items():
+            ss.setdefault(key, value)
+    if "lab_rules_base" not in ss:
+        ss["lab_rules_base"] = rules_to_rows(rerank.rules)
+        ss.setdefault("lab_rules_ver", 0)
+    elif (
+        (pending is None or "rules" not in pending)
+        and f"lab_rules_ed_{ss.get('lab_rules_ver', 0)}" not in ss
+        and "lab_rules_current" in ss
+    ):
+        # the editor's own state is dropped when the page is left: start from the last edit
+        ss["lab_rules_base"] = ss["lab_rules_current"]
+
+
+def eval_cached(run, fusion, rerank, stage: str = "test"):
+    """Evaluation of a config, memoised in this session (the baseline is asked for every change)."""
+    key = json.dumps(
+        {"f": fusion.to_dict(), "r": rerank.to_dict(), "s": stage}, sort_keys=True, default=str
+    )
+    cache = st.session_state.setdefault("lab_eval_cache", {})
+    if key not in cache:
+        if len(cache) > EVAL_CACHE_SIZE:
+            cache.clear()
+        cache[key] = run.evaluate(fusion, rerank, stage=stage)
+    return cache[key]

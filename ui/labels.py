@@ -1,0 +1,73 @@
+"""Display names of library objects (models, metrics, fusion methods, datasets, runs).
+
+The library's own label is the default; the locale files may hold a translation
+(``model.<name>``, ``metric.<base>``, ``fusion.<name>.label``) which then wins.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from recsys.errors import ConfigError
+from recsys.models import model_class
+from recsys.ranking.fusion import FUSERS
+from ui.i18n import has_key, t
+from ui.state import weights_tuned
+
+
+def model_label(name: str) -> str:
+    """The model's display name (``model.<name>`` when translated, else the class's ``label``)."""
+    if has_key(f"model.{name}"):
+        return t(f"model.{name}")
+    try:
+        return model_class(name).label
+    except ConfigError:  # a model no longer registered (an old run)
+        return name
+
+
+def metric_label(key: str) -> str:
+    """``ndcg@10`` -> "NDCG@10" / "NDCG@10"; unknown metric keys are shown as they are."""
+    base, _, k = key.partition("@")
+    if not has_key(f"metric.{base}"):
+        return key
+    return t(f"metric.{base}", k=k)
+
+
+def fusion_text(name: str, what: str = "label") -> str:
+    """Label or description of a fusion method (``fusion.<name>.<what>``, else the library's)."""
+    if has_key(f"fusion.{name}.{what}"):
+        return t(f"fusion.{name}.{what}")
+    method = FUSERS.get(name)
+    return getattr(method, what, name) if method is not None else name
+
+
+def dataset_label(entry: dict[str, Any]) -> str:
+    """``name · users × items · created`` of a workspace dataset record."""
+    name = entry.get("name") or entry.get("id")
+    n_users = entry.get("n_users")
+    n_items = entry.get("n_items")
+    created = str(entry.get("created_at") or "")[:16].replace("T", " ")
+    bits = [str(name)]
+    if n_users and n_items:
+        bits.append(f"{int(n_users):,} × {int(n_items):,}")
+    if created:
+        bits.append(created)
+    return " · ".join(bits)
+
+
+def run_label(rec: dict[str, Any]) -> str:
+    """``created · model, model ...`` of a run manifest."""
+    preset = rec.get("preset") or {}
+    models = preset.get("models") or {}
+    created = rec.get("created_at") or ""
+    if isinstance(created, int | float):
+        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(created))
+    created = str(created)[:16].replace("T", " ")
+    names = ", ".join(model_label(m) for m in models)
+    return f"{created} · {names}" if names else f"{created} · {rec.get('id')}"
+
+
+def trained_preset_label(run) -> str:
+    """Name of the run's own preset: says whether its weights were tuned on validation."""
+    return t("lab.trained_preset_tuned" if weights_tuned(run) else "lab.trained_preset")

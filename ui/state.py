@@ -1,0 +1,314 @@
+"""Session state: the workspace, the active dataset and run, and this session's strategy.
+
+Trained runs are kept per browser session in ``st.session_state`` and on disk in the
+workspace, never in a global ``st.cache_resource``: another session never sees this session's
+unsaved work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import pickle
+import threading
+from typing import Any
+
+import streamlit as st
+
+from recsys.data.demo import generate_store
+from recsys.data.ingest import load_dataset
+from recsys.errors import RecsysError
+from recsys.jsonable import jsonable
+from recsys.ranking.fusion import FUSERS, FusionConfig
+from recsys.ranking.rerank import RerankConfig
+from recsys.service.persistence import load_run
+from recsys.service.workspace import Workspace
+from ui.errors import error_text, log_unexpected
+from ui.i18n import t
+
+log = logging.getLogger(__name__)
+
+_DEMO_LOCK = threading.Lock()
+#: Widget / result keys that belong to one run (dropped when the dataset or run changes).
+DERIVED_PREFIXES = ("lab_", "cur_", "ue_", "ie_", "cmp_", "ex_", "ins_")
+
+
+def fast_mode() -> bool:
+    """Test / demo switch (``FUSION_STUDIO_FAST=1``): a small demo store and few training epochs."""
+    return os.environ.get("FUSION_STUDIO_FAST", "") not in ("", "0", "false", "False")
+
+
+def demo_size() -> dict[str, int]:
+    """Size of the generated demo store (small in fast / test mode)."""
+    if fast_mode():
+        return {"n_users": 600, "n_items": 200, "n_events": 12_000}
+    return {"n_users": 2000, "n_items": 500, "n_events": 50_000}
+
+
+def init_state() -> None:
+    """Session-state defaults (called by ``app.py`` on every run; idempotent)."""
+    ss = st.session_state
+    ss.setdefault("lang", "en")
+    ss.setdefault("dataset_id", None)
+    ss.setdefault("run_id", None)
+    ss.setdefault("_datasets", {})  # id -> Dataset (this session's cache)
+    ss.setdefault("_runs", {})  # id -> Run (this session's trained / loaded runs)
+    ss.setdefault("_restored", False)
+
+
+# ---------------------------------------------------------------------------- workspace
+def get_workspace() -> Workspace:
+    """The workspace on disk (root from ``FUSION_STUDIO_WORKSPACE``)."""
+    root = os.environ.get("FUSION_STUDIO_WORKSPACE") or None
+    cached = st.session_state.get("_workspace")
+    if cached is None or cached[0] != root:
+        cached = (root, Workspace(root))
+        st.session_state["_workspace"] = cached
+    return cached[1]
+
+
+def list_datasets() -> list[dict[str, Any]]:
+    """Datasets saved in the workspace as dicts (``id, name, created_at, n_users ...``), newest first.
+
+    An unreadable workspace shows as empty (and is logged).
+    """
+    try:
+        items = get_workspace().list_datasets()
+    except OSError as err:  # WorkspaceError is an OSError
+        log.warning("cannot list the datasets: %s", err)
+        return []
+    return [dataclasses.asdict(d) if dataclasses.is_dataclass(d) else dict(d) for d in items]
+
+
+def dataset_meta(dataset_id: str) -> dict[str, Any]:
+    try:
+        meta = get_workspace().dataset_meta(dataset_id)
+    except OSError as err:
+        log.warning("cannot read the metadata of dataset %s: %s", dataset_id, err)
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _ws_state(key: str, default: Any = None) -> Any:
+    try:
+        return get_workspace().get_state().get(key, default)
+    except OSError as err:
+        log.warning("cannot read the app state: %s", err)
+        return default
+
+
+def _ws_set_state(key: str, value: Any) -> None:
+    try:
+        get_workspace().set_state(**{key: value})
+    except OSError as err:  # remembering the last choice is best effort
+        log.warning("cannot save the app state: %s", err)
+
+
+# ---------------------------------------------------------------------------- datasets
+def create_demo_dataset() -> str:
+    """Generate the demo store, ingest it like an upload, save it and make it active."""
+    catalog, interactions, users = generate_store(**demo_size(), seed=0, with_users=True)
+    result = load_dataset(
+        interactions.to_csv(index=False).encode("utf-8"),
+        catalog.to_csv(index=False).encode("utf-8"),
+        interactions_name="demo_interactions.csv",
+        catalog_name="demo_catalog.csv",
+        users=users.to_csv(index=False).encode("utf-8"),
+        users_name="demo_users.csv",
+        name="Demo store",
+    )
+    return save_loaded(result, "Demo store", source="demo")
+
+
+def save_loaded(result, name: str, *, source: str) -> str:
+    """Save an ingest ``LoadResult`` to the workspace and make it the active dataset."""
+    meta = {
+        "source": source,
+        "report": result.report.to_dict(),
+        "mappings": jsonable(getattr(result, "mappings", {})),
+    }
+    users = getattr(result, "users", None)
+    ds_id = get_workspace().save_dataset(name, result.events, result.catalog, meta, users=users)
+    st.session_state["_datasets"][ds_id] = result.dataset
+    set_active_dataset(ds_id)
+    return ds_id
+
+
+def ensure_workspace_ready() -> bool:
+    """On first start with an empty workspace, create the demo store. True if it was created."""
+    ss = st.session_state
+    if ss.get("_restored"):
+        return False
+    ss["_restored"] = True
+    created = False
+    if not list_datasets():
+        with _DEMO_LOCK:
+            if not list_datasets():
+                with st.spinner(t("data.demo_creating")):
+                    create_demo_dataset()
+                created = True
+    if ss.get("dataset_id") is None:
+        last = _ws_state("active_dataset")
+        ids = [d["id"] for d in list_datasets()]
+        ss["dataset_id"] = last if last in ids else (ids[0] if ids else None)
+    if ss.get("run_id") is None and ss.get("dataset_id"):
+        ss["run_id"] = latest_run_id(ss["dataset_id"])
+    return created
+
+
+def set_active_dataset(dataset_id: str | None) -> None:
+    ss = st.session_state
+    if ss.get("dataset_id") != dataset_id:
+        ss["dataset_id"] = dataset_id
+        ss["run_id"] = latest_run_id(dataset_id) if dataset_id else None
+        clear_derived()
+    _ws_set_state("active_dataset", dataset_id)
+
+
+def clear_derived() -> None:
+    """Forget per-run UI state (fusion lab sliders, tuning results) after a switch."""
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(DERIVED_PREFIXES):
+            del st.session_state[key]
+
+
+def get_dataset():
+    """The active ``Dataset`` or None (a dataset that cannot be read shows why)."""
+    ss = st.session_state
+    ds_id = ss.get("dataset_id")
+    if not ds_id:
+        return None
+    cache = ss["_datasets"]
+    if ds_id not in cache:
+        if ds_id not in {d["id"] for d in list_datasets()}:  # deleted (maybe by another tab)
+            ss["dataset_id"], ss["run_id"], ss["_runs"] = None, None, {}
+            clear_derived()
+            st.info(t("common.dataset_gone"))
+            return None
+        try:
+            cache[ds_id] = get_workspace().load_dataset(ds_id)
+        except RecsysError as err:
+            st.error(t("common.error_prefix") + error_text(err))
+            return None
+    return cache[ds_id]
+
+
+def delete_dataset(dataset_id: str) -> str | None:
+    """Delete a dataset and its runs from the workspace; returns the new active dataset id.
+
+    When the active dataset is deleted, the newest remaining dataset (with its latest run)
+    becomes active; with none left the app shows the empty Data page.
+    """
+    ss = st.session_state
+    get_workspace().delete_dataset(dataset_id, with_runs=True)
+    ss["_datasets"].pop(dataset_id, None)
+    if ss.get("dataset_id") == dataset_id:
+        ss["_runs"] = {}
+        remaining = [d["id"] for d in list_datasets()]
+        set_active_dataset(remaining[0] if remaining else None)
+    return ss.get("dataset_id")
+
+
+# ---------------------------------------------------------------------------- runs
+def list_runs(dataset_id: str | None = None) -> list[dict[str, Any]]:
+    """Run manifests (``id``/``run_id``, ``created_at``, ``preset`` ...), newest first."""
+    try:
+        runs = get_workspace().list_runs(dataset_id)
+    except OSError as err:
+        log.warning("cannot list the runs: %s", err)
+        return []
+    out = []
+    for m in runs:
+        rec = dict(m)
+        rec.setdefault("id", rec.get("run_id"))
+        out.append(rec)
+    return out
+
+
+def latest_run_id(dataset_id: str | None) -> str | None:
+    runs = list_runs(dataset_id)
+    return runs[0]["id"] if runs else None
+
+
+def get_run():
+    """The active trained ``Run`` of this session (loaded from the workspace when needed).
+
+    A run that cannot be loaded (``RecsysError``, or pickles written by an older version of the
+    code) is dropped with a message saying to train again; the latter is logged with an id.
+    """
+    ss = st.session_state
+    run_id = ss.get("run_id")
+    if not run_id:
+        return None
+    cache = ss["_runs"]
+    if run_id not in cache:
+        try:
+            with st.spinner(t("common.loading_run")):
+                cache[run_id] = load_run(get_workspace(), run_id, dataset=get_dataset())
+        except RecsysError as err:
+            st.warning(t("common.run_load_failed", err=error_text(err)))
+            ss["run_id"] = None
+            return None
+        except (ImportError, AttributeError, pickle.UnpicklingError) as err:  # older pickles
+            error_id = log_unexpected(err)
+            st.warning(t("common.run_load_failed", err=t("common.error_id", id=error_id)))
+            ss["run_id"] = None
+            return None
+    return cache[run_id]
+
+
+def set_run(run, run_id: str) -> None:
+    ss = st.session_state
+    ss["_runs"] = {run_id: run}  # keep one run in memory per session
+    ss["run_id"] = run_id
+    clear_derived()
+
+
+def pick_run(run_id: str) -> None:
+    """Make a saved run of the active dataset the active run (loaded on first use)."""
+    ss = st.session_state
+    ss["run_id"] = run_id
+    ss["_runs"] = {}
+    clear_derived()
+
+
+# ---------------------------------------------------------------------------- current strategy
+def current_configs(run) -> tuple[FusionConfig, RerankConfig]:
+    """This session's current (fusion, rerank) configs; the run's preset until the lab changes them."""
+    f = st.session_state.get("cur_fusion")
+    r = st.session_state.get("cur_rerank")
+    if f is None or r is None:
+        return run.preset.fusion, run.preset.rerank
+    try:
+        return FusionConfig.from_dict(f), RerankConfig.from_dict(r)
+    except RecsysError as err:  # a stale config falls back to the preset
+        log.info("stale lab settings dropped: %s", err)
+        return run.preset.fusion, run.preset.rerank
+
+
+def set_current_configs(fusion: FusionConfig, rerank: RerankConfig) -> None:
+    st.session_state["cur_fusion"] = fusion.to_dict()
+    st.session_state["cur_rerank"] = rerank.to_dict()
+
+
+def current_preset(run, name: str | None = None):
+    """The run's preset with this session's fusion and re-ranking settings."""
+    fusion, rerank = current_configs(run)
+    preset = run.preset.with_fusion(fusion).with_rerank(rerank)
+    if name:
+        preset.name = name
+    return preset
+
+
+def weights_tuned(run) -> bool:
+    """True when the run's fusion weights were tuned on validation (``train_run(tune=True)``).
+
+    Runs saved before the flag existed: a preset with weights for a weighted method was tuned
+    (an untuned preset has no weights; every model counts 1.0).
+    """
+    if hasattr(run, "weights_tuned"):
+        return bool(run.weights_tuned)
+    fusion = run.preset.fusion
+    method = FUSERS.get(fusion.method)
+    return bool(fusion.weights) and bool(getattr(method, "uses_weights", False))
