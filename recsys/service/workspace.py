@@ -183,6 +183,8 @@ class Workspace:
         """Turn OS errors (disk full, permissions) into a ``WorkspaceError`` for the user."""
         try:
             yield
+        except WorkspaceError:
+            raise  # already a plain message (it is an OSError too)
         except OSError as err:
             raise WorkspaceError(f"could not save {what} in the workspace ({err}).") from err
 
@@ -379,6 +381,8 @@ class Workspace:
             if (path / "arrays.npz").is_file():
                 with np.load(path / "arrays.npz", allow_pickle=False) as npz:
                     arrays = {k: npz[k] for k in npz.files}
+        except WorkspaceError:
+            raise
         except (OSError, ValueError, EOFError, TypeError) as err:
             raise WorkspaceError(f"run '{run_id}' cannot be read: {err}") from err
         return models, manifest, arrays
