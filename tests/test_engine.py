@@ -228,6 +228,26 @@ def test_train_run_can_start_from_weights_tuned_on_validation(loaded):
     assert tuned.weights_tuned
 
 
+def test_the_default_strategy_is_chosen_on_validation(loaded, tmp_path):
+    preset = Preset(models={"popularity": {}, "item_knn": {}, "content_tfidf": {}})
+    run = train_run(loaded.dataset, preset, tune=True)
+    choice = run.strategy_choice
+    assert choice is not None and choice.objective == "ndcg@10"
+    assert {"blend", "ltr", choice.best_model} == set(choice.scores)
+    assert choice.winner == max(choice.scores, key=choice.scores.get)
+    assert choice.margin >= 0 and choice.n_users == len(run.stages["validation"].pool)
+    method = run.preset.fusion.method
+    expected = {"blend": "weighted", "ltr": "ltr"}.get(choice.winner, "weighted")
+    assert method == expected
+    if choice.winner not in ("blend", "ltr"):  # a single model: only its weight is on
+        assert run.preset.fusion.weights[choice.winner] == 1.0
+    assert np.isfinite(run.evaluate().fusion.values["ndcg@10"])  # the winner serves the test
+    ws = Workspace(tmp_path)
+    ds_id = ws.save_dataset("mini", loaded.events, loaded.catalog, {})
+    back = load_run(ws, save_run(run, ws, ds_id), dataset=ws.load_dataset(ds_id))
+    assert back.strategy_choice == choice
+
+
 def test_what_if_keeps_the_users_real_history_and_adds_events(run, loaded):
     ds = loaded.dataset
     user = ds.user_ids.external_ids[int(np.argmax(ds.user_activity()))]

@@ -78,7 +78,7 @@ class Evaluating(RunBase):
         if key not in st.single_reports:
             reports = {}
             for m, name in enumerate(pool.model_names):
-                reports[name] = self._metrics(st, single_model_topk(pool, m, k), k)
+                reports[name] = self.stage_metrics(st, single_model_topk(pool, m, k), k)
                 if name in st.rating_errors:
                     reports[name].values.update(st.rating_errors[name])
             st.single_reports[key] = reports
@@ -102,7 +102,7 @@ class Evaluating(RunBase):
         st = self.stages[stage]
         pool = st.sample_pool if sample else st.require_pool()
         _, ranked = self._rank(stage, pool, fusion, rr)
-        report = self._metrics(st, ranked.topk, rr.k)
+        report = self.stage_metrics(st, ranked.topk, rr.k)
         seconds = time.perf_counter() - t0
         models = self.single_model_reports(stage, rr.k, sample=sample)
         return Evaluation(
@@ -130,7 +130,7 @@ class Evaluating(RunBase):
         def evaluate_weights(weights: dict[str, float]) -> dict[str, float | None]:
             cfg = FusionConfig(fusion.method, fusion.normalization, weights, fusion.params)
             _, ranked = self._rank("validation", pool, cfg, rr)
-            return self._metrics(st, ranked.topk, rr.k).values
+            return self.stage_metrics(st, ranked.topk, rr.k).values
 
         return tune_weights(
             evaluate_weights,
@@ -165,7 +165,7 @@ class Evaluating(RunBase):
         def evaluate_knobs(knobs: dict[str, float]) -> dict[str, float | None]:
             cfg = RerankConfig.from_dict({**rr.to_dict(), **knobs})
             ranked = rerank(pool, fused, cfg, self.items, user_segments=segments)
-            return self._metrics(st, ranked.topk, rr.k).values
+            return self.stage_metrics(st, ranked.topk, rr.k).values
 
         return tune_knobs(
             evaluate_knobs,

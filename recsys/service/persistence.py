@@ -13,6 +13,7 @@ from recsys.ranking.fusion import FUSERS
 from recsys.service.preset import Preset
 from recsys.service.run import Run
 from recsys.service.stage import STAGES
+from recsys.service.strategy import StrategyChoice
 from recsys.service.training import install_stages, prepare_run
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def save_run(run: Run, workspace: Workspace, dataset_id: str) -> str:
         else {},
         "trained_fusers": sorted(run.trained_fusers),
         "weights_tuned": run.weights_tuned,
+        "strategy_choice": run.strategy_choice.to_dict() if run.strategy_choice else None,
         "dataset_id": dataset_id,
     }
     return workspace.save_run(dataset_id, models, manifest)
@@ -67,6 +69,8 @@ def load_run(
         by_stage[stage][name] = model
     run.timings = dict(manifest.get("timings", {}))
     run.weights_tuned = bool(manifest.get("weights_tuned", False))
+    if manifest.get("strategy_choice"):
+        run.strategy_choice = StrategyChoice.from_dict(manifest["strategy_choice"])
     run.created_at = manifest.get("created_at", time.time())
     install_stages(run, {s: m for s, m in by_stage.items() if m})
     fusers = list(manifest.get("trained_fusers", []))

@@ -22,6 +22,7 @@ from recsys.ranking.topk import TopK
 from recsys.service.preset import Preset
 from recsys.service.side_info import fusion_context
 from recsys.service.stage import Stage
+from recsys.service.strategy import StrategyChoice
 
 
 class RunBase:
@@ -42,6 +43,7 @@ class RunBase:
         #: learned fusers by method name, fitted on the validation stage on demand
         self.trained_fusers: dict[str, TrainedFuser] = {}
         self.weights_tuned = False  # the preset's fusion weights came from Run.autotune
+        self.strategy_choice: StrategyChoice | None = None  # what won on validation
         self.created_at = time.time()
 
     # ------------------------------------------------------------------ basics
@@ -102,7 +104,8 @@ class RunBase:
         ranked = rerank(pool, fused, rr, self.items, user_segments=self.segments(stage, pool.users))
         return fused, ranked
 
-    def _metrics(self, stage: Stage, topk: TopK, k: int) -> MetricReport:
+    def stage_metrics(self, stage: Stage, topk: TopK, k: int) -> MetricReport:
+        """Every metric of ``topk`` against the stage's held-out truth."""
         if stage.truth is None:
             raise ConfigError(f"the {stage.name} stage has no held-out part to evaluate on.")
         return evaluate_lists(

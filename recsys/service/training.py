@@ -16,12 +16,14 @@ from recsys.data.split import split
 from recsys.errors import Message
 from recsys.models import Recommender, make_model
 from recsys.ranking.fusion import FUSERS
-from recsys.ranking.rerank import ItemTable, exclusion_matrix
+from recsys.ranking.fusion.crossfit import out_of_fold
+from recsys.ranking.rerank import ItemTable, exclusion_matrix, rerank
 from recsys.service.pools import strategy_pool
 from recsys.service.preset import Preset
 from recsys.service.run import Run
 from recsys.service.side_info import held_out_truth
 from recsys.service.stage import STAGES, Stage
+from recsys.service.strategy import BLEND, LTR, StrategyChoice
 
 #: progress(stage, model or None, fraction in [0, 1], message)
 RunProgress = Callable[[str, str | None, float, str], None]
@@ -38,7 +40,10 @@ def train_run(
     """Fit every model of ``preset`` for each stage and build the candidate pools.
 
     With ``tune``, the preset's fusion weights are then replaced by weights tuned on the
-    validation split (``Run.autotune``), so the run starts from a sensible blend.
+    validation split (``Run.autotune``), and the run starts from the strategy that wins on
+    validation: that blend, learning to rank or the best single model
+    (``recsys.service.strategy.choose_strategy``; ``run.strategy_choice`` says which and by how
+    much).
     """
     report = progress or (lambda stage, model, fraction, message: None)
     run = prepare_run(dataset, preset)
@@ -70,8 +75,46 @@ def train_run(
             replace(run.preset.fusion, weights=run.autotune().best_weights)
         )
         run.weights_tuned = True
+        report(
+            "tuning",
+            None,
+            0.7,
+            Message("comparing the blend, learning to rank and each model", "progress.choosing"),
+        )
+        choice = choose_strategy(run)
+        run.strategy_choice = choice
+        run.preset = run.preset.with_fusion(choice.fusion(run.preset.fusion, run.model_names))
         report("tuning", None, 1.0, Message("weights tuned", "progress.tuned"))
     return run
+
+
+def choose_strategy(run: Run, objective: str | None = None, folds: int = 3) -> StrategyChoice:
+    """Score the tuned blend, learning to rank (out of fold) and each model on validation."""
+    rr = run.preset.rerank
+    objective = objective or f"ndcg@{rr.k}"
+    st = run.stages["validation"]
+    pool = st.sample_pool
+    segments = run.segments("validation", pool.users)
+    scores: dict[str, float] = {}
+    blend = run.evaluate(run.preset.fusion, rr, stage="validation", sample=True)
+    if FUSERS[run.preset.fusion.method].uses_weights:
+        scores[BLEND] = _value(blend.fusion.values, objective)
+    truth = st.graded if st.graded is not None else st.truth
+    ltr_trainer = FUSERS[LTR].trainer
+    if ltr_trainer is not None and truth is not None:
+        fused = out_of_fold(ltr_trainer, pool, truth, run.context(st), folds=folds)
+        ranked = rerank(pool, fused, rr, run.items, user_segments=segments)
+        scores[LTR] = _value(run.stage_metrics(st, ranked.topk, rr.k).values, objective)
+    singles = {m: _value(r.values, objective) for m, r in blend.models.items()}
+    best_model = max(singles, key=lambda m: singles[m])
+    scores[best_model] = singles[best_model]
+    winner = max(scores, key=lambda c: scores[c])
+    return StrategyChoice(winner, objective, scores, best_model, len(pool))
+
+
+def _value(values: dict, key: str) -> float:
+    v = values.get(key)
+    return float(v) if v is not None else float("-inf")
 
 
 def prepare_run(dataset: Dataset, preset: Preset) -> Run:
