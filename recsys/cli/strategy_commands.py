@@ -140,6 +140,13 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         + " | weights "
         + ", ".join(f"{m}={w:.3f}" for m, w in fusion.weights.items())
     )
+    choice = run.strategy_choice
+    if choice is not None:
+        scores = ", ".join(f"{c}={v:.4f}" for c, v in choice.scores.items())
+        say(
+            f"strategy chosen on validation ({choice.n_users} users, {choice.objective}): "
+            f"{choice.winner} (+{choice.margin:.1%} over the runner-up) | {scores}"
+        )
     if args.json:
         payload = {
             "split": jsonable(run.split.info),
@@ -155,6 +162,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
                 "normalization": fusion.normalization,
                 "weights": fusion.weights,
             },
+            "strategy_choice": choice.to_dict() if choice is not None else None,
         }
         write_json(args.json, payload)
         say(f"metrics written to {args.json}")
