@@ -1,11 +1,13 @@
-"""Tool commands: ``bench``, the speed benchmark (see ``recsys.bench``)."""
+"""Tool commands: ``bench``, the speed benchmark (``recsys.bench``) and, with ``--quality``, the
+accuracy benchmark (``recsys.quality_bench``)."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
-from recsys.cli.base import register
+from recsys.cli.base import EXIT_OK, register, say, write_json
 from recsys.errors import ConfigError
 
 
@@ -15,9 +17,18 @@ def _add_bench(p: argparse.ArgumentParser) -> None:
     p.add_argument("--interactions", type=Path, help="also benchmark this CSV")
     p.add_argument("--catalog", type=Path)
     p.add_argument("--no-naive", action="store_true", help="skip the per-pair predict loop")
+    p.add_argument(
+        "--quality",
+        action="store_true",
+        help="accuracy benchmark instead: every model, the blend, learning to rank and the "
+        "default on held-out data (the demo store, plus --interactions/--catalog if given)",
+    )
+    p.add_argument("--json", type=Path, metavar="OUT", help="(--quality) also write JSON")
 
 
 def _run_bench(args: argparse.Namespace) -> int:
+    if args.quality:
+        return _run_quality(args)
     from recsys import bench
 
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
@@ -32,6 +43,25 @@ def _run_bench(args: argparse.Namespace) -> int:
         str(args.catalog) if args.catalog else None,
         naive=not args.no_naive,
     )
+
+
+def _run_quality(args: argparse.Namespace) -> int:
+    from recsys import quality_bench
+    from recsys.data.dataset import Dataset
+    from recsys.data.ingest import load_dataset
+
+    def log() -> Dataset:
+        name = args.interactions.parent.name or args.interactions.stem
+        return load_dataset(args.interactions, args.catalog, name=name).dataset
+
+    sources: list[tuple[str, Callable[[], Dataset]]] = [("demo store", quality_bench.demo_source)]
+    if args.interactions is not None:
+        sources.append((args.interactions.parent.name or args.interactions.stem, log))
+    results = quality_bench.run_benchmark(sources, say)
+    if args.json:
+        write_json(args.json, {"results": [quality_bench.result_dict(r) for r in results]})
+        say(f"results written to {args.json}")
+    return EXIT_OK
 
 
 register("bench", "speed benchmark: fit, score, top-k, fusion, memory (prints figures)")(

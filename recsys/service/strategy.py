@@ -31,6 +31,7 @@ class StrategyChoice:
     scores : candidate -> objective on the validation users.
     best_model : the best single model on validation.
     n_users : validation users compared.
+    blend_weights : the blend's weights tuned on validation (kept whatever won).
     """
 
     winner: str
@@ -38,6 +39,7 @@ class StrategyChoice:
     scores: dict[str, float] = field(default_factory=dict)
     best_model: str = ""
     n_users: int = 0
+    blend_weights: dict[str, float] = field(default_factory=dict)
 
     @property
     def margin(self) -> float:
@@ -63,6 +65,7 @@ class StrategyChoice:
             "scores": dict(self.scores),
             "best_model": self.best_model,
             "n_users": self.n_users,
+            "blend_weights": dict(self.blend_weights),
         }
 
     @classmethod
@@ -73,4 +76,7 @@ class StrategyChoice:
             scores={str(k): float(v) for k, v in dict(data.get("scores", {})).items()},
             best_model=str(data.get("best_model", "")),
             n_users=int(data.get("n_users", 0)),
+            blend_weights={
+                str(k): float(v) for k, v in dict(data.get("blend_weights", {})).items()
+            },
         )

@@ -59,10 +59,14 @@ def train_run(
             report(stage, name, 1.0, Message("trained", "progress.trained"))
             fitted[stage][name] = model
     report("pools", None, 0.0, Message("building candidate pools", "progress.pools"))
+    t0 = time.perf_counter()
     install_stages(run, fitted)
+    run.timings["pools"] = round(time.perf_counter() - t0, 3)
     method = FUSERS[preset.fusion.method]
     if method.needs_training and "validation" in run.stages:
+        t0 = time.perf_counter()
         run.trained_fuser(method.name)
+        run.timings[f"fuser/{method.name}"] = round(time.perf_counter() - t0, 3)
     report("pools", None, 1.0, Message("ready", "progress.ready"))
     if tune and "validation" in run.stages and method.uses_weights:
         report(
@@ -71,9 +75,11 @@ def train_run(
             0.0,
             Message("tuning fusion weights on the validation split", "progress.tuning"),
         )
+        t0 = time.perf_counter()
         run.preset = run.preset.with_fusion(
             replace(run.preset.fusion, weights=run.autotune().best_weights)
         )
+        run.timings["tuning"] = round(time.perf_counter() - t0, 3)
         run.weights_tuned = True
         report(
             "tuning",
@@ -81,7 +87,9 @@ def train_run(
             0.7,
             Message("comparing the blend, learning to rank and each model", "progress.choosing"),
         )
+        t0 = time.perf_counter()
         choice = choose_strategy(run)
+        run.timings["strategy_choice"] = round(time.perf_counter() - t0, 3)
         run.strategy_choice = choice
         run.preset = run.preset.with_fusion(choice.fusion(run.preset.fusion, run.model_names))
         report("tuning", None, 1.0, Message("weights tuned", "progress.tuned"))
@@ -109,7 +117,8 @@ def choose_strategy(run: Run, objective: str | None = None, folds: int = 3) -> S
     best_model = max(singles, key=lambda m: singles[m])
     scores[best_model] = singles[best_model]
     winner = max(scores, key=lambda c: scores[c])
-    return StrategyChoice(winner, objective, scores, best_model, len(pool))
+    blend_weights = dict(run.preset.fusion.weights)
+    return StrategyChoice(winner, objective, scores, best_model, len(pool), blend_weights)
 
 
 def _value(values: dict, key: str) -> float:
