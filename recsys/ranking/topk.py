@@ -2,7 +2,8 @@
 
 Selection, not the matrix product, is the bottleneck of batch recommendation: we use
 ``argpartition`` on the *largest* k (partitioning at ``n - k`` so no negated copy of the
-score matrix is made), on a sampled-threshold cut of long rows, and sort only the k survivors.
+score matrix is made), on a group-maximum threshold cut of long rows, and sort only the k
+survivors.
 """
 
 from __future__ import annotations
@@ -17,10 +18,6 @@ _CHUNK_CELLS = 1 << 19
 _LOW_SHARE = 0.05
 #: Leading columns searched first for the tied values a row still needs (then the whole row).
 _TIE_WINDOW = 1024
-#: Sampled values per row to set the prefilter threshold of ``_candidates``.
-_SAMPLE = 1024
-#: The prefilter keeps about this many times k values per row.
-_TARGET = 2
 #: Rows at least this many times k long are prefiltered before partitioning.
 _PREFILTER_MIN_RATIO = 16
 
@@ -73,8 +70,8 @@ def top_k_indices(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     1. Rows whose k-th value is 0 or -inf (a sparse neighbour model's light users, excluded
        items) need no partition: every value above it, then its lowest columns.
-    2. Long rows (``m >= 16 k``) are first cut to the ~``2 k`` values reaching a threshold read
-       from a sample of the row (exact: only rows where at least k values reach it keep the cut).
+    2. Long rows (``m >= 16 k``) are first cut to the values reaching the k-th largest of
+       ~4k group maxima (at least k values reach it, so the cut is exact; typically ~1.5 k).
     3. A plain float ``argpartition`` then selects the k. The answer is unique unless the k-th
        value is tied across the partition boundary, which one comparison pass checks per row;
        only those rows take step 1's rule with their k-th value.
@@ -161,26 +158,33 @@ def _top_k_set(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _candidates(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Compress rows of (r, m) ``s`` to the values at or above a sampled threshold.
+    """Compress rows of (r, m) ``s`` to the values at or above a threshold ``tau``.
 
-    The threshold of a row is a high value of a strided sample of it, chosen so that about
-    ``_TARGET k`` values reach it. When at least k do, every value of the top-k reaches it, so the
-    top-k of the compressed row (columns ascending, -inf padding) is the top-k of the row.
+    The columns of a row are dealt into ``G ~ 4 k`` groups (column ``c`` into group
+    ``c % G``); ``tau`` is the k-th largest group maximum. At least k values reach it (the k
+    group maxima), so every value of the row's top-k does, and the top-k of the compressed
+    row (columns ascending, -inf padding) is the top-k of the row. Typically little more than
+    k values reach it; rows with more than ``16 k`` (a mass of ties at ``tau``) or with
+    ``tau = -inf`` are left out.
 
     Returns
     -------
-    found : (f,) rows for which the compression holds (at least k and at most ``16 k`` values).
+    found : (f,) rows that were compressed.
     cols : (f, w) int64 columns of the kept values, ascending (0 on padding).
     vals : (f, w) float32 kept values (-inf on padding).
     """
     r, m = s.shape
-    n_sample = min(m, _SAMPLE)
-    sample = s[:, np.arange(n_sample) * m // n_sample]
-    j = min(n_sample, -(-_TARGET * k * n_sample // m) + 1)
-    tau = np.partition(sample, n_sample - j, axis=1)[:, n_sample - j]
+    n_groups = max(k, m // max(1, m // (4 * k)))
+    per_group = m // n_groups
+    group_max = s[:, : n_groups * per_group].reshape(r, per_group, n_groups).max(axis=1)
+    tail = s[:, n_groups * per_group :]
+    if tail.shape[1]:
+        np.maximum(group_max[:, : tail.shape[1]], tail, out=group_max[:, : tail.shape[1]])
+    tau = np.partition(group_max, n_groups - k, axis=1)[:, n_groups - k]
+    del group_max
     mask = s >= tau[:, None]
     count = _row_counts(mask)
-    ok = (count >= k) & (count <= 16 * k) & (tau > -np.inf)
+    ok = (count <= 16 * k) & (tau > -np.inf)
     found = np.flatnonzero(ok)
     if len(found) == 0:
         return found, np.zeros((0, k), np.int64), np.zeros((0, k), np.float32)
