@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from recsys.errors import ConfigError
-from recsys.ranking.candidates import CandidatePool, _row_union, build_pool, concat
+from recsys.ranking.candidates import CandidatePool, _row_union, build_pool, concat, pool_ranks
 
 NEG = -np.inf
 
@@ -138,3 +138,17 @@ def test_everything_excluded_gives_an_empty_pool_row():
     exclude = sp.csr_matrix(np.ones((2, 6), np.float32))
     pool = build_pool(_scorers(), np.array([0, 1]), per_model=2, exclude=exclude)
     assert pool.items.shape == (2, 0) and pool.scores.shape == (2, 2, 0)
+
+
+def test_pool_ranks_match_a_stable_sort():
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        shape = (int(rng.integers(1, 4)), int(rng.integers(1, 30)), int(rng.integers(1, 50)))
+        s = np.round(rng.standard_normal(shape), 1).astype(np.float32)  # ties, signed zeros
+        s[rng.random(shape) < 0.3] = np.nan
+        order = np.argsort(-np.where(np.isnan(s), -np.inf, s), axis=-1, kind="stable")
+        want = np.empty(shape, np.float32)
+        positions = np.broadcast_to(np.arange(1, shape[-1] + 1, dtype=np.float32), shape)
+        np.put_along_axis(want, order, positions, -1)
+        want[np.isnan(s)] = np.nan
+        np.testing.assert_array_equal(pool_ranks(s), want)

@@ -105,7 +105,7 @@ def _top_k_chunk(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         vals = s
     else:
         cols, vals = _top_k_set(s, k)
-    order = np.argsort(_order_key(vals, cols, m), axis=1)[:, ::-1]
+    order = np.argsort(descending_key(vals, cols), axis=1)
     idx = np.take_along_axis(cols, order, axis=1).astype(np.int32)
     vals = np.take_along_axis(vals, order, axis=1)
     bad = ~np.isfinite(vals)
@@ -273,14 +273,24 @@ def _row_counts(mask: np.ndarray) -> np.ndarray:
     return np.add.reduce(mask.view(np.uint8), axis=1, dtype=acc).astype(np.int64)
 
 
-def _order_key(vals: np.ndarray, cols: np.ndarray, m: int) -> np.ndarray:
-    """(r, c) float32 values (no NaN) and their columns -> int64 keys in the same order as
-    ``(value, -column)``: ascending key = ascending value, then descending column."""
+def descending_key(vals: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """int64 sort keys: ascending key = value descending, then column ascending.
+
+    Parameters
+    ----------
+    vals : (..., c) float32 values without NaN (-0.0 counts as 0.0).
+    cols : int array broadcastable to ``vals``, each below 2**32: the tie-breaking positions.
+
+    Returns
+    -------
+    (..., c) int64 keys, distinct wherever ``(value, column)`` pairs are.
+    """
     u = (vals + np.float32(0)).view(np.int32)  # + 0 turns -0.0 into 0.0
-    flip = u >> 31
-    flip &= 0x7FFFFFFF  # negative floats: reverse the order of their magnitude bits
-    flip ^= u
-    key = flip.astype(np.int64)
-    key <<= 32
-    key |= (m - 1) - cols
-    return key
+    key = u >> 31
+    key &= 0x7FFFFFFF  # negative floats: reverse the order of their magnitude bits
+    key ^= u  # now ordered like the floats, as signed int32
+    np.invert(key, out=key)  # reversed: larger values first
+    out = key.astype(np.int64)
+    out <<= 32
+    out |= cols
+    return out
