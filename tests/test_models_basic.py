@@ -174,6 +174,23 @@ def test_content_gram_and_sparse_paths_agree(monkeypatch):
     )
 
 
+def test_content_profile_tiles_equal_one_product(monkeypatch):
+    """The tiled profile product gives exactly ``(F @ P.T).T`` (no transposed whole copy)."""
+    from sklearn.preprocessing import normalize
+
+    from recsys.models.content import profile_item_scores
+
+    ds = make_dataset(n_users=70, n_items=50)
+    model = ContentTfidf().fit(ds)
+    features = model.item_features_
+    profiles = normalize(model.user_rows_ @ features)
+    expected = np.ascontiguousarray((features @ profiles.toarray().T).T, dtype=np.float32)
+    monkeypatch.setattr("recsys.models.content._TILE_CELLS", 7 * 3)  # many small tiles
+    got = profile_item_scores(profiles, features)
+    assert got.dtype == np.float32 and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, expected)
+
+
 # ---------------------------------------------------------------------------- LightFM
 def _leave_one_out(ds, seed=0):
     rng = np.random.default_rng(seed)
