@@ -1,19 +1,30 @@
 """Speed benchmark: ``python -m recsys bench``. Prints figures; asserts nothing.
 
 For generated stores of several sizes (and optionally a CSV dataset) it measures, per model:
-fit time; time to score every user and take the top-20 (vectorised, blocks of 512 users, two
-worker threads with BLAS held to one thread); the same top-20 through the naive per-pair
-``predict`` loop that tutorials use, timed on a sample of users and extrapolated; then the
-reference cost of a bare numpy product + ``argpartition`` of the same shapes, the candidate
-pool build, a re-fuse + re-rank of every user after a weight change, and peak memory.
+fit time; time to score every user and take the top-20 (vectorised, blocks of 512 users, one
+worker thread per core with BLAS held to one thread); the same top-20 through the naive
+per-pair ``predict`` loop that tutorials use, timed on a sample of users and extrapolated; the
+candidate pool build, a re-fuse + re-rank of every user after a weight change, the ingest of
+the store's interaction log written as CSV, and peak memory.
+
+The reference is a bare numpy product (users x 64 @ 64 x items) + ``argpartition`` top-20 of
+the same shapes and blocking. It is timed **interleaved** with each model (reference, model,
+reference, model ...) so that both see the same machine load; a ratio is only ever taken
+between figures of the same run. Every timing is given as wall time and as CPU time (user +
+system, all threads of the process, from ``getrusage``), with the system share and the minor
+page faults: on a shared machine CPU time is the steadier figure.
 """
 
 from __future__ import annotations
 
+import os
 import resource
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -38,32 +49,83 @@ FAST_PARAMS = {
     "lightfm_warp": {"epochs": 5, "no_components": 64, "num_threads": 2},
 }
 K = 20
+#: Worker threads for top-k and the pool: one per core this process may use.
+N_JOBS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
 
 def _now() -> float:
     return time.perf_counter()
 
 
+@dataclass(frozen=True)
+class Timing:
+    """One measured call.
+
+    Attributes
+    ----------
+    wall : elapsed seconds.
+    cpu : user + system CPU seconds of the whole process (every thread).
+    sys : the system part of ``cpu`` (page faults, allocation).
+    faults : minor page faults during the call.
+    """
+
+    wall: float
+    cpu: float
+    sys: float
+    faults: int
+
+    def __str__(self) -> str:
+        return f"{self.wall:7.3f} s wall / {self.cpu:7.3f} s CPU ({self.sys / max(self.cpu, 1e-9):3.0%} sys)"
+
+
+def measure(fn: Callable[[], object]) -> Timing:
+    """Wall and CPU time (``getrusage``: every thread of this process) of one call of ``fn``."""
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = _now()
+    fn()
+    wall = _now() - t0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    sys_s = r1.ru_stime - r0.ru_stime
+    return Timing(wall, r1.ru_utime - r0.ru_utime + sys_s, sys_s, r1.ru_minflt - r0.ru_minflt)
+
+
+def fastest(timings: Sequence[Timing]) -> Timing:
+    """Per field, the smallest of several repeats (each field on its own)."""
+    return Timing(
+        min(t.wall for t in timings),
+        min(t.cpu for t in timings),
+        min(t.sys for t in timings),
+        min(t.faults for t in timings),
+    )
+
+
 def best_of(fn, repeats: int) -> float:
     """Fastest wall time of ``repeats`` calls of ``fn``."""
-    times = []
-    for _ in range(repeats):
-        t0 = _now()
-        fn()
-        times.append(_now() - t0)
-    return min(times)
+    return fastest([measure(fn) for _ in range(repeats)]).wall
 
 
 def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def demo_dataset(n_users: int, n_items: int, n_events: int, seed: int = 0) -> tuple[Dataset, float]:
-    """Generate a store and turn it into a Dataset; returns it and the seconds taken."""
+def demo_frames(
+    n_users: int, n_items: int, n_events: int, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The generated store as a raw export: ``(catalog, events)`` with string ids."""
     from recsys.data.demo import generate_store
 
-    t0 = _now()
     catalog, events = generate_store(n_users=n_users, n_items=n_items, n_events=n_events, seed=seed)
+    return catalog, events
+
+
+def demo_dataset(n_users: int, n_items: int, n_events: int, seed: int = 0) -> tuple[Dataset, float]:
+    """Generate a store and turn it into a Dataset; returns it and the seconds taken."""
+    t0 = _now()
+    catalog, events = demo_frames(n_users, n_items, n_events, seed)
+    return _frames_dataset(catalog, events, f"demo {n_users}x{n_items}"), _now() - t0
+
+
+def _frames_dataset(catalog: pd.DataFrame, events: pd.DataFrame, name: str) -> Dataset:
     frame = pd.DataFrame(
         {
             Col.USER: events["user_id"].astype(str),
@@ -75,8 +137,7 @@ def demo_dataset(n_users: int, n_items: int, n_events: int, seed: int = 0) -> tu
     )
     cat = catalog.rename(columns={"item_id": Col.ITEM}).astype({Col.ITEM: str})
     cat[Col.PRICE] = pd.to_numeric(cat.get(Col.PRICE), errors="coerce")
-    ds = Dataset.construct(frame, cat, name=f"demo {n_users}x{n_items}")
-    return ds, _now() - t0
+    return Dataset.construct(frame, cat, name=name)
 
 
 def csv_dataset(interactions: str, catalog: str | None) -> tuple[Dataset, float]:
@@ -87,13 +148,33 @@ def csv_dataset(interactions: str, catalog: str | None) -> tuple[Dataset, float]
     return result.dataset, _now() - t0
 
 
+def ingest_timing(events: pd.DataFrame) -> tuple[Timing, int, float]:
+    """Write ``events`` as a UTF-8 CSV (not timed) and time ``load_dataset`` on it.
+
+    Returns the timing, the rows and the file size in MB.
+    """
+    from recsys.data.ingest import load_dataset
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "interactions.csv"
+        events.to_csv(path, index=False, encoding="utf-8")
+        size_mb = path.stat().st_size / 2**20
+        timing = measure(lambda: load_dataset(path))
+    return timing, len(events), size_mb
+
+
 def reference_product_topk(
-    n_users: int, n_items: int, factors: int, k: int = K, n_jobs: int = 2
-) -> float:
-    """Seconds for a bare float32 (users x f) @ (f x items) + argpartition top-k, same blocking."""
+    n_users: int, n_items: int, factors: int, k: int = K, n_jobs: int = N_JOBS
+) -> Callable[[], None]:
+    """A call doing a bare float32 (users x f) @ (f x items) + argpartition top-k, same blocking.
+
+    The factors are drawn once, outside the returned call, so that only the product and the
+    selection are timed.
+    """
     rng = np.random.default_rng(0)
     p = rng.standard_normal((n_users, factors), dtype=np.float32)
     q = rng.standard_normal((n_items, factors), dtype=np.float32)
+    k = min(k, n_items)
 
     def block(start: int) -> None:
         s = p[start : start + 512] @ q.T
@@ -101,10 +182,11 @@ def reference_product_topk(
         vals = np.take_along_axis(s, part, axis=1)
         np.take_along_axis(part, np.argsort(-vals, axis=1), axis=1)
 
-    t0 = _now()
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(n_jobs) as ex:
-        list(ex.map(block, range(0, n_users, 512)))
-    return _now() - t0
+    def run() -> None:
+        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(n_jobs) as ex:
+            list(ex.map(block, range(0, n_users, 512)))
+
+    return run
 
 
 def naive_loop_seconds(name: str, ds: Dataset, model, sample_users: int = 5) -> tuple[float, str]:
@@ -152,50 +234,76 @@ def naive_loop_seconds(name: str, ds: Dataset, model, sample_users: int = 5) -> 
 
 
 def bench_dataset(
-    label: str, ds: Dataset, prep_seconds: float, models: Sequence[str], naive: bool = True
+    label: str,
+    ds: Dataset,
+    prep_seconds: float,
+    models: Sequence[str],
+    naive: bool = True,
+    events: pd.DataFrame | None = None,
 ) -> list[dict]:
-    """Run every measurement on one dataset and print a table; returns the rows."""
+    """Run every measurement on one dataset and print a table; returns the rows.
+
+    ``events`` (the raw log of a generated store) adds an ingest timing of that log as CSV.
+    """
     print(
         f"\n== {label}: {ds.n_users:,} users x {ds.n_items:,} items, {len(ds.interactions):,} pairs "
-        f"(prepared in {prep_seconds:.1f} s)"
+        f"(prepared in {prep_seconds:.1f} s) | {N_JOBS} worker thread(s)"
     )
     users = np.arange(ds.n_users, dtype=np.int32)
     exclude = ds.matrix("ones")
     repeats = 3 if ds.n_users <= 20_000 else 1  # best of 3 on small data: timings there are noisy
+    reference = reference_product_topk(ds.n_users, ds.n_items, 64)
     rows, fitted = [], {}
     for name in models:
         model = make_model(name, **FAST_PARAMS.get(name, {}))
-        t0 = _now()
-        model.fit(ds)
-        fit_s = _now() - t0
-        topk_s = best_of(lambda m=model: m.recommend(users, K, exclude=exclude, n_jobs=2), repeats)
+        fit = measure(lambda m=model: m.fit(ds))
+        # reference and model alternate, so both see the same load on a shared machine
+        ref_runs, topk_runs = [], []
+        for _ in range(repeats):
+            ref_runs.append(measure(reference))
+            topk_runs.append(
+                measure(lambda m=model: m.recommend(users, K, exclude=exclude, n_jobs=N_JOBS))
+            )
+        ref, topk = fastest(ref_runs), fastest(topk_runs)
         naive_s, how = naive_loop_seconds(name, ds, model) if naive else (float("nan"), "skipped")
         fitted[name] = model
         row = {
             "model": name,
-            "fit_s": round(fit_s, 2),
-            "top20_all_users_s": round(topk_s, 3),
-            "users_per_s": int(ds.n_users / topk_s),
+            "fit_s": round(fit.wall, 2),
+            "fit_cpu_s": round(fit.cpu, 2),
+            "top20_all_users_s": round(topk.wall, 3),
+            "top20_cpu_s": round(topk.cpu, 3),
+            "reference_s": round(ref.wall, 3),
+            "reference_cpu_s": round(ref.cpu, 3),
+            "vs_reference_cpu": round(topk.cpu / max(ref.cpu, 1e-9), 2),
+            "vs_reference_wall": round(topk.wall / max(ref.wall, 1e-9), 2),
+            "users_per_s": int(ds.n_users / topk.wall),
             "naive_loop_s (extrapolated)": round(naive_s, 1),
-            "speedup_vs_naive": round(naive_s / topk_s, 0) if np.isfinite(naive_s) else None,
+            "speedup_vs_naive": round(naive_s / topk.wall, 0) if np.isfinite(naive_s) else None,
         }
         rows.append(row)
         print(
-            f"  {name:<14} fit {fit_s:7.2f} s | top-{K} all users {topk_s:7.3f} s ({row['users_per_s']:,} users/s)"
-            f" | naive loop {naive_s:9.1f} s ({how}) | x{row['speedup_vs_naive']}"
+            f"  {name:<14} fit {fit.wall:7.2f} s wall / {fit.cpu:7.2f} s CPU"
+            f" | top-{K} all users {topk} ({row['users_per_s']:,} users/s)"
+            f" | reference {ref}"
+            f" | x{row['vs_reference_cpu']:.2f} CPU, x{row['vs_reference_wall']:.2f} wall"
         )
-    ref = min(reference_product_topk(ds.n_users, ds.n_items, 64) for _ in range(repeats))
+        if np.isfinite(naive_s):
+            print(f"  {'':<14} naive loop {naive_s:9.1f} s ({how}) | x{row['speedup_vs_naive']}")
     print(
-        f"  reference: bare numpy {ds.n_users}x64 @ 64x{ds.n_items} + argpartition top-{K}: {ref:.3f} s"
+        f"  (reference: bare numpy {ds.n_users}x64 @ 64x{ds.n_items} + argpartition top-{K}, "
+        "timed between the model's runs)"
     )
-    for row in rows:
-        if row["model"] in {"svd", "lightfm_warp"}:
-            print(f"    {row['model']}: {row['top20_all_users_s'] / ref:.2f}x the reference")
 
     scorers = {name: m.score_items for name, m in fitted.items()}
-    t0 = _now()
-    pool = build_pool(scorers, users, per_model=min(100, ds.n_items), exclude=exclude)
-    pool_s = _now() - t0
+    box: dict = {}
+    pool_t = measure(
+        lambda: box.setdefault(
+            "pool", build_pool(scorers, users, per_model=min(100, ds.n_items), exclude=exclude)
+        )
+    )
+    pool = box.pop("pool")
+    ref_pool = measure(reference)
     items = ItemTable.from_arrays(
         category=item_label_codes(ds, Col.CATEGORY),
         brand=item_label_codes(ds, Col.BRAND),
@@ -215,12 +323,18 @@ def bench_dataset(
     rerank(pool, fused, RerankConfig(k=10, mmr_lambda=0.7, category_cap=4, novelty=0.1), items)
     refuse_div_s = _now() - t0
     print(
-        f"  candidate pool (union of top-100 per model, {pool.items.shape[1]} columns): {pool_s:.2f} s"
+        f"  candidate pool (union of top-100 per model, {pool.items.shape[1]} columns): {pool_t}, "
+        f"{pool_t.faults:,} minor faults | {pool_t.cpu / max(ref_pool.cpu, 1e-9):.1f}x the "
+        f"reference's CPU ({ref_pool.cpu:.3f} s, timed right after)"
     )
     print(
         f"  re-fuse + re-rank every user after a weight change: {refuse_s * 1000:.1f} ms "
         f"(with MMR + category cap + novelty: {refuse_div_s * 1000:.1f} ms)"
     )
+    if events is not None:
+        del pool, fused
+        ingest, n_rows, size_mb = ingest_timing(events)
+        print(f"  ingest of the log as CSV ({n_rows:,} rows, {size_mb:,.0f} MB): {ingest}")
     print(f"  peak memory so far: {peak_memory_mb():,.0f} MB")
     return rows
 
@@ -232,14 +346,21 @@ def main(
     catalog: str | None = None,
     naive: bool = True,
 ) -> int:
-    import os
-
-    print(f"Fusion Studio benchmark | cores: {os.cpu_count()} | numpy {np.__version__}")
+    print(
+        f"Fusion Studio benchmark | cores: {os.cpu_count()} (using {N_JOBS}) | "
+        f"numpy {np.__version__} | load average {os.getloadavg()[0]:.2f}"
+    )
     for size in sizes:
         n_users, n_items, n_events = SIZES[size]
-        ds, prep = demo_dataset(n_users, n_items, n_events)
-        bench_dataset(f"generated store '{size}'", ds, prep, models, naive=naive)
+        t0 = _now()
+        catalog_frame, events = demo_frames(n_users, n_items, n_events)
+        ds = _frames_dataset(catalog_frame, events, f"demo {n_users}x{n_items}")
+        prep = _now() - t0
+        del catalog_frame
+        bench_dataset(f"generated store '{size}'", ds, prep, models, naive=naive, events=events)
+        del ds, events
     if interactions:
         ds, prep = csv_dataset(interactions, catalog)
         bench_dataset(f"CSV {interactions}", ds, prep, models, naive=naive)
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     return 0

@@ -8,6 +8,7 @@ import scipy.sparse as sp
 
 from recsys.errors import ConfigError
 from recsys.ranking.candidates import CandidatePool, _row_union, build_pool, concat
+from recsys.ranking.normalise import descending_ranks
 
 NEG = -np.inf
 
@@ -103,3 +104,52 @@ def test_threaded_pool_equals_serial_pool():
     np.testing.assert_array_equal(serial.items, threaded.items)
     np.testing.assert_array_equal(serial.scores, threaded.scores)
     np.testing.assert_array_equal(serial.ranks, threaded.ranks)
+
+
+def test_blocks_threads_and_narrowing_do_not_change_the_pool():
+    """Many small threaded blocks (the widest union in a late block, NaN scores, exclusions)
+    give the same pool as one block: the outputs are preallocated at the widest possible
+    union and narrowed in place at the end."""
+    rng = np.random.default_rng(3)
+    n_users, n_items = 700, 90
+    a = rng.random((n_users, n_items)).astype(np.float32)
+    b = np.round(rng.random((n_users, n_items)), 1).astype(np.float32)  # ties
+    b[rng.random((n_users, n_items)) < 0.2] = np.nan
+    c = a.copy()
+    c[650:] = rng.random((50, n_items))  # late users: the models disagree, a wider union
+    exclude = sp.random(n_users, n_items, density=0.1, format="csr", random_state=1)
+    scorers = {"a": lambda u: a[u], "b": lambda u: b[u].astype(np.float64), "c": lambda u: c[u]}
+    users = rng.permutation(n_users).astype(np.int32)
+    one = build_pool(scorers, users, per_model=6, exclude=exclude, block_size=n_users, n_jobs=1)
+    many = build_pool(scorers, users, per_model=6, exclude=exclude, block_size=37, n_jobs=3)
+    assert many.items.shape == one.items.shape and many.items.flags.c_contiguous
+    np.testing.assert_array_equal(many.items, one.items)
+    np.testing.assert_array_equal(many.scores, one.scores)
+    np.testing.assert_array_equal(many.ranks, one.ranks)
+    assert many.scores.dtype == many.ranks.dtype == np.float32
+    for row, user in enumerate(users[:50]):  # every model's own top-6 is in the pool
+        for name, m in (("a", a), ("c", c)):
+            s = m[user].copy()
+            s[exclude[user].indices] = -np.inf
+            top = np.argsort(-s, kind="stable")[:6]
+            assert set(top) <= set(many.items[row]), name
+
+
+def test_everything_excluded_gives_an_empty_pool_row():
+    exclude = sp.csr_matrix(np.ones((2, 6), np.float32))
+    pool = build_pool(_scorers(), np.array([0, 1]), per_model=2, exclude=exclude)
+    assert pool.items.shape == (2, 0) and pool.scores.shape == (2, 2, 0)
+
+
+def test_descending_ranks_match_a_stable_sort():
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        shape = (int(rng.integers(1, 4)), int(rng.integers(1, 30)), int(rng.integers(1, 50)))
+        s = np.round(rng.standard_normal(shape), 1).astype(np.float32)  # ties, signed zeros
+        s[rng.random(shape) < 0.3] = np.nan
+        order = np.argsort(-np.where(np.isnan(s), -np.inf, s), axis=-1, kind="stable")
+        want = np.empty(shape, np.float32)
+        positions = np.broadcast_to(np.arange(1, shape[-1] + 1, dtype=np.float32), shape)
+        np.put_along_axis(want, order, positions, -1)
+        want[np.isnan(s)] = np.nan
+        np.testing.assert_array_equal(descending_ranks(s), want)

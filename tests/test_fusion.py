@@ -17,8 +17,7 @@ from recsys.ranking.fusion import (
     contributions,
     fuse,
 )
-from recsys.ranking.normalise import NORMALIZERS, normalize_scores
-from recsys.ranking.normalise import descending_ranks as pool_ranks
+from recsys.ranking.normalise import NORMALIZERS, descending_ranks, normalize_scores
 
 NAN = np.nan
 
@@ -30,7 +29,7 @@ def make_pool(a, b, per_model=None) -> CandidatePool:
         users=np.array([0], np.int32),
         items=np.arange(len(a), dtype=np.int32)[None],
         scores=scores,
-        ranks=pool_ranks(scores),
+        ranks=descending_ranks(scores),
         model_names=("A", "B"),
         per_model=per_model,
     )
@@ -137,7 +136,7 @@ def test_padding_is_minus_inf_for_every_method():
         np.array([0], np.int32),
         np.array([[0, 1, -1]], np.int32),
         scores,
-        pool_ranks(scores),
+        descending_ranks(scores),
         ("A", "B"),
         5,
     )
@@ -213,7 +212,12 @@ def _stacking_pool(seed):
     scores = np.stack([noise[0], signal, noise[1]])
     items = np.tile(np.arange(c, dtype=np.int32), (n, 1))
     pool = CandidatePool(
-        np.arange(n, dtype=np.int32), items, scores, pool_ranks(scores), ("n1", "signal", "n2"), c
+        np.arange(n, dtype=np.int32),
+        items,
+        scores,
+        descending_ranks(scores),
+        ("n1", "signal", "n2"),
+        c,
     )
     truth = sp.csr_matrix((signal > 0.85).astype(np.float32))
     return pool, truth, signal

@@ -617,3 +617,40 @@ def test_amazon_review_and_loose_time_headers_are_detected():
         "timestamp": "unixReviewTime",
     }
     assert detect_roles(["customer", "sku", "when"], "interactions")["timestamp"] == "when"
+
+
+# --------------------------------------------------------------------------- the two parsers
+PARSER_SAMPLES = [
+    b'user,item,note\nu1,i1,hello\nu2,i2\n\nu3,"i,3","multi\nline"\n   \nu4,i4,x,y\n'
+    b'u5,i5,"a ""q"" b"\nu8,i8,,\r\nu9,i9,x\r\n',
+    '用户ID;商品ID;评分\r\nU1;00123;4,5\r\nU2;17850.0\r\n\r\nU3;"a;b";3\r\n'.encode("gb18030"),
+    codecs.BOM_UTF8 + b"user\titem\tts\nu1\t001\t1700000000\nu2\t002\t1700000100\t\t\n",
+    b'user|item\n"u|1"|i1\n"u2"|"i2"\nu3|i3|extra|more\nu4|i4',
+]
+
+
+@pytest.mark.parametrize("data", PARSER_SAMPLES)
+def test_pyarrow_and_pandas_parsers_read_regular_files_alike(data, monkeypatch):
+    """pyarrow reads regular files; pandas' C parser (kept for irregular quoting) agrees."""
+    import recsys.data.csv_reader as reader
+
+    used = []
+    real = reader.arrow_table
+    monkeypatch.setattr(reader, "arrow_table", lambda *a: used.append(1) or real(*a))
+    fast = read_csv_bytes(data, "f.csv")
+    assert used, "a regular file goes through pyarrow"
+    monkeypatch.setattr(reader, "regular_quoting", lambda *a: False)
+    slow = read_csv_bytes(data, "f.csv")
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    for attr in ("line_numbers", "bad_lines", "short_lines"):
+        np.testing.assert_array_equal(getattr(fast, attr), getattr(slow, attr))
+    assert (fast.warnings, fast.encoding, fast.delimiter) == (
+        slow.warnings,
+        slow.encoding,
+        slow.delimiter,
+    )
+
+
+def test_stray_quotes_keep_the_pandas_parser():
+    raw = read_csv_bytes(b'user,item,size\nu1,i1,5" screen\nu2,i2,6"\n', "f.csv")
+    assert raw.frame["size"].tolist() == ['5" screen', '6"']

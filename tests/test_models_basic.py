@@ -78,7 +78,7 @@ def knn_data():
 
 
 def test_item_knn_cosine_on_3x3(knn_data):
-    m = ItemKNN(k_neighbors=2, binary=True).fit(knn_data)
+    m = ItemKNN(k_neighbors=2, binary=True, shrinkage=0.0).fit(knn_data)
     ab = 2 / (S(3) * S(2))  # cos(a, b) = cos(a, c) = 0.8165; cos(b, c) = 1/2
     expected = np.array([[0, ab, ab], [ab, 0, 0.5], [ab, 0.5, 0]])
     np.testing.assert_allclose(m.similarity_.toarray(), expected, rtol=1e-6)
@@ -93,7 +93,7 @@ def test_item_knn_cosine_on_3x3(knn_data):
 
 
 def test_item_knn_top_k_shrinkage_and_cooccurrence(knn_data):
-    top1 = ItemKNN(k_neighbors=1, binary=True).fit(knn_data).similarity_.toarray()
+    top1 = ItemKNN(k_neighbors=1, binary=True, shrinkage=0.0).fit(knn_data).similarity_.toarray()
     assert (top1 > 0).sum(axis=1).tolist() == [1, 1, 1]
     assert top1[1, 0] == pytest.approx(2 / (S(3) * S(2)))  # b's best neighbour is a, not c
     shrunk = ItemKNN(binary=True, shrinkage=1.0).fit(knn_data).similarity_.toarray()
@@ -104,11 +104,11 @@ def test_item_knn_top_k_shrinkage_and_cooccurrence(knn_data):
 
 def test_item_knn_tfidf_downweights_heavy_users(knn_data):
     # idf = 1 + log(4 / (1 + |I_u|)): u0, u1 (2 items) 1 + log(4/3); u2 (3 items) 1
-    s = ItemKNN(binary=True, weighting="tfidf").fit(knn_data).similarity_.toarray()
+    s = ItemKNN(binary=True, weighting="tfidf", shrinkage=0.0).fit(knn_data).similarity_.toarray()
     w = 1 + np.log(4 / 3)
     assert s[1, 2] == pytest.approx(1 / (w**2 + 1), rel=1e-5)  # b = (w, 0, 1), c = (0, w, 1)
     assert s[1, 2] < 0.5  # plain cosine: the heavy user u2 counted less
-    bm25 = ItemKNN(binary=True, weighting="bm25").fit(knn_data).similarity_.toarray()
+    bm25 = ItemKNN(binary=True, weighting="bm25", shrinkage=0.0).fit(knn_data).similarity_.toarray()
     assert bm25[1, 2] < 0.5 and np.allclose(bm25, bm25.T, atol=1e-6)
 
 
@@ -172,6 +172,23 @@ def test_content_gram_and_sparse_paths_agree(monkeypatch):
     np.testing.assert_allclose(
         sparse.score_history(np.array([0, 5])), gram.score_history(np.array([0, 5])), atol=1e-5
     )
+
+
+def test_content_profile_tiles_equal_one_product(monkeypatch):
+    """The tiled profile product gives exactly ``(F @ P.T).T`` (no transposed whole copy)."""
+    from sklearn.preprocessing import normalize
+
+    from recsys.models.content import profile_item_scores
+
+    ds = make_dataset(n_users=70, n_items=50)
+    model = ContentTfidf().fit(ds)
+    features = model.item_features_
+    profiles = normalize(model.user_rows_ @ features)
+    expected = np.ascontiguousarray((features @ profiles.toarray().T).T, dtype=np.float32)
+    monkeypatch.setattr("recsys.models.content._TILE_CELLS", 7 * 3)  # many small tiles
+    got = profile_item_scores(profiles, features)
+    assert got.dtype == np.float32 and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, expected)
 
 
 # ---------------------------------------------------------------------------- LightFM

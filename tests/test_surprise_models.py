@@ -11,16 +11,10 @@ import pytest
 import surprise
 
 from recsys.data.dataset import Dataset
-from recsys.models.surprise_models import (
-    SurpriseBaselineOnly,
-    SurpriseCoClustering,
-    SurpriseKNNBaseline,
-    SurpriseNMF,
-    SurpriseSlopeOne,
-    SurpriseSVD,
-    SurpriseSVDpp,
-    derive_ratings,
-)
+from recsys.models.surprise_base import derive_ratings
+from recsys.models.surprise_baselines import SurpriseBaselineOnly, SurpriseCoClustering
+from recsys.models.surprise_factors import SurpriseNMF, SurpriseSVD, SurpriseSVDpp
+from recsys.models.surprise_neighbours import SurpriseKNNBaseline, SurpriseSlopeOne
 
 N_USERS, N_ITEMS, N_GROUPS = 60, 39, 3
 COLD_USER = "u007"  # in the id map, no training pair
@@ -237,3 +231,15 @@ def test_knn_refuses_large_catalogs(data):
         SurpriseKNNBaseline(max_items=10).fit(data)
     with pytest.raises(ConfigError, match="max_items"):
         SurpriseSlopeOne(max_items=10).fit(data)
+
+
+def test_models_pickled_before_the_split_still_load():
+    """Workspaces hold models pickled as ``recsys.models.surprise_models.<Class>``."""
+    from recsys.models import surprise_models
+
+    assert surprise_models.SurpriseSVD is SurpriseSVD
+    assert surprise_models.SurpriseKNNBaseline is SurpriseKNNBaseline
+    payload = pickle.dumps(SurpriseBaselineOnly(), protocol=0).replace(  # text opcodes
+        b"recsys.models.surprise_baselines", b"recsys.models.surprise_models"
+    )
+    assert isinstance(pickle.loads(payload), SurpriseBaselineOnly)

@@ -18,13 +18,13 @@ _MODEL_PATHS: dict[str, str] = {
     "lightfm_bpr": "recsys.models.lightfm_model:LightFMBPR",
     "lightfm_logistic": "recsys.models.lightfm_model:LightFMLogistic",
     "lightfm_warp_kos": "recsys.models.lightfm_model:LightFMWarpKOS",
-    "svd": "recsys.models.surprise_models:SurpriseSVD",
-    "svdpp": "recsys.models.surprise_models:SurpriseSVDpp",
-    "nmf": "recsys.models.surprise_models:SurpriseNMF",
-    "knn_baseline": "recsys.models.surprise_models:SurpriseKNNBaseline",
-    "baseline_only": "recsys.models.surprise_models:SurpriseBaselineOnly",
-    "slope_one": "recsys.models.surprise_models:SurpriseSlopeOne",
-    "coclustering": "recsys.models.surprise_models:SurpriseCoClustering",
+    "svd": "recsys.models.surprise_factors:SurpriseSVD",
+    "svdpp": "recsys.models.surprise_factors:SurpriseSVDpp",
+    "nmf": "recsys.models.surprise_factors:SurpriseNMF",
+    "knn_baseline": "recsys.models.surprise_neighbours:SurpriseKNNBaseline",
+    "baseline_only": "recsys.models.surprise_baselines:SurpriseBaselineOnly",
+    "slope_one": "recsys.models.surprise_neighbours:SurpriseSlopeOne",
+    "coclustering": "recsys.models.surprise_baselines:SurpriseCoClustering",
 }
 
 #: Models fused by default (preset "default").

@@ -16,6 +16,8 @@ from recsys.models.popularity import time_decay
 
 #: Catalog size up to which scoring uses the dense item-item Gram matrix (n_items^2 float32).
 _DENSE_GRAM_MAX_ITEMS = 8000
+#: Cells (items x users) of one tile of the profile product used beyond that size.
+_TILE_CELLS = 1 << 18
 
 
 class ContentTfidf(Recommender):
@@ -91,13 +93,13 @@ class ContentTfidf(Recommender):
         progress(1.0, "profiles ready")
 
     def _profile_scores(self, rows: sp.csr_matrix) -> np.ndarray:
-        """(n, n_items) cosine of the profiles of ``rows`` (n, n_items) with every item.
+        """(n, n_items) float32 cosine of the profiles of ``rows`` (n, n_items) with every item.
 
         The mean's denominator cancels in the cosine, so the weighted sum ``r F`` is
         normalised directly. Up to ``_DENSE_GRAM_MAX_ITEMS`` items we use the item-item
         Gram matrix ``G = F F^T`` (built once, not pickled): ``r F F^T = r G`` and
         ``||r F||^2 = r G r^T``, a sparse-dense product per block. Larger catalogs go through
-        dense profiles: ``(F p^T)^T``.
+        the unit profiles ``p = rF / ||rF||``: ``p F^T``, see :func:`profile_item_scores`.
         """
         gram = self._gram()
         if gram is not None:
@@ -107,8 +109,8 @@ class ContentTfidf(Recommender):
             np.divide(num, norm[:, None], out=num, where=norm[:, None] > 0)
             num[norm <= 0] = 0.0
             return num
-        profiles = normalize(rows @ self.item_features_).toarray()  # (n, n_features)
-        return np.ascontiguousarray((self.item_features_ @ profiles.T).T, dtype=np.float32)
+        profiles = normalize(rows @ self.item_features_)  # (n, n_features) sparse, unit rows
+        return profile_item_scores(profiles, self.item_features_)
 
     def _gram(self) -> np.ndarray | None:
         if self.item_features_.shape[0] > _DENSE_GRAM_MAX_ITEMS:
@@ -151,4 +153,37 @@ class ContentTfidf(Recommender):
         return top.astype(np.int32), sims[top]
 
 
-__all__ = ["ContentTfidf"]
+def profile_item_scores(profiles: sp.csr_matrix, features: sp.csr_matrix) -> np.ndarray:
+    """``profiles @ features.T`` as a C-ordered (n, n_items) float32 array.
+
+    Parameters
+    ----------
+    profiles : (n, n_features) sparse user profiles.
+    features : (n_items, n_features) CSR item features.
+
+    Returns
+    -------
+    (n, n_items) float32; element ``(u, i)`` is summed over ``i``'s features in the same
+    order (and dtype) as ``features @ profiles.T`` would.
+
+    Notes
+    -----
+    scipy multiplies a CSR matrix by a dense one with the dense operand's columns as the fast
+    axis, so ``features @ P.T`` comes out (n_items, n) and used to be transposed whole (a
+    full-size copy, a third of the scoring time). Here the product is done in tiles of
+    ``_TILE_CELLS`` (items x users): each tile's dense operand is built directly in the
+    layout scipy needs and the small result is written transposed into the output.
+    """
+    n, n_items = profiles.shape[0], features.shape[0]
+    out = np.empty((n, n_items), np.result_type(profiles.dtype, features.dtype, np.float32))
+    user_step = max(1, min(n, 128))  # the dense operand (n_features, 128) stays in cache
+    item_step = max(1, _TILE_CELLS // user_step)
+    item_blocks = [features[i : i + item_step] for i in range(0, n_items, item_step)]
+    for u in range(0, n, user_step):
+        dense_t = profiles[u : u + user_step].T.toarray()  # (n_features, b) C-ordered
+        for i, block in zip(range(0, n_items, item_step), item_blocks, strict=True):
+            out[u : u + user_step, i : i + item_step] = (block @ dense_t).T
+    return out.astype(np.float32, copy=False)
+
+
+__all__ = ["ContentTfidf", "profile_item_scores"]

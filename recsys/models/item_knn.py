@@ -13,6 +13,8 @@ from recsys.models.base import ProgressCallback, Recommender
 
 #: Dense cells per similarity block (rows x n_items); bounds memory at ~4 bytes x this.
 _BLOCK_CELLS = 16_000_000
+#: Cells of the per-step temporaries (denominators, partition indices) inside a block.
+_ROW_CELLS = 1 << 20
 
 
 class ItemKNN(Recommender):
@@ -35,12 +37,22 @@ class ItemKNN(Recommender):
 
     Parameters
     ----------
-    k_neighbors : neighbours kept per item.
+    k_neighbors : neighbourhood size, the neighbours kept per item (memory and scoring time of
+        ``S`` grow with it).
     similarity : ``"cosine"`` or ``"cooccurrence"``.
     weighting : ``"none"``, ``"tfidf"`` or ``"bm25"`` (user weighting before similarity).
     binary : use 1 instead of ``log1p(weight)`` for each pair.
     shrinkage : ``λ`` above (cosine only).
     bm25_k1, bm25_b : BM25 parameters.
+
+    Notes
+    -----
+    The defaults ``k_neighbors=100, shrinkage=200`` were chosen on validation splits (carved out
+    of the training part; test never read) of the demo store and MovieLens ml-latest-small by
+    ``docs/experiments/item_knn_defaults.py``: the best mean NDCG@10 among ``50 <= k <= 100``,
+    the smallest shrinkage within 0.5 % of it. Against the former ``shrinkage=0`` validation
+    NDCG@10 gains +22 % on the demo store and +4 % on MovieLens (where small neighbourhoods,
+    k = 10-20, would do better still). ``λ`` is absolute, so it damps more on small stores.
     """
 
     name: ClassVar[str] = "item_knn"
@@ -53,7 +65,7 @@ class ItemKNN(Recommender):
         similarity: Literal["cosine", "cooccurrence"] = "cosine",
         weighting: Literal["none", "tfidf", "bm25"] = "none",
         binary: bool = False,
-        shrinkage: float = 0.0,
+        shrinkage: float = 200.0,
         bm25_k1: float = 1.2,
         bm25_b: float = 0.75,
     ) -> None:
@@ -163,20 +175,24 @@ def item_similarity_topk(
     norms = np.sqrt(np.asarray(xt.multiply(xt).sum(axis=1)).ravel()).astype(np.float32)
     k = min(k, max(n_items - 1, 1))
     block = max(1, min(n_items, _BLOCK_CELLS // max(n_items, 1)))
+    step = max(1, _ROW_CELLS // max(n_items, 1))  # rows of the small per-step temporaries
     indptr = [np.zeros(1, np.int64)]
     indices, data = [], []
     for start in range(0, n_items, block):
         stop = min(start + block, n_items)
-        sims = (xt[start:stop] @ x).toarray()  # (b, n_items) co-occurrence
-        if cosine:
-            denom = norms[start:stop, None] * norms[None, :] + shrinkage
-            np.divide(sims, denom, out=sims, where=denom > 0)
+        sims = (xt[start:stop] @ x).toarray()  # (b, n_items) float32 co-occurrence
         rows = np.arange(stop - start)
         sims[rows, rows + start] = 0.0
-        if k < n_items:
-            part = np.argpartition(sims, n_items - k, axis=1)[:, n_items - k :]
-        else:
-            part = np.broadcast_to(np.arange(n_items), sims.shape)
+        part = np.empty((stop - start, min(k, n_items)), np.int64)
+        for lo in range(0, stop - start, step):  # cosine and selection a few rows at a time
+            hi = min(lo + step, stop - start)
+            if cosine:
+                denom = norms[start + lo : start + hi, None] * norms[None, :] + shrinkage
+                np.divide(sims[lo:hi], denom, out=sims[lo:hi], where=denom > 0)
+            if k < n_items:
+                part[lo:hi] = np.argpartition(sims[lo:hi], n_items - k, axis=1)[:, n_items - k :]
+            else:
+                part[lo:hi] = np.arange(n_items)
         vals = np.take_along_axis(sims, part, axis=1)
         keep = vals > 0
         indices.append(part[keep].astype(np.int32))

@@ -6,6 +6,8 @@ change of weights or method never rescores a model: scoring happens once, in ``b
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -180,7 +182,7 @@ def build_pool(
     per_model: int = 100,
     exclude: sp.csr_matrix | None = None,
     block_size: int = 512,
-    n_jobs: int = 2,
+    n_jobs: int | None = None,
 ) -> CandidatePool:
     """Score users once per model and keep the union of every model's top-M.
 
@@ -193,11 +195,23 @@ def build_pool(
         never candidates (already bought / seen items).
     block_size : users scored at once (lowered automatically so that the raw score matrices
         of one block stay under ~256 MB).
-    n_jobs : worker threads over blocks of users (1 = serial; results are identical).
+    n_jobs : worker threads over blocks of users (None: one per core; 1 = serial; results
+        are identical).
 
     Returns
     -------
     CandidatePool with C = the widest union over users. Each scorer is called once per block.
+
+    Notes
+    -----
+    The first block runs alone: it fixes ``n_items`` (hence the block size and the widest
+    possible union ``min(n_items, n_models * M)``) and warms any lazy cache inside the models.
+    The output arrays are then allocated once at that width and every block writes its rows
+    straight into them; at the end they are narrowed in place to the widest union found (no
+    second copy of the pool). The other blocks run on worker threads with BLAS held to one
+    thread each (numpy releases the GIL); each thread copies the models' scores of its block
+    into one buffer it keeps for all its blocks, so the large per-block arrays are not
+    re-allocated (and page-faulted) block after block.
     """
     if not scorers:
         raise ConfigError("a candidate pool needs at least one model.")
@@ -205,69 +219,141 @@ def build_pool(
         raise ConfigError("each model must contribute at least one candidate per user.")
     names = tuple(scorers)
     users = np.asarray(users, dtype=np.int32)
-    n_items: int | None = None
-
-    def pool_block(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        nonlocal n_items
-        raw = []
-        for name in names:
-            s = np.array(scorers[name](block), dtype=np.float32, copy=True)
-            if s.ndim != 2 or s.shape[0] != len(block):
-                raise ValueError(
-                    f"scorer '{name}' returned shape {s.shape}, expected ({len(block)}, n_items)"
-                )
-            if n_items is None:
-                n_items = s.shape[1]
-            elif s.shape[1] != n_items:
-                raise ValueError(f"scorer '{name}' returned {s.shape[1]} items, others {n_items}")
-            if exclude is not None:
-                coo = exclude[block].tocoo()
-                s[coo.row, coo.col] = -np.inf
-            raw.append(s)
-        return _pool_block(raw, per_model)
-
-    # The first block runs alone: it fixes n_items (hence a block size whose n_models raw
-    # matrices fit the memory budget) and warms any lazy cache inside the models. The rest
-    # run on worker threads with BLAS held to one thread each (numpy releases the GIL).
-    step = max(1, int(block_size))
-    blocks = [pool_block(users[:step])] if len(users) else []
-    if n_items is not None:
-        step = max(1, min(step, _BLOCK_BYTES // max(1, 4 * n_items * len(names))))
-    rest = [users[i : i + step] for i in range(min(len(users), int(block_size)), len(users), step)]
-    if n_jobs > 1 and len(rest) > 1:
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_jobs) as ex:
-            blocks.extend(ex.map(pool_block, rest))
-    else:
-        blocks.extend(pool_block(b) for b in rest)
-
-    width = max((b[0].shape[1] for b in blocks), default=0)
     n = len(users)
-    items = np.full((n, width), -1, np.int32)
-    scores = np.full((len(names), n, width), np.nan, np.float32)
-    ranks = np.full((len(names), n, width), np.nan, np.float32)
-    row = 0
-    for b_items, b_scores, b_ranks in blocks:
-        b, c = b_items.shape
-        items[row : row + b, :c] = b_items
-        scores[:, row : row + b, :c] = b_scores
-        ranks[:, row : row + b, :c] = b_ranks
-        row += b
+    n_jobs = _default_jobs() if n_jobs is None else int(n_jobs)
+    if n == 0:
+        empty = np.zeros((len(names), 0, 0), np.float32)
+        return CandidatePool(
+            users, np.zeros((0, 0), np.int32), empty, empty.copy(), names, per_model
+        )
+
+    step = max(1, int(block_size))
+    first = users[:step]
+    raw = [_checked_scores(name, scorers[name](first), len(first), None) for name in names]
+    n_items = raw[0].shape[1]
+    for name, s in zip(names, raw, strict=True):
+        _checked_scores(name, s, len(first), n_items)
+    per = min(per_model, n_items)
+    cmax = min(n_items, len(names) * per)
+    out = _PoolArrays(
+        items=np.empty((n, cmax), np.int32),
+        scores=np.empty((len(names), n, cmax), np.float32),
+        ranks=np.empty((len(names), n, cmax), np.float32),
+    )
+    raw = [np.fmax(s, np.float32(-np.inf), dtype=np.float32) for s in raw]  # copy, NaN -> -inf
+    widths = [_block_into(out, 0, first, raw, per, exclude)]
+    del raw
+    step = max(1, min(step, _BLOCK_BYTES // max(1, 4 * n_items * len(names))))
+    starts = range(len(first), n, step)
+    local = threading.local()
+
+    def run_block(start: int) -> int:
+        block = users[start : start + step]
+        buf = getattr(local, "buf", None)
+        if buf is None:
+            buf = local.buf = np.empty((len(names), step, n_items), np.float32)
+        raw = []
+        for m, name in enumerate(names):
+            s = _checked_scores(name, scorers[name](block), len(block), n_items)
+            raw.append(np.fmax(s, np.float32(-np.inf), out=buf[m, : len(block)]))
+            del s
+        return _block_into(out, start, block, raw, per, exclude)
+
+    if n_jobs > 1 and len(starts) > 1:
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_jobs) as ex:
+            widths.extend(ex.map(run_block, starts))
+    else:
+        widths.extend(run_block(start) for start in starts)
+    width = max(widths)
+    items = _narrow(out.items, width)
+    scores = _narrow(out.scores, width)
+    ranks = _narrow(out.ranks, width)
     return CandidatePool(users, items, scores, ranks, names, per_model=per_model)
 
 
-def _pool_block(raw: list[np.ndarray], per_model: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Union of top-M over models for one block of users; gather scores; rank within the pool."""
-    b = raw[0].shape[0]
-    tops = [top_k_indices(s, per_model)[0] for s in raw]
-    union = _row_union(np.concatenate(tops, axis=1))
+@dataclass(frozen=True)
+class _PoolArrays:
+    """The preallocated outputs of ``build_pool``: (n, Cmax) and (n_models, n, Cmax)."""
+
+    items: np.ndarray
+    scores: np.ndarray
+    ranks: np.ndarray
+
+
+def _default_jobs() -> int:
+    """Worker threads for a pool: the cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def _checked_scores(name: str, s: np.ndarray, n_rows: int, n_items: int | None) -> np.ndarray:
+    """A scorer's output as a 2-d array, with its shape checked against the block."""
+    s = np.asarray(s)
+    if s.ndim != 2 or s.shape[0] != n_rows:
+        raise ValueError(f"scorer '{name}' returned shape {s.shape}, expected ({n_rows}, n_items)")
+    if n_items is not None and s.shape[1] != n_items:
+        raise ValueError(f"scorer '{name}' returned {s.shape[1]} items, others {n_items}")
+    return s
+
+
+def _block_into(
+    out: _PoolArrays,
+    start: int,
+    block: np.ndarray,
+    raw: list[np.ndarray],
+    per_model: int,
+    exclude: sp.csr_matrix | None,
+) -> int:
+    """Pool one block of users into rows ``start:start + b`` of ``out``; returns its width.
+
+    ``raw`` holds each model's (b, n_items) float32 scores without NaN, in arrays this
+    function may modify (excluded items are set to -inf in place).
+    """
+    b = len(block)
+    rows = slice(start, start + b)
+    if exclude is not None:
+        coo = exclude[block].tocoo()
+        for s in raw:
+            s[coo.row, coo.col] = -np.inf
+    tops = np.empty((b, len(raw) * per_model), np.int32)
+    for m, s in enumerate(raw):
+        tops[:, m * per_model : (m + 1) * per_model] = top_k_indices(s, per_model)[0]
+    union = _row_union(tops)
+    c = union.shape[1]
+    out.items[rows, :c] = union
+    out.items[rows, c:] = -1
     safe = np.maximum(union, 0)
     pad = union < 0
-    scores = np.empty((len(raw), b, union.shape[1]), np.float32)
+    scores = out.scores[:, rows, :c]
     for m, s in enumerate(raw):
         g = np.take_along_axis(s, safe, axis=1)
         g[pad | ~np.isfinite(g)] = np.nan
         scores[m] = g
-    return union, scores, descending_ranks(scores)
+    out.scores[:, rows, c:] = np.nan
+    out.ranks[:, rows, :c] = descending_ranks(scores)
+    out.ranks[:, rows, c:] = np.nan
+    return c
+
+
+def _narrow(a: np.ndarray, width: int) -> np.ndarray:
+    """``a[..., :width]`` of a C-contiguous array that owns its data, in place (no copy).
+
+    Rows are moved down to their packed position in chunks (forward: a row never lands on a
+    row not yet moved), then the buffer is shrunk with ``ndarray.resize``.
+    """
+    full = a.shape[-1]
+    if width == full:
+        return a
+    rows = a.reshape(-1, full)
+    flat = a.reshape(-1)
+    step = max(1, (1 << 22) // max(full, 1))
+    for lo in range(0, rows.shape[0], step):
+        hi = min(rows.shape[0], lo + step)
+        flat[lo * width : hi * width].reshape(hi - lo, width)[...] = rows[lo:hi, :width]
+    del rows, flat
+    a.resize(a.shape[:-1] + (width,), refcheck=False)
+    return a
 
 
 def _row_union(idx: np.ndarray) -> np.ndarray:

@@ -1,0 +1,183 @@
+"""Where the records and fields of a CSV buffer are, and parsing it with pyarrow.
+
+Both are vectorised over the raw bytes (numpy, no per-line Python). :func:`record_layout` gives
+each record's file line, field count and blankness, quote-aware, so that ingest can name the
+lines of short, long and broken rows. :func:`arrow_table` parses the buffer with pyarrow's
+multi-threaded CSV reader into ``widest`` string columns; it first pads short records with
+delimiters (pyarrow, unlike pandas, refuses rows with fewer fields) and removes whitespace-only
+lines (pandas skips them, pyarrow would not).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+#: ASCII whitespace, as ``bytes.strip`` removes it.
+_WHITESPACE = np.frombuffer(b" \t\n\r\x0b\x0c", dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Records of a CSV buffer (a record ends at a newline outside quotes).
+
+    Attributes
+    ----------
+    starts, ends : (r,) int64 byte offsets: a record is ``buf[start:end]``, ``end`` being its
+        ``\\n`` (or the end of the buffer).
+    start_line : (r,) int64 1-based file line where each record starts.
+    n_fields : (r,) int64 fields per record (delimiters outside quotes + 1).
+    blank : (r,) bool, empty or whitespace-only records (parsers skip them).
+    quotes : (q,) int64 offsets of the double quotes (empty when not quote-aware).
+    """
+
+    starts: np.ndarray
+    ends: np.ndarray
+    start_line: np.ndarray
+    n_fields: np.ndarray
+    blank: np.ndarray
+    quotes: np.ndarray
+
+
+def record_layout(buf: bytes, delimiter: str, *, quoting: bool = True) -> Layout:
+    """Record boundaries, field counts and blank records, vectorised.
+
+    Quote-aware unless ``quoting=False``: a newline or delimiter counts when an even number
+    of double quotes precedes it.
+    """
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    quotes = np.flatnonzero(arr == ord('"')) if quoting else np.zeros(0, dtype=np.int64)
+    newlines = np.flatnonzero(arr == ord("\n"))
+    if len(quotes):
+        ends = newlines[(np.searchsorted(quotes, newlines) % 2) == 0]
+    else:
+        ends = newlines
+    if len(arr) and (len(ends) == 0 or ends[-1] != len(arr) - 1):
+        ends = np.append(ends, len(arr))
+    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+    dpos = np.flatnonzero(arr == ord(delimiter))
+    if len(quotes) and len(dpos):
+        dpos = dpos[(np.searchsorted(quotes, dpos) % 2) == 0]
+    before_end = np.searchsorted(dpos, ends)  # delimiters before each record's end
+    del dpos
+    n_fields = np.diff(before_end, prepend=0) + 1
+    if len(quotes):
+        start_line = np.searchsorted(newlines, starts) + 1
+    else:  # every newline ends a record
+        start_line = np.arange(1, len(starts) + 1)
+    length = ends - starts
+    blank = length == 0
+    maybe = np.flatnonzero(~blank & (n_fields == 1) & (length < 256))
+    if len(maybe):  # whitespace-only lines: count the non-whitespace bytes of short lines
+        lens = length[maybe]
+        first = np.cumsum(lens) - lens
+        idx = np.repeat(starts[maybe] - first, lens) + np.arange(int(lens.sum()))
+        solid = ~np.isin(arr[idx], _WHITESPACE)
+        blank[maybe] = np.bincount(np.repeat(np.arange(len(maybe)), lens), solid, len(maybe)) == 0
+    return Layout(
+        starts=starts,
+        ends=ends.astype(np.int64),
+        start_line=start_line.astype(np.int64),
+        n_fields=n_fields.astype(np.int64),
+        blank=blank,
+        quotes=quotes.astype(np.int64),
+    )
+
+
+def regular_quoting(buf: bytes, layout: Layout, delimiter: str) -> bool:
+    """True when every double quote opens a field, closes one, or is a doubled ``""``.
+
+    Then the quote parity of :func:`record_layout` is exactly how a CSV parser reads the
+    file, and pandas and pyarrow read it alike. Stray quotes inside unquoted text (``5"``
+    screens) or spaces before an opening quote make this False.
+    """
+    q = layout.quotes
+    if len(q) == 0:
+        return True
+    if len(q) % 2:
+        return False
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    n = len(arr)
+    opening, closing = q[0::2], q[1::2]
+    before = arr[np.maximum(opening - 1, 0)]
+    pair_before = np.zeros(len(opening), bool)  # the second quote of a doubled ""
+    pair_before[1:] = q[1:-1:2] == opening[1:] - 1
+    opens_ok = (opening == 0) | (before == ord(delimiter)) | (before == ord("\n")) | pair_before
+    after = arr[np.minimum(closing + 1, n - 1)]
+    pair_after = np.zeros(len(closing), bool)
+    pair_after[:-1] = q[2::2] == closing[:-1] + 1
+    at_end = closing == n - 1
+    closes_ok = at_end | (after == ord(delimiter)) | (after == ord("\n")) | (after == ord("\r"))
+    return bool(opens_ok.all() and (closes_ok | pair_after).all())
+
+
+def arrow_table(
+    buf: bytes, delimiter: str, layout: Layout, widest: int, n_records: int
+) -> pa.Table | None:
+    """Parse ``buf`` with pyarrow into ``widest`` string columns ``f0, f1, ...``.
+
+    Every non-blank record becomes one row (the header too); short records are padded with
+    empty cells. Returns None when pyarrow does not see exactly ``n_records`` rows or rejects
+    the buffer (the caller then uses its fallback parser).
+    """
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    keep = ~layout.blank
+    pad = np.where(keep, widest - layout.n_fields, 0)
+    # pyarrow skips empty (and CR-only) lines itself; other blank lines must go
+    length = layout.ends - layout.starts
+    lone_cr = (length == 1) & (arr[np.minimum(layout.starts, max(len(arr) - 1, 0))] == ord("\r"))
+    drop = layout.blank & (length > 0) & ~lone_cr
+    if pad.any() or drop.any():
+        buf = _normalised(arr, layout, pad, drop, delimiter)
+    names = [f"f{i}" for i in range(widest)]
+    multiline = len(layout.quotes) > 0 and bool(
+        (layout.start_line[1:] - layout.start_line[:-1] > 1).any()
+    )
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(buf),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=multiline,
+                ignore_empty_lines=True,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return table if table.num_rows == n_records else None
+
+
+def _normalised(
+    arr: np.ndarray, layout: Layout, pad: np.ndarray, drop: np.ndarray, delimiter: str
+) -> bytes:
+    """A copy of the buffer with ``pad[r]`` delimiters added at the end of record ``r``
+    (before its ``\\r\\n``) and the records flagged in ``drop`` removed."""
+    ends = layout.ends
+    crlf = (ends > layout.starts) & (arr[np.maximum(ends - 1, 0)] == ord("\r"))
+    at = np.where(crlf, ends - 1, ends)
+    out = np.insert(arr, np.repeat(at, pad), np.uint8(ord(delimiter)))
+    if drop.any():
+        shift = np.cumsum(pad) - pad  # delimiters inserted before each record
+        start = layout.starts[drop] + shift[drop]
+        stop = np.minimum(ends[drop] + 1 + shift[drop], len(out))  # the record and its \n
+        marks = np.zeros(len(out) + 1, np.int8)
+        np.add.at(marks, start, 1)
+        np.add.at(marks, stop, -1)
+        out = out[np.cumsum(marks[:-1], dtype=np.int8) == 0]
+    return out.tobytes()
+
+
+__all__ = ["Layout", "arrow_table", "record_layout", "regular_quoting"]
