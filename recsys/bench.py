@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -256,13 +257,13 @@ def bench_dataset(
     rows, fitted = [], {}
     for name in models:
         model = make_model(name, **FAST_PARAMS.get(name, {}))
-        fit = measure(lambda m=model: m.fit(ds))
+        fit = measure(partial(model.fit, ds))
         # reference and model alternate, so both see the same load on a shared machine
         ref_runs, topk_runs = [], []
         for _ in range(repeats):
             ref_runs.append(measure(reference))
             topk_runs.append(
-                measure(lambda m=model: m.recommend(users, K, exclude=exclude, n_jobs=N_JOBS))
+                measure(partial(model.recommend, users, K, exclude=exclude, n_jobs=N_JOBS))
             )
         ref, topk = fastest(ref_runs), fastest(topk_runs)
         naive_s, how = naive_loop_seconds(name, ds, model) if naive else (float("nan"), "skipped")

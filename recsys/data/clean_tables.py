@@ -68,7 +68,9 @@ def clean_interactions(
     roles = resolve_mapping(list(df.columns), "interactions", mapping, name)
     if len(df) == 0:
         raise DataValidationError(
-            "the file has a header but no data rows.", file=name, rows=raw.bad_lines[:REPORT_LINES]
+            "the file has a header but no data rows.",
+            file=name,
+            rows=list(raw.bad_lines[:REPORT_LINES]),
         )
     report = FileReport(
         kind="interactions",

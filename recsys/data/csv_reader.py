@@ -237,7 +237,7 @@ def read_csv_bytes(data: bytes, file_name: str) -> RawTable:
     text = text.lstrip("\ufeff")
     if not text or text.isspace():
         raise DataValidationError("the file is empty.", file=file_name)
-    lead = re.match(r"\s*", text).end()
+    lead = len(text) - len(text.lstrip())
     if text[lead : lead + 14].lower().startswith(("<!doctype html", "<html", "<?xml")):
         raise DataValidationError(
             "this is a web page or XML document, not a CSV file. Upload the CSV export itself.",

@@ -145,7 +145,7 @@ class SurpriseRecommender(Recommender):
                 f"unknown implicit_rating '{self.implicit_rating}'; use one of {', '.join(IMPLICIT_RATINGS)}."
             )
         progress(0.0, "preparing ratings")
-        self._sim_ext_cache = None
+        self._sim_ext_cache: np.ndarray | None = None
         df = self._ratings(dataset)
         n_users, n_items = dataset.n_users, dataset.n_items
         u, i, r = df["u"].to_numpy(), df["i"].to_numpy(), df["r"].to_numpy()

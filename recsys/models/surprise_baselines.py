@@ -27,6 +27,13 @@ def _bsl_options(
 
 
 class _BaselineMixin:
+    """The fold-in of a user bias that baseline models share (attributes set by ``fit``)."""
+
+    global_mean_: float
+    bi_: np.ndarray
+    bsl_reg_u: float
+    bsl_method: str
+
     def _history_bu(self, r, items) -> float:
         """One baseline step for a new user with the item biases fixed."""
         if len(items) == 0:

@@ -164,12 +164,13 @@ class SurpriseKNNBaseline(_BaselineMixin, SurpriseRecommender):
 
     def _sim_ext(self) -> np.ndarray:
         """Similarities with one extra all-zero column (the padding target)."""
-        if getattr(self, "_sim_ext_cache", None) is None:
+        cached: np.ndarray | None = getattr(self, "_sim_ext_cache", None)
+        if cached is None:
             n = self.sim_pos_.shape[0]
-            ext = np.zeros((n + 1, n + 1), np.float32)
-            ext[:n, :n] = self.sim_pos_
-            self._sim_ext_cache = ext
-        return self._sim_ext_cache
+            cached = np.zeros((n + 1, n + 1), np.float32)
+            cached[:n, :n] = self.sim_pos_
+            self._sim_ext_cache = cached
+        return cached
 
     def __getstate__(self):
         state = super().__getstate__()
