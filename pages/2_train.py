@@ -311,4 +311,7 @@ if run is not None:
                 ),
             )
         )
+    chosen = labels.strategy_caption(run)
+    if chosen:
+        st.caption(chosen)
     st.page_link(nav.PAGE_FILES["fusion"], label=t("train.next"), icon=":material/tune:")

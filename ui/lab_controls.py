@@ -11,7 +11,7 @@ from recsys.ranking.rerank import EXCLUDE_MODES, RerankConfig
 from ui.errors import show_error
 from ui.i18n import t
 from ui.lab_state import exact_weight
-from ui.labels import fusion_text, model_label
+from ui.labels import fusion_text, model_label, strategy_caption
 from ui.rules import rules_editor, rules_from_rows
 from ui.state import weights_tuned
 
@@ -51,6 +51,9 @@ def _method_and_weights(run) -> tuple[str, str, dict[str, float]]:
         weights[m] = exact_weight(run, m, shown)
     if fm.uses_weights and weights_tuned(run):
         st.caption(t("lab.weights_tuned"))
+    chosen = strategy_caption(run)
+    if chosen:
+        st.caption(chosen)
     return method, norm, weights
 
 

@@ -71,3 +71,28 @@ def run_label(rec: dict[str, Any]) -> str:
 def trained_preset_label(run) -> str:
     """Name of the run's own preset: says whether its weights were tuned on validation."""
     return t("lab.trained_preset_tuned" if weights_tuned(run) else "lab.trained_preset")
+
+
+def strategy_label(candidate: str) -> str:
+    """A strategy of the validation choice: the blend, learning to rank, or a model's name."""
+    if candidate in ("blend", "ltr"):
+        return t(f"strategy.{candidate}")
+    return model_label(candidate)
+
+
+def strategy_caption(run) -> str | None:
+    """What won on validation and by how much (None for runs without a choice)."""
+    choice = getattr(run, "strategy_choice", None)
+    if choice is None or not choice.scores:
+        return None
+    ranked = sorted(choice.scores.items(), key=lambda kv: kv[1], reverse=True)
+    others = "; ".join(f"{strategy_label(c)} {v:.4f}" for c, v in ranked[1:])
+    return t(
+        "strategy.chosen",
+        winner=strategy_label(choice.winner),
+        metric=metric_label(choice.objective),
+        value=ranked[0][1],
+        margin=100 * choice.margin,
+        others=others,
+        n=choice.n_users,
+    )
