@@ -14,6 +14,7 @@ _MODEL_PATHS: dict[str, str] = {
     "trending": "recsys.models.popularity:TrendingPopularity",
     "item_knn": "recsys.models.item_knn:ItemKNN",
     "ease": "recsys.models.ease:EASE",
+    "rp3beta": "recsys.models.rp3beta:RP3beta",
     "content_tfidf": "recsys.models.content:ContentTfidf",
     "lightfm_warp": "recsys.models.lightfm_model:LightFMWarp",
     "lightfm_bpr": "recsys.models.lightfm_model:LightFMBPR",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -158,38 +159,63 @@ def item_similarity_topk(
     (n_items, n_items) float32 CSR; row ``i`` holds item ``i``'s neighbours.
     """
     x = sp.csr_matrix(x, dtype=np.float32)
-    n_items = x.shape[1]
     xt = x.T.tocsr()  # (n_items, n_users)
     norms = np.sqrt(np.asarray(xt.multiply(xt).sum(axis=1)).ravel()).astype(np.float32)
-    k = min(k, max(n_items - 1, 1))
-    block = max(1, min(n_items, _BLOCK_CELLS // max(n_items, 1)))
-    indptr = [np.zeros(1, np.int64)]
-    indices, data = [], []
-    for start in range(0, n_items, block):
-        stop = min(start + block, n_items)
+
+    def rows(start: int, stop: int) -> np.ndarray:
         sims = (xt[start:stop] @ x).toarray()  # (b, n_items) co-occurrence
         if cosine:
             denom = norms[start:stop, None] * norms[None, :] + shrinkage
             np.divide(sims, denom, out=sims, where=denom > 0)
-        rows = np.arange(stop - start)
-        sims[rows, rows + start] = 0.0
-        if k < n_items:
-            part = np.argpartition(sims, n_items - k, axis=1)[:, n_items - k :]
+        return sims
+
+    return blocked_top_k(rows, x.shape[1], k, progress, "similarities")
+
+
+def blocked_top_k(
+    rows: Callable[[int, int], np.ndarray],
+    n: int,
+    k: int,
+    progress: ProgressCallback | None = None,
+    what: str = "neighbours",
+) -> sp.csr_matrix:
+    """Sparse top-``k`` positive entries per row of a square matrix built block by block.
+
+    Parameters
+    ----------
+    rows : ``rows(start, stop) -> (stop - start, n)`` dense rows of the matrix; blocks hold
+        about ``_BLOCK_CELLS`` cells, so no dense ``n²`` is ever made.
+    n : size of the matrix; ``k`` : entries kept per row (the diagonal never is).
+
+    Returns
+    -------
+    (n, n) float32 CSR with sorted indices.
+    """
+    k = min(k, max(n - 1, 1))
+    block = max(1, min(n, _BLOCK_CELLS // max(n, 1)))
+    indptr = [np.zeros(1, np.int64)]
+    indices, data = [], []
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        sims = rows(start, stop)
+        local = np.arange(stop - start)
+        sims[local, local + start] = 0.0
+        if k < n:
+            part = np.argpartition(sims, n - k, axis=1)[:, n - k :]
         else:
-            part = np.broadcast_to(np.arange(n_items), sims.shape)
+            part = np.broadcast_to(np.arange(n), sims.shape)
         vals = np.take_along_axis(sims, part, axis=1)
         keep = vals > 0
         indices.append(part[keep].astype(np.int32))
         data.append(vals[keep].astype(np.float32))
         indptr.append(indptr[-1][-1] + np.cumsum(keep.sum(axis=1)))
         if progress is not None:
-            progress(stop / n_items, f"similarities {stop}/{n_items} items")
+            progress(stop / n, f"{what} {stop}/{n} items")
     s = sp.csr_matrix(
-        (np.concatenate(data), np.concatenate(indices), np.concatenate(indptr)),
-        shape=(n_items, n_items),
+        (np.concatenate(data), np.concatenate(indices), np.concatenate(indptr)), shape=(n, n)
     )
     s.sort_indices()
     return s
 
 
-__all__ = ["ItemKNN", "item_similarity_topk"]
+__all__ = ["ItemKNN", "blocked_top_k", "item_similarity_topk"]
