@@ -15,6 +15,8 @@ _MODEL_PATHS: dict[str, str] = {
     "item_knn": "recsys.models.item_knn:ItemKNN",
     "ease": "recsys.models.ease:EASE",
     "rp3beta": "recsys.models.rp3beta:RP3beta",
+    "als": "recsys.models.implicit_models:ImplicitALS",
+    "bpr": "recsys.models.implicit_models:ImplicitBPR",
     "content_tfidf": "recsys.models.content:ContentTfidf",
     "lightfm_warp": "recsys.models.lightfm_model:LightFMWarp",
     "lightfm_bpr": "recsys.models.lightfm_model:LightFMBPR",
