@@ -21,6 +21,8 @@ MAX_ITEMS = 20_000
 #: tries once halfway (log scale) between the best and its better neighbour.
 L2_FACTORS: tuple[float, ...] = (0.25, 1.0, 4.0, 16.0, 64.0, 256.0)
 _START = 2
+#: Users scored per λ trial (a seeded sample beyond this; each costs ``2 n²`` flops).
+MAX_HOLDOUT_USERS = 5_000
 #: Dense cells per Gram block when the sparse product is made dense.
 _BLOCK_CELLS = 16_000_000
 
@@ -96,7 +98,7 @@ class EASE(Recommender):
 
     def _search(self, dataset: Dataset, progress: ProgressCallback) -> float:
         """The ``L2_FACTORS`` entry with the best holdout NDCG@10 (walk, see the class doc)."""
-        holdout = inner_holdout(dataset, seed=int(self.random_state))
+        holdout = inner_holdout(dataset, seed=int(self.random_state), max_users=MAX_HOLDOUT_USERS)
         active = np.flatnonzero(holdout.train.item_popularity() > 0)
         if len(holdout.users) == 0 or len(active) == 0:
             return L2_FACTORS[_START]

@@ -28,7 +28,7 @@ class Holdout:
     ----------
     train : the fitting part.
     truth : (n_users, n_items) binary CSR of the held-out pairs.
-    users : (m,) int32 users with at least one held-out pair.
+    users : (m,) int32 users scored: those with at least one held-out pair (or a sample).
     """
 
     train: Dataset
@@ -36,11 +36,20 @@ class Holdout:
     users: np.ndarray
 
 
-def inner_holdout(dataset: Dataset, fraction: float = 0.2, seed: int = 0) -> Holdout:
-    """Hold out each user's latest ``fraction`` of pairs (temporal, else random; seeded)."""
+def inner_holdout(
+    dataset: Dataset, fraction: float = 0.2, seed: int = 0, max_users: int | None = None
+) -> Holdout:
+    """Hold out each user's latest ``fraction`` of pairs (temporal, else random; seeded).
+
+    ``max_users`` caps the users scored (a seeded sample) so that validating stays cheap on
+    large logs; every user's pairs are still split the same way.
+    """
     parts = split(dataset, method="temporal", test_fraction=fraction, seed=seed)
-    truth = parts.test.matrix("ones")
-    return Holdout(parts.train, truth, parts.test.active_users())
+    users = parts.test.active_users()
+    if max_users is not None and len(users) > max_users:
+        rng = np.random.default_rng(seed)
+        users = np.sort(rng.choice(users, max_users, replace=False)).astype(np.int32)
+    return Holdout(parts.train, parts.test.matrix("ones"), users)
 
 
 def holdout_ndcg(
