@@ -130,6 +130,11 @@ class ImplicitALS(_ImplicitFactorModel):
     def _train_matrix(self, dataset: Dataset) -> sp.csr_matrix:
         return confidence(dataset.matrix("weight"), self.alpha, self.confidence_scale)
 
+    def _fit(self, dataset: Dataset, progress: ProgressCallback) -> None:
+        super()._fit(dataset, progress)
+        y = self.item_factors_.astype(np.float64)
+        self.item_gram_ = y.T @ y  # YᵀY, shared by every fold-in
+
     def _implicit_model(self):
         from implicit.cpu.als import AlternatingLeastSquares  # lazy: heavy import
 
@@ -151,12 +156,11 @@ class ImplicitALS(_ImplicitFactorModel):
         row = confidence(
             history_row(item_idx, weights, self.n_items_), self.alpha, self.confidence_scale
         )
-        y = self.item_factors_.astype(np.float64)
         if row.nnz == 0:
-            return np.zeros(y.shape[1])
-        yh = y[row.indices]
+            return np.zeros(self.item_factors_.shape[1])
+        yh = self.item_factors_[row.indices].astype(np.float64)
         c = row.data.astype(np.float64)
-        a = y.T @ y + (yh * (c - 1.0)[:, None]).T @ yh
+        a = self.item_gram_ + (yh * (c - 1.0)[:, None]).T @ yh
         a[np.diag_indices_from(a)] += float(self.regularization)
         return cho_solve(cho_factor(a), yh.T @ c)
 
