@@ -24,6 +24,8 @@ FAST_PARAMS: dict[str, dict] = {
     "nmf": {"n_epochs": 5, "n_factors": 8},
     "coclustering": {"n_epochs": 3},
     "baseline_only": {"n_epochs": 3},
+    "als": {"factors": 8, "iterations": 3},
+    "bpr": {"factors": 8, "iterations": 10},
 }
 
 

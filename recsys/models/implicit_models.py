@@ -109,9 +109,9 @@ class ImplicitALS(_ImplicitFactorModel):
 
     def __init__(
         self,
-        factors: int = 64,
-        regularization: float = 0.1,
-        alpha: float = 10.0,
+        factors: int = 128,
+        regularization: float = 10.0,
+        alpha: float = 0.5,
         confidence_scale: Literal["log", "linear", "binary"] = "log",
         iterations: int = 15,
         use_cg: bool = True,
@@ -191,10 +191,10 @@ class ImplicitBPR(_ImplicitFactorModel):
 
     def __init__(
         self,
-        factors: int = 64,
+        factors: int = 128,
         learning_rate: float = 0.05,
         regularization: float = 0.01,
-        iterations: int = 100,
+        iterations: int = 300,
         num_threads: int = 1,
         random_state: int = 0,
     ) -> None:
