@@ -15,7 +15,9 @@ def data():
 
 
 def test_early_stopping_refits_on_all_data_for_the_best_epoch_count(data):
-    params = dict(no_components=8, epochs=25, patience=2, min_epochs=4, random_state=3)
+    params = dict(
+        no_components=8, epochs=25, patience=2, min_epochs=4, random_state=3, early_stopping=True
+    )
     model = LightFMWarp(**params).fit(data)
     scores = model.epoch_scores_
     best = int(np.argmax(scores)) + 1
@@ -28,14 +30,14 @@ def test_early_stopping_refits_on_all_data_for_the_best_epoch_count(data):
 
 
 def test_min_epochs_are_always_tried(data):
-    model = LightFMWarp(no_components=8, epochs=30, patience=1, min_epochs=12).fit(data)
+    model = LightFMWarp(
+        no_components=8, epochs=30, patience=1, min_epochs=12, early_stopping=True
+    ).fit(data)
     assert len(model.epoch_scores_) >= 12
 
 
-def test_without_early_stopping_trains_the_given_epochs(data):
+def test_by_default_trains_the_given_epochs(data):
     calls = []
-    model = LightFMWarp(no_components=8, epochs=4, early_stopping=False).fit(
-        data, progress=lambda f, m: calls.append(m)
-    )
+    model = LightFMWarp(no_components=8, epochs=4).fit(data, progress=lambda f, m: calls.append(m))
     assert model.best_epochs_ == 4 and not hasattr(model, "epoch_scores_")
     assert calls[-1] == "epoch 4/4"

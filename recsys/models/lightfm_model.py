@@ -61,7 +61,12 @@ class LightFMRecommender(Recommender):
     early_stopping : choose the number of epochs on a per-user holdout carved from the given
         data (``recsys.models.holdout``): train there epoch by epoch up to ``epochs``, score
         NDCG@10 after each, stop once ``patience`` epochs pass without a new best (never
-        before ``min_epochs``), then train on all the data for the best epoch count.
+        before ``min_epochs``), then train on all the data for the best epoch count. Off by
+        default: on the validation stage of MovieLens latest-small, the demo store and a
+        943 x 1,682 generated store it was no better than a fixed 30 epochs (within noise,
+        worse on the generated store) for 1.3-2.2x the CPU. It guards against a too-large
+        ``epochs``: on the demo store NDCG@10 was 0.0612 after 50 fixed epochs, 0.0687 with
+        early stopping (at most 50), 0.0702 at the best fixed count (20).
     epochs : the number of epochs, or with ``early_stopping`` the most that are tried.
     patience : epochs without a new best before early stopping gives up.
     min_epochs : epochs always tried first (BPR and logistic can sit on a plateau for
@@ -97,7 +102,7 @@ class LightFMRecommender(Recommender):
         max_sampled: int = 10,
         k: int = 5,
         random_state: int = 0,
-        early_stopping: bool = True,
+        early_stopping: bool = False,
         patience: int = 5,
         min_epochs: int = 10,
     ) -> None:
