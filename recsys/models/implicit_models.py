@@ -62,7 +62,8 @@ class _ImplicitFactorModel(Recommender):
             progress((iteration + 1) / total, f"iteration {iteration + 1}/{total}")
 
         with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # implicit's BLAS-thread check
+            # implicit's BLAS-thread check (already satisfied by the limit above)
+            warnings.filterwarnings("ignore", message=r".*configured to use \d+ threads")
             model = self._implicit_model()
             model.fit(matrix, show_progress=False, callback=callback)
         self.user_factors_ = np.ascontiguousarray(model.user_factors, np.float32)
