@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
-from recsys.models.base import ProgressCallback, Recommender
+from recsys.models.base import ProgressCallback, Recommender, pair_values
 
 #: Dense cells per similarity block (rows x n_items); bounds memory at ~4 bytes x this.
 _BLOCK_CELLS = 16_000_000
@@ -68,9 +68,7 @@ class ItemKNN(Recommender):
 
     # ------------------------------------------------------------------ fit
     def _user_rows(self, dataset: Dataset) -> sp.csr_matrix:
-        x = dataset.matrix("weight").astype(np.float32, copy=True)
-        x.data = np.ones_like(x.data) if self.binary else np.log1p(x.data)
-        return x
+        return pair_values(dataset.matrix("weight"), self.binary)
 
     def _weighted(self, x: sp.csr_matrix) -> sp.csr_matrix:
         """User-weighted copy of ``x`` (n_users, n_items) for the similarity."""
