@@ -135,6 +135,13 @@ def test_upload_good_and_bad_files(workspace):
 
 
 # ------------------------------------------------------------------------------ after training
+def test_train_page_offers_the_new_single_models(workspace):
+    at = _goto(_app(), TRAIN)
+    options = at.multiselect[0].options
+    for label in ("EASE", "RP3beta", "ALS", "BPR"):
+        assert any(o.startswith(label) for o in options), (label, options)
+
+
 def test_train_shows_each_models_metrics(trained):
     table = trained.dataframe[0].value
     assert len(table) == 5

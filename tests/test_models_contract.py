@@ -15,7 +15,7 @@ from tests.fixtures_data import cold_items, make_dataset
 
 #: Small hyper-parameters so the whole contract runs in seconds (only keys a model has are used).
 FAST_PARAMS: dict[str, dict] = {
-    "lightfm_warp": {"epochs": 3, "no_components": 8},
+    "lightfm_warp": {"epochs": 3, "no_components": 8, "early_stopping": True, "min_epochs": 1},
     "lightfm_bpr": {"epochs": 3, "no_components": 8},
     "lightfm_logistic": {"epochs": 3, "no_components": 8},
     "lightfm_warp_kos": {"epochs": 3, "no_components": 8},
@@ -24,6 +24,8 @@ FAST_PARAMS: dict[str, dict] = {
     "nmf": {"n_epochs": 5, "n_factors": 8},
     "coclustering": {"n_epochs": 3},
     "baseline_only": {"n_epochs": 3},
+    "als": {"factors": 8, "iterations": 3},
+    "bpr": {"factors": 8, "iterations": 10},
 }
 
 

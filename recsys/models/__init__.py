@@ -1,5 +1,5 @@
 """Model registry: name -> class. One file per family; imports are lazy so that the UI can
-list models without importing LightFM or Surprise."""
+list models without importing LightFM, Surprise or implicit."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ _MODEL_PATHS: dict[str, str] = {
     "popularity": "recsys.models.popularity:Popularity",
     "trending": "recsys.models.popularity:TrendingPopularity",
     "item_knn": "recsys.models.item_knn:ItemKNN",
+    "ease": "recsys.models.ease:EASE",
+    "rp3beta": "recsys.models.rp3beta:RP3beta",
+    "als": "recsys.models.implicit_models:ImplicitALS",
+    "bpr": "recsys.models.implicit_models:ImplicitBPR",
     "content_tfidf": "recsys.models.content:ContentTfidf",
     "lightfm_warp": "recsys.models.lightfm_model:LightFMWarp",
     "lightfm_bpr": "recsys.models.lightfm_model:LightFMBPR",

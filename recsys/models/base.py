@@ -172,6 +172,23 @@ class Recommender(BaseEstimator):
         return model
 
 
+def pair_values(x: sp.csr_matrix, binary: bool) -> sp.csr_matrix:
+    """Float32 copy of a user-item matrix with 1 (``binary``) or ``log1p(value)`` per pair."""
+    out = sp.csr_matrix(x, dtype=np.float32, copy=True)
+    out.data = np.ones_like(out.data) if binary else np.log1p(out.data)
+    return out
+
+
+def history_row(item_idx: np.ndarray, weights: np.ndarray, n_items: int) -> sp.csr_matrix:
+    """(1, n_items) CSR of an ad-hoc history; repeated items have their weights summed."""
+    row = sp.csr_matrix(
+        (np.asarray(weights, np.float32), (np.zeros(len(item_idx), np.int32), item_idx)),
+        shape=(1, n_items),
+    )
+    row.sum_duplicates()
+    return row
+
+
 def mask_exclusions(scores: np.ndarray, exclude_rows: sp.csr_matrix) -> None:
     """Set ``scores[r, c] = -inf`` in place wherever ``exclude_rows[r, c]`` is non-zero."""
     coo = exclude_rows.tocoo()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -9,7 +10,7 @@ import scipy.sparse as sp
 
 from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
-from recsys.models.base import ProgressCallback, Recommender
+from recsys.models.base import ProgressCallback, Recommender, pair_values
 
 #: Dense cells per similarity block (rows x n_items); bounds memory at ~4 bytes x this.
 _BLOCK_CELLS = 16_000_000
@@ -77,11 +78,8 @@ class ItemKNN(Recommender):
         self.bm25_k1 = bm25_k1
         self.bm25_b = bm25_b
 
-    # ------------------------------------------------------------------ fit
     def _user_rows(self, dataset: Dataset) -> sp.csr_matrix:
-        x = dataset.matrix("weight").astype(np.float32, copy=True)
-        x.data = np.ones_like(x.data) if self.binary else np.log1p(x.data)
-        return x
+        return pair_values(dataset.matrix("weight"), self.binary)
 
     def _weighted(self, x: sp.csr_matrix) -> sp.csr_matrix:
         """User-weighted copy of ``x`` (n_users, n_items) for the similarity."""
@@ -170,42 +168,71 @@ def item_similarity_topk(
     (n_items, n_items) float32 CSR; row ``i`` holds item ``i``'s neighbours.
     """
     x = sp.csr_matrix(x, dtype=np.float32)
-    n_items = x.shape[1]
     xt = x.T.tocsr()  # (n_items, n_users)
     norms = np.sqrt(np.asarray(xt.multiply(xt).sum(axis=1)).ravel()).astype(np.float32)
-    k = min(k, max(n_items - 1, 1))
-    block = max(1, min(n_items, _BLOCK_CELLS // max(n_items, 1)))
-    step = max(1, _ROW_CELLS // max(n_items, 1))  # rows of the small per-step temporaries
-    indptr = [np.zeros(1, np.int64)]
-    indices, data = [], []
-    for start in range(0, n_items, block):
-        stop = min(start + block, n_items)
-        sims = (xt[start:stop] @ x).toarray()  # (b, n_items) float32 co-occurrence
-        rows = np.arange(stop - start)
-        sims[rows, rows + start] = 0.0
-        part = np.empty((stop - start, min(k, n_items)), np.int64)
-        for lo in range(0, stop - start, step):  # cosine and selection a few rows at a time
-            hi = min(lo + step, stop - start)
-            if cosine:
+
+    step = max(1, _ROW_CELLS // max(x.shape[1], 1))  # rows of the small per-step temporaries
+
+    def rows(start: int, stop: int) -> np.ndarray:
+        sims = (xt[start:stop] @ x).toarray()  # (b, n_items) co-occurrence
+        if cosine:  # a few rows at a time: the denominators stay small
+            for lo in range(0, stop - start, step):
+                hi = min(lo + step, stop - start)
                 denom = norms[start + lo : start + hi, None] * norms[None, :] + shrinkage
                 np.divide(sims[lo:hi], denom, out=sims[lo:hi], where=denom > 0)
-            if k < n_items:
-                part[lo:hi] = np.argpartition(sims[lo:hi], n_items - k, axis=1)[:, n_items - k :]
-            else:
-                part[lo:hi] = np.arange(n_items)
+        return sims
+
+    return blocked_top_k(rows, x.shape[1], k, progress, "similarities")
+
+
+def blocked_top_k(
+    rows: Callable[[int, int], np.ndarray],
+    n: int,
+    k: int,
+    progress: ProgressCallback | None = None,
+    what: str = "neighbours",
+) -> sp.csr_matrix:
+    """Sparse top-``k`` positive entries per row of a square matrix built block by block.
+
+    Parameters
+    ----------
+    rows : ``rows(start, stop) -> (stop - start, n)`` dense rows of the matrix; blocks hold
+        about ``_BLOCK_CELLS`` cells, so no dense ``n²`` is ever made.
+    n : size of the matrix; ``k`` : entries kept per row (the diagonal never is).
+
+    Returns
+    -------
+    (n, n) float32 CSR with sorted indices.
+    """
+    k = min(k, max(n - 1, 1))
+    block = max(1, min(n, _BLOCK_CELLS // max(n, 1)))
+    indptr = [np.zeros(1, np.int64)]
+    indices, data = [], []
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        sims = rows(start, stop)
+        local = np.arange(stop - start)
+        sims[local, local + start] = 0.0
+        if k < n:  # a few rows at a time: argpartition's index temporaries stay small
+            step = max(1, _ROW_CELLS // max(n, 1))
+            part = np.empty((stop - start, k), np.int64)
+            for lo in range(0, stop - start, step):
+                hi = min(lo + step, stop - start)
+                part[lo:hi] = np.argpartition(sims[lo:hi], n - k, axis=1)[:, n - k :]
+        else:
+            part = np.broadcast_to(np.arange(n), sims.shape)
         vals = np.take_along_axis(sims, part, axis=1)
         keep = vals > 0
         indices.append(part[keep].astype(np.int32))
         data.append(vals[keep].astype(np.float32))
         indptr.append(indptr[-1][-1] + np.cumsum(keep.sum(axis=1)))
         if progress is not None:
-            progress(stop / n_items, f"similarities {stop}/{n_items} items")
+            progress(stop / n, f"{what} {stop}/{n} items")
     s = sp.csr_matrix(
-        (np.concatenate(data), np.concatenate(indices), np.concatenate(indptr)),
-        shape=(n_items, n_items),
+        (np.concatenate(data), np.concatenate(indices), np.concatenate(indptr)), shape=(n, n)
     )
     s.sort_indices()
     return s
 
 
-__all__ = ["ItemKNN", "item_similarity_topk"]
+__all__ = ["ItemKNN", "blocked_top_k", "item_similarity_topk"]

@@ -37,6 +37,7 @@ from recsys.data.dataset import Dataset
 from recsys.data.features import item_attribute_matrix, item_token_matrix
 from recsys.errors import ConfigError
 from recsys.models.base import ProgressCallback, Recommender
+from recsys.models.holdout import holdout_ndcg, inner_holdout
 
 
 class LightFMRecommender(Recommender):
@@ -57,7 +58,23 @@ class LightFMRecommender(Recommender):
     interaction_weight : ``"log1p"`` (sample weight ``log1p(weight)``) or ``"binary"``;
         ``warp-kos`` ignores sample weights.
     n_negatives : sampled negatives per positive for the logistic loss.
-    num_threads : LightFM's OpenMP threads (results are reproducible only with 1).
+    early_stopping : choose the number of epochs on a per-user holdout carved from the given
+        data (``recsys.models.holdout``): train there epoch by epoch up to ``epochs``, score
+        NDCG@10 after each, stop once ``patience`` epochs pass without a new best (never
+        before ``min_epochs``), then train on all the data for the best epoch count. Off by
+        default: on the validation stage of MovieLens latest-small, the demo store and a
+        943 x 1,682 generated store it was no better than a fixed 30 epochs (within noise,
+        worse on the generated store) for 1.3-2.2x the CPU. It guards against a too-large
+        ``epochs``: on the demo store NDCG@10 was 0.0612 after 50 fixed epochs, 0.0687 with
+        early stopping (at most 50), 0.0702 at the best fixed count (20).
+    epochs : the number of epochs, or with ``early_stopping`` the most that are tried.
+    patience : epochs without a new best before early stopping gives up.
+    min_epochs : epochs always tried first (BPR and logistic can sit on a plateau for
+        several epochs before they learn).
+    num_threads : LightFM's OpenMP threads. LightFM updates the shared embeddings without
+        locks (Hogwild), so with more than one thread the result depends on thread timing and
+        is not bitwise reproducible, even with the same ``random_state``; early stopping may
+        then also pick a different epoch. Keep 1 (the default) when runs must repeat exactly.
     random_state : seed.
     """
 
@@ -85,6 +102,9 @@ class LightFMRecommender(Recommender):
         max_sampled: int = 10,
         k: int = 5,
         random_state: int = 0,
+        early_stopping: bool = False,
+        patience: int = 5,
+        min_epochs: int = 10,
     ) -> None:
         self.no_components = no_components
         self.loss = loss
@@ -102,6 +122,9 @@ class LightFMRecommender(Recommender):
         self.max_sampled = max_sampled
         self.k = k
         self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.min_epochs = min_epochs
 
     # ------------------------------------------------------------------ features
     def _item_features(self, dataset: Dataset) -> tuple[sp.csr_matrix | None, list[str]]:
@@ -174,11 +197,61 @@ class LightFMRecommender(Recommender):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, dataset: Dataset, progress: ProgressCallback) -> None:
+        if self.epochs < 1:
+            raise ConfigError("epochs must be at least 1.")
+        epochs = int(self.epochs)
+        share = 0.0
+        if self.early_stopping:
+            epochs = self._best_epochs(dataset, progress)
+            share = 0.5
+        self.best_epochs_ = epochs
+
+        def report(epoch: int, _model, _features) -> bool:
+            progress(share + (1 - share) * epoch / epochs, f"epoch {epoch}/{epochs}")
+            return False
+
+        model, (user_features, item_features, names) = self._train(dataset, epochs, report)
+        user_emb, user_bias, item_emb, item_bias = _representations(
+            model, dataset, user_features, item_features
+        )
+        if not np.isfinite(user_emb).all() or not np.isfinite(item_emb).all():
+            raise ConfigError(
+                "LightFM diverged (non-finite embeddings): lower the learning rate or add regularisation."
+            )
+        self.model_ = model
+        self.feature_names_ = names
+        self.user_emb_ = user_emb
+        self.user_bias_ = user_bias
+        self.item_emb_ = item_emb
+        self.item_bias_ = item_bias
+
+    def _best_epochs(self, dataset: Dataset, progress: ProgressCallback) -> int:
+        """Epoch count with the best NDCG@10 on an inner holdout (see ``early_stopping``)."""
+        holdout = inner_holdout(dataset, seed=int(self.random_state), max_users=5_000)
+        if len(holdout.users) == 0:
+            return int(self.epochs)
+        patience = max(1, int(self.patience))
+        scores: list[float] = []
+
+        def validate(epoch: int, model, features) -> bool:
+            u, ub, v, vb = _representations(model, holdout.train, features[0], features[1])
+            scores.append(holdout_ndcg(lambda b: u[b] @ v.T + vb + ub[b, None], holdout))
+            best = int(np.argmax(scores))
+            progress(0.5 * epoch / int(self.epochs), f"epoch {epoch}: NDCG@10 {scores[-1]:.4f}")
+            return epoch >= int(self.min_epochs) and epoch - (best + 1) >= patience
+
+        self._train(holdout.train, int(self.epochs), validate)
+        self.epoch_scores_ = scores
+        return int(np.argmax(scores)) + 1
+
+    def _train(self, dataset: Dataset, epochs: int, after_epoch):
+        """LightFM trained epoch by epoch; ``after_epoch(epoch, model, features) -> stop``.
+
+        Returns the model and ``(user_features, item_features, item feature names)``.
+        """
         from lightfm import LightFM  # lazy: the registry lists models without importing it
 
         loss = self._loss()
-        if self.epochs < 1:
-            raise ConfigError("epochs must be at least 1.")
         item_features, names = self._item_features(dataset)
         user_features = self._user_features(dataset)
         pos, weights = self._interactions(dataset)
@@ -193,7 +266,7 @@ class LightFMRecommender(Recommender):
             random_state=np.random.RandomState(self.random_state),
         )
         rng = np.random.default_rng(self.random_state)
-        epochs = int(self.epochs)
+        features = (user_features, item_features, names)
         for epoch in range(1, epochs + 1):
             inter, sw = pos, weights
             if loss == "logistic":
@@ -206,26 +279,9 @@ class LightFMRecommender(Recommender):
                 epochs=1,
                 num_threads=int(self.num_threads),
             )
-            progress(epoch / epochs, f"epoch {epoch}/{epochs}")
-        item_bias, item_emb = model.get_item_representations(item_features)
-        user_bias, user_emb = model.get_user_representations(user_features)
-        user_emb = np.array(user_emb, np.float32)
-        user_bias = np.array(user_bias, np.float32)
-        inactive = dataset.user_activity() == 0
-        if user_features is not None:  # users with attributes keep their attribute embedding
-            inactive &= np.diff(user_features.indptr) == 0
-        user_emb[inactive] = 0.0
-        user_bias[inactive] = 0.0
-        if not np.isfinite(user_emb).all() or not np.isfinite(item_emb).all():
-            raise ConfigError(
-                "LightFM diverged (non-finite embeddings): lower the learning rate or add regularisation."
-            )
-        self.model_ = model
-        self.feature_names_ = names
-        self.user_emb_ = user_emb
-        self.user_bias_ = user_bias
-        self.item_emb_ = np.ascontiguousarray(item_emb, np.float32)
-        self.item_bias_ = np.asarray(item_bias, np.float32)
+            if after_epoch(epoch, model, features):
+                break
+        return model, features
 
     # ------------------------------------------------------------------ scoring
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
@@ -239,6 +295,28 @@ class LightFMRecommender(Recommender):
             return self.item_bias_.copy()
         profile = (weights @ self.item_emb_[item_idx]) / weights.sum()
         return (self.item_emb_ @ profile + self.item_bias_).astype(np.float32)
+
+
+def _representations(
+    model, dataset: Dataset, user_features: sp.csr_matrix | None, item_features
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(user_emb (n_users, d), user_bias (n_users,), item_emb (n_items, d), item_bias)``,
+    float32; users with neither training pairs nor attributes get zero embedding and bias."""
+    item_bias, item_emb = model.get_item_representations(item_features)
+    user_bias, user_emb = model.get_user_representations(user_features)
+    user_emb = np.array(user_emb, np.float32)
+    user_bias = np.array(user_bias, np.float32)
+    inactive = dataset.user_activity() == 0
+    if user_features is not None:  # users with attributes keep their attribute embedding
+        inactive &= np.diff(user_features.indptr) == 0
+    user_emb[inactive] = 0.0
+    user_bias[inactive] = 0.0
+    return (
+        user_emb,
+        user_bias,
+        np.ascontiguousarray(item_emb, np.float32),
+        np.asarray(item_bias, np.float32),
+    )
 
 
 def user_attribute_matrix(dataset: Dataset) -> sp.csr_matrix:
