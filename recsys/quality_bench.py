@@ -55,18 +55,23 @@ class QualityResult:
     seconds: float = 0.0
 
 
-def benchmark_preset(dataset: Dataset) -> Preset:
-    """The default preset with the benchmark's protocol (temporal 80/20, liked = rating >= 4)."""
-    preset = default_preset()
+def benchmark_preset(dataset: Dataset, preset: Preset | None = None) -> Preset:
+    """``preset`` (default: the default preset) with the benchmark's protocol: temporal 80/20,
+    liked = rating >= 4 when there are ratings."""
+    preset = Preset.from_dict((preset or default_preset()).to_dict())
+    preset.split = {**preset.split, "method": "temporal", "test_fraction": 0.2}
     if dataset.has_ratings:
         preset.split = {**preset.split, "min_rating": RELEVANT_RATING}
     return preset
 
 
-def run_quality(dataset: Dataset, name: str) -> QualityResult:
-    """Train the default preset on ``dataset`` and score every strategy on the test part."""
+def run_quality(dataset: Dataset, name: str, preset: Preset | None = None) -> QualityResult:
+    """Train ``preset`` (default: the default preset) on ``dataset`` the way ``export`` does and
+    score every strategy on the test part."""
     t0 = time.perf_counter()
-    run = train_run(dataset, benchmark_preset(dataset), stages=("validation", "test"), tune=True)
+    run = train_run(
+        dataset, benchmark_preset(dataset, preset), stages=("validation", "test"), tune=True
+    )
     seconds = time.perf_counter() - t0
     metric = f"ndcg@{K}"
     rr = run.preset.rerank
@@ -169,13 +174,15 @@ def result_dict(result: QualityResult) -> dict:
 
 
 def run_benchmark(
-    sources: list[tuple[str, Callable[[], Dataset]]], write: Callable[[str], None] | None = None
+    sources: list[tuple[str, Callable[[], Dataset]]],
+    write: Callable[[str], None] | None = None,
+    preset: Preset | None = None,
 ) -> list[QualityResult]:
     """Run the benchmark on each ``(name, load)`` and print as it goes."""
     say = write or (lambda text: sys.stdout.write(text + "\n"))
     results = []
     for name, load in sources:
-        result = run_quality(load(), name)
+        result = run_quality(load(), name, preset)
         say(format_result(result))
         results.append(result)
     return results

@@ -24,6 +24,12 @@ def _add_bench(p: argparse.ArgumentParser) -> None:
         "default on held-out data (the demo store, plus --interactions/--catalog if given)",
     )
     p.add_argument("--json", type=Path, metavar="OUT", help="(--quality) also write JSON")
+    p.add_argument(
+        "--preset", type=Path, help="(--quality) benchmark this preset instead of the default"
+    )
+    p.add_argument(
+        "--no-demo", action="store_true", help="(--quality) only the given log, not the demo store"
+    )
 
 
 def _run_bench(args: argparse.Namespace) -> int:
@@ -49,15 +55,21 @@ def _run_quality(args: argparse.Namespace) -> int:
     from recsys import quality_bench
     from recsys.data.dataset import Dataset
     from recsys.data.ingest import load_dataset
+    from recsys.service.preset import Preset
 
     def log() -> Dataset:
         name = args.interactions.parent.name or args.interactions.stem
         return load_dataset(args.interactions, args.catalog, name=name).dataset
 
-    sources: list[tuple[str, Callable[[], Dataset]]] = [("demo store", quality_bench.demo_source)]
+    sources: list[tuple[str, Callable[[], Dataset]]] = []
+    if not args.no_demo:
+        sources.append(("demo store", quality_bench.demo_source))
     if args.interactions is not None:
         sources.append((args.interactions.parent.name or args.interactions.stem, log))
-    results = quality_bench.run_benchmark(sources, say)
+    if not sources:
+        raise ConfigError("--no-demo needs --interactions FILE.")
+    preset = Preset.read(args.preset) if args.preset else None
+    results = quality_bench.run_benchmark(sources, say, preset)
     if args.json:
         write_json(args.json, {"results": [quality_bench.result_dict(r) for r in results]})
         say(f"results written to {args.json}")
