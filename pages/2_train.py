@@ -161,7 +161,7 @@ slow_mark = {n: (t("train.slow_mark") if model_class(n).slow else "") for n in M
 chosen = st.multiselect(
     t("train.models"),
     list(MODEL_NAMES),
-    default=list(DEFAULT_MODELS),
+    default=[m for m in DEFAULT_MODELS if model_class(m).size_problem(ds) is None],
     format_func=lambda n: labels.model_label(n) + slow_mark[n],
     key="tr_models",
     help=t("train.models_help"),

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from recsys.models import DEFAULT_MODELS
+
 pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
@@ -144,7 +146,7 @@ def test_train_page_offers_the_new_single_models(workspace):
 
 def test_train_shows_each_models_metrics(trained):
     table = trained.dataframe[0].value
-    assert len(table) == 5
+    assert len(table) == len(DEFAULT_MODELS)
     assert any(c.startswith("NDCG@") for c in table.columns)
     assert (table.filter(like="NDCG@").to_numpy() >= 0).all()
 
@@ -163,10 +165,7 @@ def test_fusion_lab_weight_autotune_and_presets(trained):
     at.button(key="lab_tune_go").click()
     at.run()
     assert not at.exception
-    weights = {
-        m: at.session_state[f"lab_w_{m}"]
-        for m in ("svd", "lightfm_warp", "item_knn", "content_tfidf", "popularity")
-    }
+    weights = {m: at.session_state[f"lab_w_{m}"] for m in DEFAULT_MODELS}
     assert abs(sum(weights.values()) - 1.0) < 0.05, weights  # best weights live on the simplex
     assert at.success or at.warning
 

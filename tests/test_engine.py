@@ -314,3 +314,15 @@ def test_the_lab_scores_a_stratified_sample_with_intervals(loaded, monkeypatch):
     assert iv.low < iv.mean < iv.high and iv.n == sample.fusion.extra["n_evaluated"]
     assert r.stages["test"].sample_pool is r.stages["test"].sample_pool  # fixed once
     assert set(sample.models) == set(full.models)
+
+
+def test_default_preset_leaves_out_models_the_data_is_too_large_for(loaded, monkeypatch):
+    from recsys.models import DEFAULT_MODELS
+    from recsys.service.preset import default_preset, unsuitable_models
+
+    assert "ease" in default_preset(dataset=loaded.dataset).models
+    monkeypatch.setattr("recsys.models.ease.MAX_ITEMS", 10)
+    reasons = unsuitable_models(DEFAULT_MODELS, loaded.dataset)
+    assert list(reasons) == ["ease"] and "rp3beta or item_knn" in reasons["ease"]
+    models = default_preset(dataset=loaded.dataset).models
+    assert "ease" not in models and "rp3beta" in models

@@ -162,12 +162,18 @@ def progress_printer(args: argparse.Namespace):
 
 def train_strategy(args: argparse.Namespace, dataset, *, stages=None):
     """Train the run for ``args`` and return (run, preset) with tuned weights when no preset is given."""
+    from recsys.models import DEFAULT_MODELS
     from recsys.ranking.fusion import FUSERS
-    from recsys.service.preset import Preset, default_preset
+    from recsys.service.preset import Preset, default_preset, unsuitable_models
     from recsys.service.stage import STAGES
     from recsys.service.training import train_run
 
-    preset = Preset.read(args.preset) if getattr(args, "preset", None) else default_preset()
+    if getattr(args, "preset", None):
+        preset = Preset.read(args.preset)
+    else:
+        for name, reason in unsuitable_models(DEFAULT_MODELS, dataset).items():
+            sys.stderr.write(f"note: {name} is left out of the default preset: {reason}\n")
+        preset = default_preset(dataset=dataset)
     if stages is None:
         # A given preset needs only the models fitted on all data, unless its fusion learns
         # (stacking) or no preset was given (weights are then tuned on the validation split).

@@ -32,7 +32,16 @@ _MODEL_PATHS: dict[str, str] = {
 }
 
 #: Models fused by default (preset "default").
-DEFAULT_MODELS: tuple[str, ...] = ("svd", "lightfm_warp", "item_knn", "content_tfidf", "popularity")
+DEFAULT_MODELS: tuple[str, ...] = (
+    "ease",
+    "rp3beta",
+    "als",
+    "lightfm_warp",
+    "item_knn",
+    "svd",
+    "content_tfidf",
+    "popularity",
+)
 
 MODEL_NAMES: tuple[str, ...] = tuple(_MODEL_PATHS)
 

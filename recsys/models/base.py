@@ -45,6 +45,11 @@ class Recommender(BaseEstimator):
     predicts_ratings: ClassVar[bool] = False
     slow: ClassVar[bool] = False
 
+    @classmethod
+    def size_problem(cls, dataset: Dataset) -> str | None:
+        """Why this model cannot be fitted on ``dataset`` (too large), or None when it can."""
+        return None
+
     # ------------------------------------------------------------------ fitting
     def fit(self, dataset: Dataset, progress: ProgressCallback | None = None) -> Recommender:
         """Learn from ``dataset`` (forgetting any earlier fit) and return ``self``."""

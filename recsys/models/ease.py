@@ -77,6 +77,11 @@ class EASE(Recommender):
         self.binary = binary
         self.random_state = random_state
 
+    @classmethod
+    def size_problem(cls, dataset: Dataset) -> str | None:
+        """EASE's dense item-by-item solve: too many items with interactions is refused."""
+        return size_problem(int((dataset.item_popularity() > 0).sum()))
+
     # ------------------------------------------------------------------ fit
     def _fit(self, dataset: Dataset, progress: ProgressCallback) -> None:
         auto = isinstance(self.l2, str)
@@ -159,13 +164,21 @@ class EASE(Recommender):
 
 def check_size(n_items: int) -> None:
     """Raise ``ConfigError`` with a plain message when ``n_items`` exceeds ``MAX_ITEMS``."""
+    problem = size_problem(n_items)
+    if problem is not None:
+        raise ConfigError(problem)
+
+
+def size_problem(n_items: int) -> str | None:
+    """The plain reason EASE cannot take ``n_items`` items with interactions, or None."""
     if n_items > MAX_ITEMS:
-        raise ConfigError(
+        return (
             f"EASE needs a dense item-by-item matrix: {n_items:,} items with interactions would "
             f"take about {fit_memory_bytes(n_items) / 1e9:.1f} GB of memory to fit, over the "
             f"limit of {MAX_ITEMS:,} items ({fit_memory_bytes(MAX_ITEMS) / 1e9:.1f} GB). Use "
             "rp3beta or item_knn for a catalogue this large."
         )
+    return None
 
 
 # ---------------------------------------------------------------------- linear algebra

@@ -67,7 +67,10 @@ class LightFMRecommender(Recommender):
         worse on the generated store) for 1.3-2.2x the CPU. It guards against a too-large
         ``epochs``: on the demo store NDCG@10 was 0.0612 after 50 fixed epochs, 0.0687 with
         early stopping (at most 50), 0.0702 at the best fixed count (20).
-    epochs : the number of epochs, or with ``early_stopping`` the most that are tried.
+    epochs : the number of epochs, or with ``early_stopping`` the most that are tried. 20 by
+        default: on the validation stage (liked = rating >= 4 on MovieLens) NDCG@10 was 0.0688
+        on the demo store and 0.1019 on MovieLens latest-small, against 0.0654 and 0.0992 with
+        30 epochs, for 40 % less CPU (docs: ``bench --quality``).
     patience : epochs without a new best before early stopping gives up.
     min_epochs : epochs always tried first (BPR and logistic can sit on a plateau for
         several epochs before they learn).
@@ -89,7 +92,7 @@ class LightFMRecommender(Recommender):
         no_components: int = 32,
         loss: str | None = None,
         learning_rate: float = 0.05,
-        epochs: int = 30,
+        epochs: int = 20,
         item_alpha: float = 0.0,
         user_alpha: float = 0.0,
         use_item_features: bool = True,

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
-from recsys.models import DEFAULT_MODELS, make_model
+from recsys.models import DEFAULT_MODELS, make_model, model_class
 from recsys.ranking.fusion import FusionConfig
 from recsys.ranking.rerank import RerankConfig
 
@@ -165,10 +166,27 @@ class Preset:
         )
 
 
-def default_preset(models: tuple[str, ...] | None = None) -> Preset:
-    """The default strategy: the default models, weighted sum over min-max scores."""
-    names = models or DEFAULT_MODELS
+def default_preset(models: tuple[str, ...] | None = None, dataset: Dataset | None = None) -> Preset:
+    """The default strategy: the default models, weighted sum over min-max scores.
+
+    With ``dataset``, models that cannot be fitted on it (``Recommender.size_problem``, e.g.
+    EASE on a very large catalogue) are left out; ``unsuitable_models`` says why.
+    """
+    names = tuple(models or DEFAULT_MODELS)
+    if dataset is not None:
+        skip = unsuitable_models(names, dataset)
+        names = tuple(m for m in names if m not in skip) or names
     return Preset(models={m: {} for m in names})
+
+
+def unsuitable_models(names: tuple[str, ...], dataset: Dataset) -> dict[str, str]:
+    """Model name -> the plain reason it cannot be fitted on ``dataset`` (only those that cannot)."""
+    out = {}
+    for name in names:
+        problem = model_class(name).size_problem(dataset)
+        if problem is not None:
+            out[name] = problem
+    return out
 
 
 def slugify(text: str) -> str:
