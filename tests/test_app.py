@@ -347,3 +347,20 @@ def test_url_paths_match_the_legacy_pages_folder_names():
         "users",
         "items",
     ]
+
+
+def test_fusion_lab_scores_a_sample_and_can_score_everyone(trained, monkeypatch):
+    monkeypatch.setattr("recsys.service.stage.LAB_SAMPLE_USERS", 60)
+    monkeypatch.setattr("recsys.evaluation.sampling.SEGMENT_FLOOR", 5)
+    at = _goto(_app(), LAB)  # a new session loads the run: its sample is drawn with these sizes
+    captions = " ".join(c.value for c in at.caption)
+    assert "stratified sample" in captions, captions
+    assert any("95 % interval" in (m.help or "") for m in at.metric)
+    at.button(key="lab_all_users_go").click()
+    at.run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "stratified sample" not in captions and "Held-out metrics of" in captions
+    at.button(key="lab_back_to_sample").click()
+    at.run()
+    assert "stratified sample" in " ".join(c.value for c in at.caption)

@@ -12,6 +12,7 @@ from ui.errors import show_error
 from ui.i18n import lang_is_zh, t
 from ui.lab_state import ACCURACY, BEYOND, CHART_ACCURACY, CHART_BEYOND, HEADLINE, eval_cached
 from ui.labels import metric_label, model_label
+from ui.nav import rerun_fragment
 
 #: A metric change smaller than this is shown as flat.
 FLAT = 5e-5
@@ -24,13 +25,18 @@ def _headline(ev, base, k: int) -> None:
         ref = base.fusion.values.get(key)
         delta = None if value is None or ref is None else value - ref
         flat = delta is not None and abs(delta) < FLAT
+        help_text = t("lab.delta_help")
+        if key in ev.fusion.per_user:
+            iv = ev.interval(key)
+            if np.isfinite(iv.low):
+                help_text += " " + t("lab.interval", low=iv.low, high=iv.high, n=iv.n)
         col.metric(
             t(f"metric.{key.split('@')[0]}", k=k),
             "—" if value is None else f"{value:.4f}",
             None if delta is None else f"{0.0 if flat else delta:+.4f}",
             delta_color="off" if flat else "normal",
             delta_arrow="off" if flat else "auto",
-            help=t("lab.delta_help"),
+            help=help_text,
         )
 
 
@@ -61,7 +67,20 @@ def results(run, fusion, rerank, baseline) -> None:
         show_error(err)
         return
     _headline(ev, base, k)
-    st.caption(t("lab.updated", ms=ev.seconds * 1000, n=len(ev.fusion.users)))
+    if ev.sampled:
+        st.caption(t("lab.updated_sample", ms=ev.seconds * 1000, n=ev.n_users, total=ev.population))
+        if st.button(t("lab.all_users"), key="lab_all_users_go", help=t("lab.all_users_help")):
+            st.session_state["lab_all_users"] = True
+            with st.spinner(t("lab.all_users_running", total=ev.population)):
+                eval_cached(run, fusion, rerank)
+            rerun_fragment()
+    else:
+        st.caption(t("lab.updated", ms=ev.seconds * 1000, n=ev.n_users))
+        if st.session_state.get("lab_all_users") and st.button(
+            t("lab.back_to_sample"), key="lab_back_to_sample"
+        ):
+            st.session_state["lab_all_users"] = False
+            rerun_fragment()
 
     keys = [m.format(k=k) for m in ACCURACY] + BEYOND
     rows = {t("common.fusion"): ev.fusion.values, t("common.baseline"): base.fusion.values}

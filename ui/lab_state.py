@@ -81,13 +81,20 @@ def apply_state(run) -> None:
 
 
 def eval_cached(run, fusion, rerank, stage: str = "test"):
-    """Evaluation of a config, memoised in this session (the baseline is asked for every change)."""
+    """Evaluation of a config, memoised in this session (the baseline is asked for every change).
+
+    The lab scores the stage's fixed stratified sample of held-out users (all of them on small
+    stores) unless the user asked for every user (``lab_all_users``).
+    """
+    sample = not st.session_state.get("lab_all_users", False)
     key = json.dumps(
-        {"f": fusion.to_dict(), "r": rerank.to_dict(), "s": stage}, sort_keys=True, default=str
+        {"f": fusion.to_dict(), "r": rerank.to_dict(), "s": stage, "sample": sample},
+        sort_keys=True,
+        default=str,
     )
     cache = st.session_state.setdefault("lab_eval_cache", {})
     if key not in cache:
         if len(cache) > EVAL_CACHE_SIZE:
             cache.clear()
-        cache[key] = run.evaluate(fusion, rerank, stage=stage)
+        cache[key] = run.evaluate(fusion, rerank, stage=stage, sample=sample)
     return cache[key]
