@@ -6,18 +6,13 @@ from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
 from recsys.data.dataset import Dataset
 from recsys.data.features import item_feature_matrix
 from recsys.data.schema import Col
 from recsys.models.base import ProgressCallback, Recommender
+from recsys.models.item_knn import blocked_top_k
 from recsys.models.popularity import time_decay
-
-#: Catalog size up to which scoring uses the dense item-item Gram matrix (n_items^2 float32).
-_DENSE_GRAM_MAX_ITEMS = 8000
-#: Cells (items x users) of one tile of the profile product used beyond that size.
-_TILE_CELLS = 1 << 18
 
 
 class ContentTfidf(Recommender):
@@ -34,11 +29,21 @@ class ContentTfidf(Recommender):
     interacted with still have profiles, so cold items are scored; a cold user is profiled from
     any ad-hoc history. Items with no catalog information score 0.
 
+    Scoring is sparse: ``cos(p_u, f_j) = (sum_i w_ui f_i . f_j) / ||sum_i w_ui f_i||``, and the
+    item-item similarities ``f_i . f_j`` are kept for each item's ``neighbors`` most similar
+    items only (plus itself), in a sparse matrix ``S`` built once at fit (never a dense
+    ``n_items²``). Scores are then ``(r_u S) / ||r_u F||``: exact whenever every item ``j`` a
+    user could see is among the neighbours of one of their items, and otherwise the small
+    similarities beyond the ``neighbors``-th are read as 0. With ``neighbors >= n_items - 1`` it
+    is the exact cosine.
+
     Parameters
     ----------
     text, attributes : use text n-grams / one-hot attributes.
     text_weight, attribute_weight : block weights (see ``item_feature_matrix``).
     max_text_features : n-gram vocabulary cap.
+    neighbors : content neighbours kept per item in ``S`` (more: closer to the exact cosine,
+        slower and larger).
     binary : weight every interacted item 1 instead of ``log1p(weight)``.
     half_life_days : time decay of the profile (None: none).
     """
@@ -55,6 +60,7 @@ class ContentTfidf(Recommender):
         text_weight: float = 1.0,
         attribute_weight: float = 1.0,
         max_text_features: int = 20000,
+        neighbors: int = 200,
         binary: bool = False,
         half_life_days: float | None = None,
     ) -> None:
@@ -63,6 +69,7 @@ class ContentTfidf(Recommender):
         self.text_weight = text_weight
         self.attribute_weight = attribute_weight
         self.max_text_features = max_text_features
+        self.neighbors = neighbors
         self.binary = binary
         self.half_life_days = half_life_days
 
@@ -88,44 +95,24 @@ class ContentTfidf(Recommender):
             shape=(dataset.n_users, dataset.n_items),
         )
         self.item_features_ = features.tocsr()
-        self._gram_cache = None
         self.feature_names_ = names
+        self.neighbours_ = content_neighbours(
+            self.item_features_, self.neighbors, lambda f, m: progress(0.7 + 0.3 * f, m)
+        )
         progress(1.0, "profiles ready")
 
     def _profile_scores(self, rows: sp.csr_matrix) -> np.ndarray:
         """(n, n_items) float32 cosine of the profiles of ``rows`` (n, n_items) with every item.
 
-        The mean's denominator cancels in the cosine, so the weighted sum ``r F`` is
-        normalised directly. Up to ``_DENSE_GRAM_MAX_ITEMS`` items we use the item-item
-        Gram matrix ``G = F F^T`` (built once, not pickled): ``r F F^T = r G`` and
-        ``||r F||^2 = r G r^T``, a sparse-dense product per block. Larger catalogs go through
-        the unit profiles ``p = rF / ||rF||``: ``p F^T``, see :func:`profile_item_scores`.
+        The mean's denominator cancels in the cosine: ``(r S) / ||r F||`` per row.
         """
-        gram = self._gram()
-        if gram is not None:
-            num = np.asarray(rows @ gram, dtype=np.float32)  # (n, n_items)
-            sq = np.asarray(rows.multiply(num).sum(axis=1)).ravel()
-            norm = np.sqrt(np.maximum(sq, 0.0)).astype(np.float32)
-            np.divide(num, norm[:, None], out=num, where=norm[:, None] > 0)
-            num[norm <= 0] = 0.0
-            return num
-        profiles = normalize(rows @ self.item_features_)  # (n, n_features) sparse, unit rows
-        return profile_item_scores(profiles, self.item_features_)
-
-    def _gram(self) -> np.ndarray | None:
-        if self.item_features_.shape[0] > _DENSE_GRAM_MAX_ITEMS:
-            return None
-        if self._gram_cache is None:
-            f = self.item_features_
-            self._gram_cache = np.asarray((f @ f.T).toarray(), dtype=np.float32)
-        return self._gram_cache
-
-    _gram_cache: np.ndarray | None = None
-
-    def __getstate__(self) -> dict:
-        state = super().__getstate__()
-        state.pop("_gram_cache", None)  # derived, n_items^2: rebuilt on demand
-        return state
+        num = np.asarray((rows @ self.neighbours_).toarray(), dtype=np.float32)
+        profiles = rows @ self.item_features_  # (n, n_features) sparse
+        norm = np.sqrt(np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel())
+        norm = norm.astype(np.float32)
+        np.divide(num, norm[:, None], out=num, where=norm[:, None] > 0)
+        num[norm <= 0] = 0.0
+        return num
 
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
         return self._profile_scores(self.user_rows_[user_idx])
@@ -153,37 +140,18 @@ class ContentTfidf(Recommender):
         return top.astype(np.int32), sims[top]
 
 
-def profile_item_scores(profiles: sp.csr_matrix, features: sp.csr_matrix) -> np.ndarray:
-    """``profiles @ features.T`` as a C-ordered (n, n_items) float32 array.
+def content_neighbours(
+    features: sp.csr_matrix, k: int, progress: ProgressCallback | None = None
+) -> sp.csr_matrix:
+    """(n_items, n_items) float32 CSR: each item's ``k`` most similar items by ``f_i . f_j``,
+    plus itself, built in blocks of rows (``item_knn.blocked_top_k``)."""
+    f = sp.csr_matrix(features, dtype=np.float32)
+    ft = f.T.tocsr()
 
-    Parameters
-    ----------
-    profiles : (n, n_features) sparse user profiles.
-    features : (n_items, n_features) CSR item features.
+    def rows(start: int, stop: int) -> np.ndarray:
+        return np.asarray((f[start:stop] @ ft).toarray(), dtype=np.float32)
 
-    Returns
-    -------
-    (n, n_items) float32; element ``(u, i)`` is summed over ``i``'s features in the same
-    order (and dtype) as ``features @ profiles.T`` would.
-
-    Notes
-    -----
-    scipy multiplies a CSR matrix by a dense one with the dense operand's columns as the fast
-    axis, so ``features @ P.T`` comes out (n_items, n) and used to be transposed whole (a
-    full-size copy, a third of the scoring time). Here the product is done in tiles of
-    ``_TILE_CELLS`` (items x users): each tile's dense operand is built directly in the
-    layout scipy needs and the small result is written transposed into the output.
-    """
-    n, n_items = profiles.shape[0], features.shape[0]
-    out = np.empty((n, n_items), np.result_type(profiles.dtype, features.dtype, np.float32))
-    user_step = max(1, min(n, 128))  # the dense operand (n_features, 128) stays in cache
-    item_step = max(1, _TILE_CELLS // user_step)
-    item_blocks = [features[i : i + item_step] for i in range(0, n_items, item_step)]
-    for u in range(0, n, user_step):
-        dense_t = profiles[u : u + user_step].T.toarray()  # (n_features, b) C-ordered
-        for i, block in zip(range(0, n_items, item_step), item_blocks, strict=True):
-            out[u : u + user_step, i : i + item_step] = (block @ dense_t).T
-    return out.astype(np.float32, copy=False)
+    return blocked_top_k(rows, f.shape[0], k, progress, "content neighbours", keep_diagonal=True)
 
 
-__all__ = ["ContentTfidf", "profile_item_scores"]
+__all__ = ["ContentTfidf", "content_neighbours"]

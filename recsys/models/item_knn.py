@@ -191,6 +191,7 @@ def blocked_top_k(
     k: int,
     progress: ProgressCallback | None = None,
     what: str = "neighbours",
+    keep_diagonal: bool = False,
 ) -> sp.csr_matrix:
     """Sparse top-``k`` positive entries per row of a square matrix built block by block.
 
@@ -198,7 +199,8 @@ def blocked_top_k(
     ----------
     rows : ``rows(start, stop) -> (stop - start, n)`` dense rows of the matrix; blocks hold
         about ``_BLOCK_CELLS`` cells, so no dense ``n²`` is ever made.
-    n : size of the matrix; ``k`` : entries kept per row (the diagonal never is).
+    n : size of the matrix; ``k`` : entries kept per row besides the diagonal.
+    keep_diagonal : keep each row's diagonal entry too (it is dropped by default).
 
     Returns
     -------
@@ -206,12 +208,15 @@ def blocked_top_k(
     """
     k = min(k, max(n - 1, 1))
     block = max(1, min(n, _BLOCK_CELLS // max(n, 1)))
+    diagonal = []
     indptr = [np.zeros(1, np.int64)]
     indices, data = [], []
     for start in range(0, n, block):
         stop = min(start + block, n)
         sims = rows(start, stop)
         local = np.arange(stop - start)
+        if keep_diagonal:
+            diagonal.append(sims[local, local + start].copy())
         sims[local, local + start] = 0.0
         if k < n:  # a few rows at a time: argpartition's index temporaries stay small
             step = max(1, _ROW_CELLS // max(n, 1))
@@ -231,6 +236,9 @@ def blocked_top_k(
     s = sp.csr_matrix(
         (np.concatenate(data), np.concatenate(indices), np.concatenate(indptr)), shape=(n, n)
     )
+    if keep_diagonal and n:
+        s = sp.csr_matrix(s + sp.diags(np.concatenate(diagonal).astype(np.float32)))
+        s.eliminate_zeros()
     s.sort_indices()
     return s
 
