@@ -43,7 +43,9 @@ class ContentTfidf(Recommender):
     text_weight, attribute_weight : block weights (see ``item_feature_matrix``).
     max_text_features : n-gram vocabulary cap.
     neighbors : content neighbours kept per item in ``S`` (more: closer to the exact cosine,
-        slower and larger).
+        slower and larger). 100 by default: on the validation stage NDCG@10 was 0.0372 (demo)
+        and 0.0185 (MovieLens) against 0.0374 and 0.0133 with 1,000 neighbours (near exact),
+        and the top-20 of 50,000 users costs about 2x a bare 64-factor product.
     binary : weight every interacted item 1 instead of ``log1p(weight)``.
     half_life_days : time decay of the profile (None: none).
     """
@@ -60,7 +62,7 @@ class ContentTfidf(Recommender):
         text_weight: float = 1.0,
         attribute_weight: float = 1.0,
         max_text_features: int = 20000,
-        neighbors: int = 200,
+        neighbors: int = 100,
         binary: bool = False,
         half_life_days: float | None = None,
     ) -> None:
@@ -99,29 +101,34 @@ class ContentTfidf(Recommender):
         self.neighbours_ = content_neighbours(
             self.item_features_, self.neighbors, lambda f, m: progress(0.7 + 0.3 * f, m)
         )
+        self.profile_norms_ = self._profile_norms(self.user_rows_)
         progress(1.0, "profiles ready")
 
-    def _profile_scores(self, rows: sp.csr_matrix) -> np.ndarray:
+    def _profile_norms(self, rows: sp.csr_matrix) -> np.ndarray:
+        """(n,) float32 ``||r F||`` of the weighted profiles of ``rows`` (n, n_items)."""
+        profiles = rows @ self.item_features_  # (n, n_features) sparse
+        return np.sqrt(np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel()).astype(
+            np.float32
+        )
+
+    def _profile_scores(self, rows: sp.csr_matrix, norm: np.ndarray) -> np.ndarray:
         """(n, n_items) float32 cosine of the profiles of ``rows`` (n, n_items) with every item.
 
-        The mean's denominator cancels in the cosine: ``(r S) / ||r F||`` per row.
+        The mean's denominator cancels in the cosine: ``(r S) / ||r F||`` per row (``norm``).
         """
         num = np.asarray((rows @ self.neighbours_).toarray(), dtype=np.float32)
-        profiles = rows @ self.item_features_  # (n, n_features) sparse
-        norm = np.sqrt(np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel())
-        norm = norm.astype(np.float32)
         np.divide(num, norm[:, None], out=num, where=norm[:, None] > 0)
         num[norm <= 0] = 0.0
         return num
 
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
-        return self._profile_scores(self.user_rows_[user_idx])
+        return self._profile_scores(self.user_rows_[user_idx], self.profile_norms_[user_idx])
 
     def _score_history(self, item_idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
         row = sp.csr_matrix(
             (weights, (np.zeros(len(item_idx), np.int32), item_idx)), shape=(1, self.n_items_)
         )
-        return self._profile_scores(row)[0]
+        return self._profile_scores(row, self._profile_norms(row))[0]
 
     def similar_items(self, item_idx: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` items whose content is closest to item ``item_idx`` (itself excluded).
