@@ -32,12 +32,15 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from recsys.data.dataset import Dataset
-from recsys.data.features import item_dense_vectors, item_label_codes
 from recsys.data.schema import DEFAULT_EVENT_WEIGHTS, Col
+from recsys.evaluation.metrics import evaluate_lists
+from recsys.evaluation.sampling import stratified_sample
+from recsys.evaluation.segments import SegmentRule
 from recsys.models import make_model
-from recsys.ranking.candidates import build_pool
+from recsys.ranking.candidates import CandidatePool, build_pool
 from recsys.ranking.fusion import FusionConfig, fuse
 from recsys.ranking.rerank import ItemTable, RerankConfig, rerank
+from recsys.service.run_base import item_table
 
 SIZES: dict[str, tuple[int, int, int]] = {
     "default": (2_000, 500, 50_000),
@@ -305,13 +308,7 @@ def bench_dataset(
     )
     pool = box.pop("pool")
     ref_pool = measure(reference)
-    items = ItemTable.from_arrays(
-        category=item_label_codes(ds, Col.CATEGORY),
-        brand=item_label_codes(ds, Col.BRAND),
-        popularity=ds.item_popularity(),
-        vectors=item_dense_vectors(ds),
-        catalog=ds.catalog,
-    )
+    items = item_table(ds)
     cfg = FusionConfig(weights={n: 1.0 for n in fitted})
     fuse(pool, cfg)  # warm the normalisation cache, as the app does once per pool
     new_cfg = FusionConfig(weights={n: (2.0 if i == 0 else 1.0) for i, n in enumerate(fitted)})
@@ -332,12 +329,52 @@ def bench_dataset(
         f"  re-fuse + re-rank every user after a weight change: {refuse_s * 1000:.1f} ms "
         f"(with MMR + category cap + novelty: {refuse_div_s * 1000:.1f} ms)"
     )
+    plain_ms, knobs_ms, n_sample = slider_path_ms(ds, pool, items, cfg, new_cfg)
+    print(
+        f"  slider path on the lab's sample ({n_sample:,} users: re-fuse + re-rank + every "
+        f"metric): {plain_ms:.1f} ms (with MMR + category cap + novelty: {knobs_ms:.1f} ms)"
+    )
     if events is not None:
         del pool, fused
         ingest, n_rows, size_mb = ingest_timing(events)
         print(f"  ingest of the log as CSV ({n_rows:,} rows, {size_mb:,.0f} MB): {ingest}")
     print(f"  peak memory so far: {peak_memory_mb():,.0f} MB")
     return rows
+
+
+def slider_path_ms(
+    ds: Dataset,
+    pool: CandidatePool,
+    items: ItemTable,
+    cfg: FusionConfig,
+    new_cfg: FusionConfig,
+) -> tuple[float, float, int]:
+    """What the Fusion lab does on a weight change, timed on its fixed stratified sample.
+
+    Re-fuse, re-rank and compute every metric of ``evaluate_lists`` for the sampled users
+    (``LAB_SAMPLE_USERS`` at most). The truth is each sampled user's training items (any sparse
+    truth costs the same). Returns ``(plain ms, with MMR + cap + novelty ms, sample size)``.
+    """
+    activity = ds.user_activity()
+    rows = stratified_sample(SegmentRule.from_activity(activity).labels(activity[pool.users]))
+    sample = pool.subset(rows) if len(rows) < len(pool) else pool
+    truth = ds.matrix("ones")
+    fuse(sample, cfg)  # the lab's sample pool keeps its normalised scores, as in the app
+    out = []
+    for knobs in ({}, {"mmr_lambda": 0.7, "category_cap": 4, "novelty": 0.1}):
+        rr = RerankConfig(k=10, **knobs)  # type: ignore[arg-type]
+        t0 = _now()
+        ranked = rerank(sample, fuse(sample, new_cfg), rr, items)
+        evaluate_lists(
+            ranked.topk,
+            truth,
+            k=10,
+            train=truth,
+            item_vectors=items.vectors,
+            item_category=items.category,
+        )
+        out.append((_now() - t0) * 1000)
+    return out[0], out[1], len(sample)
 
 
 def main(

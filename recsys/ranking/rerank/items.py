@@ -105,6 +105,16 @@ class ItemTable:
             self._cache["pop_norm"] = (p / top if top > 0 else np.zeros_like(p)).astype(np.float32)
         return self._cache["pop_norm"]
 
+    @property
+    def padded_vectors(self) -> np.ndarray | None:
+        """(n_items + 1, d) ``vectors`` with an all-zero last row (the index ``-1`` reads it)."""
+        if self.vectors is None:
+            return None
+        if "padded_vectors" not in self._cache:
+            zero = np.zeros((1, self.vectors.shape[1]), np.float32)
+            self._cache["padded_vectors"] = np.vstack([self.vectors, zero]).astype(np.float32)
+        return self._cache["padded_vectors"]
+
     def item_index(self, item_id: Any) -> int:
         """Internal index of an external item id (``ConfigError`` if unknown)."""
         if self.catalog is None or Col.ITEM not in self.catalog.columns:

@@ -58,15 +58,34 @@ def _topk_mask(score: np.ndarray, k: int) -> np.ndarray:
 def _row_minmax(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Per-row min-max to [0, 1] over ``valid`` (constant rows -> 1); -inf elsewhere."""
     x = x.astype(np.float32, copy=False)
-    lo = np.where(valid, x, np.inf).min(axis=1, keepdims=True)
-    hi = np.where(valid, x, -np.inf).max(axis=1, keepdims=True)
+    lo = x.min(axis=1, keepdims=True, where=valid, initial=np.inf)
+    hi = x.max(axis=1, keepdims=True, where=valid, initial=-np.inf)
     span = hi - lo
     const = ~(span > 0)
     inv = np.where(const, 0.0, 1.0 / np.where(const, 1.0, span)).astype(np.float32)
+    out = np.full(x.shape, -np.inf, np.float32)
     with np.errstate(invalid="ignore"):
-        out = (x - lo) * inv + const.astype(np.float32)
-    out[~valid] = -np.inf
+        np.subtract(x, lo, out=out, where=valid)
+        np.multiply(out, inv, out=out, where=valid)
+        np.add(out, const.astype(np.float32), out=out, where=valid)
     return out
+
+
+def _selects(config: RerankConfig) -> bool:
+    """The greedy selection (MMR diversity or caps) is on."""
+    return config.mmr_lambda < 1.0 or bool(config.category_cap) or bool(config.brand_cap)
+
+
+def _minmax_of_cells(raw: np.ndarray, valid: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``_row_minmax(raw, valid)`` at the (n, k) columns ``cols`` only (no full-size copy)."""
+    lo = raw.min(axis=1, keepdims=True, where=valid, initial=np.inf)
+    hi = raw.max(axis=1, keepdims=True, where=valid, initial=-np.inf)
+    span = hi - lo
+    const = ~(span > 0)
+    picked = np.take_along_axis(raw, cols, 1)
+    with np.errstate(invalid="ignore"):
+        out = np.where(const, 1.0, (picked - lo) / np.where(const, 1.0, span))
+    return np.where(np.take_along_axis(valid, cols, 1), out, -np.inf).astype(np.float32)
 
 
 def _effect(before: np.ndarray, after: np.ndarray, **extra) -> dict:
@@ -102,8 +121,10 @@ def rerank(
         raise ValueError(f"fused scores {fused.shape} do not match the pool {pool.items.shape}")
     safe_items = np.maximum(pool.items, 0)
     valid = pool.valid & np.isfinite(fused)
-    score = _row_minmax(fused, valid)
-    base_pos = _pool_topk(score, k)
+    raw = np.where(valid, fused, -np.inf).astype(np.float32, copy=False)
+    base_pos = _pool_topk(raw, k)  # min-max keeps each row's order: rank the raw scores
+    adjusts = bool(config.rules) or config.novelty > 0 or _selects(config)
+    score = _row_minmax(raw, valid) if adjusts else raw  # raw: read only
     baseline = _mask_of(base_pos, (n, c))
     current = baseline
     changed = False  # did any step change scores or the candidate set?
@@ -150,7 +171,7 @@ def rerank(
         current = after
 
     # selection: greedy MMR / caps over the top-T, or plain top-k
-    if config.mmr_lambda < 1.0 or config.category_cap or config.brand_cap:
+    if _selects(config):
         pos, sel_flags, sel_stats = _greedy_select(pool, score, config, items)
         stats.update(sel_stats)
     else:
@@ -164,7 +185,11 @@ def rerank(
     ok = pos >= 0
     sp_ = np.maximum(pos, 0)
     out_items = np.where(ok, np.take_along_axis(pool.items, sp_, 1), -1).astype(np.int32)
-    out_scores = np.where(ok, np.take_along_axis(score, sp_, 1), -np.inf).astype(np.float32)
+    if adjusts:
+        score_k = np.take_along_axis(score, sp_, 1)
+    else:  # nothing adjusted the scores: normalise only the chosen cells
+        score_k = _minmax_of_cells(raw, valid, sp_)
+    out_scores = np.where(ok, score_k, -np.inf).astype(np.float32)
     out_flags = np.where(ok, np.take_along_axis(flags, sp_, 1) | sel_flags, 0).astype(np.uint8)
     out_bits = np.where(ok, np.take_along_axis(bits, sp_, 1), np.uint64(0)).astype(np.uint64)
     out_pos = pos.astype(np.int32)
@@ -215,58 +240,72 @@ def _greedy_select(
     k = config.k
     lam = config.mmr_lambda
     t = min(c, config.diversity_depth or max(3 * k, 50))
-    # a full stable argsort of narrow pool rows beats argpartition here
-    cand = np.argsort(-score, axis=1, kind="stable")[:, :t].astype(np.int32)
-    cand_score = np.take_along_axis(score, cand, 1)
+    cand, cand_score = top_k_indices(score, t)  # best first, ties to the lower column, -1 pads
+    cand = cand.astype(np.int32)
     cand[~np.isfinite(cand_score)] = -1
+    cand_score = np.where(cand >= 0, cand_score, -np.inf).astype(np.float32)
     avail = cand >= 0
     rel = _row_minmax(cand_score, avail)
-    rel = np.where(avail, rel, 0.0)
+    rel = np.where(avail, rel, 0.0).astype(np.float32)
     rows = np.arange(n)
     item_of = np.where(avail, pool.items[rows[:, None], np.maximum(cand, 0)], -1)
     use_mmr = lam < 1.0
     if use_mmr:
-        if items.vectors is None:
+        padded = items.padded_vectors
+        if padded is None:
             raise ConfigError(
                 "diversity (MMR) needs item content vectors; set the diversity knob to 1."
             )
-        vec = items.vectors[np.maximum(item_of, 0)] * avail[:, :, None]
+        vec = np.take(padded, item_of, axis=0)  # (n, t, d); -1 (no candidate) reads zeros
         max_sim = np.zeros((n, t), np.float32)
-    caps = [
-        (cap, np.where(avail, codes[np.maximum(item_of, 0)], -1), np.zeros((n, t), np.int32))
-        for cap, codes in ((config.category_cap, items.category), (config.brand_cap, items.brand))
-        if cap
-    ]
+        lam_rel = (np.float32(lam) * rel).astype(np.float32)
+    # per cap: the label codes of the candidates, "has a label", and the count so far per label
+    caps = []
+    for cap, codes in ((config.category_cap, items.category), (config.brand_cap, items.brand)):
+        if cap:
+            cand_codes = np.where(avail, codes[np.maximum(item_of, 0)], -1)
+            caps.append((cap, cand_codes, cand_codes >= 0, np.zeros((n, t), np.int16)))
     chosen = np.full((n, k), -1, np.int32)
     sel_flags = np.zeros((n, k), np.uint8)
     moved = capped = 0
     neg = np.float32(-np.inf)
+    obj = np.empty((n, t), np.float32)
+    masked = np.empty((n, t), np.float32)
+    allowed = np.empty((n, t), bool)
     for p in range(min(k, t)):
-        allowed = avail.copy()
-        for cap, codes, cnt in caps:
-            allowed &= ~((codes >= 0) & (cnt >= cap))
-        obj = lam * rel - (1.0 - lam) * max_sim if use_mmr else rel
-        masked = np.where(allowed, obj, neg)
+        np.copyto(allowed, avail)
+        for cap, _, labelled, cnt in caps:
+            allowed &= ~(labelled & (cnt >= cap))
+        if use_mmr:  # obj = lam * rel - (1 - lam) * max_sim
+            np.multiply(max_sim, np.float32(lam - 1.0), out=obj)
+            obj += lam_rel
+        else:
+            np.copyto(obj, rel)
+        masked.fill(neg)
+        np.copyto(masked, obj, where=allowed)
         pick = masked.argmax(axis=1)
         ok = np.asarray(allowed.any(axis=1), dtype=bool)
         if caps:
-            free = np.where(avail, obj, neg).argmax(axis=1)
-            hit = ok & (pick != free)
+            masked.fill(neg)
+            np.copyto(masked, obj, where=avail)
+            hit = ok & (pick != masked.argmax(axis=1))
             sel_flags[hit, p] |= CAP
             capped += int(hit.sum())
         if use_mmr:
-            best_rel = np.where(allowed, rel, neg).argmax(axis=1)
+            masked.fill(neg)
+            np.copyto(masked, rel, where=allowed)
+            best_rel = masked.argmax(axis=1)
             hit = ok & (rel[rows, pick] < rel[rows, best_rel])
             sel_flags[hit, p] |= MMR
             moved += int(hit.sum())
         chosen[ok, p] = cand[rows[ok], pick[ok]]
         avail[rows[ok], pick[ok]] = False
         if use_mmr:
-            sims = np.einsum("ntd,nd->nt", vec, vec[rows, pick])
-            max_sim = np.where(ok[:, None], np.maximum(max_sim, sims), max_sim)
-        for _, codes, cnt in caps:
+            sims = np.matmul(vec, vec[rows, pick][:, :, None])[:, :, 0]  # (n, t)
+            np.maximum(max_sim, sims, out=max_sim, where=ok[:, None])
+        for _, codes, labelled, cnt in caps:
             pc = codes[rows, pick]
-            cnt += ((codes == pc[:, None]) & (pc >= 0)[:, None] & ok[:, None]).astype(np.int32)
+            cnt += (codes == pc[:, None]) & (labelled & ok[:, None])
     stats: dict[str, Any] = {}
     if use_mmr:
         stats["diversity"] = {
