@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from recsys.errors import RecsysError
+from recsys.evaluation.metrics.glossary import higher_is_better, shown_keys
 from recsys.models import DEFAULT_MODELS, MODEL_NAMES, make_model, model_class
 from recsys.service.persistence import save_run
 from recsys.service.preset import SPLIT_METHODS, Preset, default_preset
@@ -31,17 +32,7 @@ FAST_PARAMS: dict[str, dict[str, object]] = {
     "coclustering": {"n_epochs": 5},
 }
 HIDDEN_PARAMS = {"loss", "num_threads"}
-SHOWN_METRICS = [
-    "ndcg@{k}",
-    "precision@{k}",
-    "recall@{k}",
-    "map@{k}",
-    "hit_rate@{k}",
-    "coverage",
-    "novelty",
-    "diversity",
-    "rmse",
-]
+FIT_COLUMN = "fit_seconds"
 
 
 def _choices(cls, param: str) -> list | None:
@@ -96,18 +87,17 @@ def _estimate_seconds(model: str, params: dict, ds) -> float | None:
 
 
 def _metrics_table(run) -> pd.DataFrame:
-    k = run.k
+    """One row per model, one column per summary metric of the glossary (keys as columns)."""
     reports = run.single_model_reports("test")
     rows = {labels.model_label(m): r.values for m, r in reports.items()}
-    frame = pd.DataFrame.from_dict(rows, orient="index")
-    keys = [m.format(k=k) for m in SHOWN_METRICS]
-    frame = frame[[c for c in keys if c in frame.columns and frame[c].notna().any()]]
+    frame = pd.DataFrame.from_dict(rows, orient="index").astype(float)
+    keys = shown_keys(run.k, [c for c in frame.columns if frame[c].notna().any()])
+    frame = frame[keys]
     fit = {
         labels.model_label(m): sum(v for key, v in run.timings.items() if key.endswith("/" + m))
         for m in run.model_names
     }
-    frame = frame.astype(float).rename(columns=labels.metric_label)
-    frame[t("train.fit_seconds")] = pd.Series(fit)
+    frame[FIT_COLUMN] = pd.Series(fit)
     return frame
 
 
@@ -285,17 +275,23 @@ if run is not None:
     st.subheader(t("train.metrics", k=run.k))
     st.caption(t("train.metrics_help"))
     table = _metrics_table(run)
-    fit_col = t("train.fit_seconds")
-    lower_better = [c for c in table.columns if c in ("RMSE", "MAE")]
-    higher_better = [c for c in table.columns if c != fit_col and c not in lower_better]
+    keys = [c for c in table.columns if c != FIT_COLUMN]
+    higher = [c for c in keys if higher_is_better(c) is True]
+    lower = [c for c in keys if higher_is_better(c) is False]
     styled = (
-        table.style.format("{:.4f}", subset=higher_better + lower_better, na_rep="—")
-        .format("{:.1f}", subset=[fit_col])
-        .highlight_max(axis=0, color="#dbeafe", subset=higher_better)
+        table.style.format("{:.4f}", subset=keys, na_rep="—")
+        .format("{:.1f}", subset=[FIT_COLUMN])
+        .highlight_max(axis=0, color="#dbeafe", subset=higher)
     )
-    if lower_better:
-        styled = styled.highlight_min(axis=0, color="#dbeafe", subset=lower_better)
-    st.dataframe(styled)
+    if lower:
+        styled = styled.highlight_min(axis=0, color="#dbeafe", subset=lower)
+    st.dataframe(
+        styled,
+        column_config={
+            **labels.metric_columns(keys),
+            FIT_COLUMN: st.column_config.NumberColumn(t("train.fit_seconds"), format="%.1f"),
+        },
+    )
     info = getattr(run.split, "info", {}) or {}
     if info:
         st.caption(_split_caption(info))

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from recsys.errors import RecsysError
+from recsys.evaluation.metrics.glossary import shown_keys
 from recsys.service.workspace import preset_from_record
 from ui import charts, errors, labels, nav, state, tables
 from ui.frame import page_header
@@ -71,15 +72,13 @@ if a_id == b_id or (
 
 left, right = st.columns([3, 2])
 with left:
-    shown = table[
-        table["metric"]
-        .astype(str)
-        .str.contains("@|coverage|diversity|novelty|personalization", regex=True)
-    ].copy()
+    keys = shown_keys(run.k, table["metric"].astype(str), summary=False, levels=("list", "catalog"))
+    shown = table.set_index("metric").loc[keys].reset_index()
     rel = shown["rel_diff"].astype(float).fillna(0.0) * 100
-    colors = np.where(
-        shown["significant"].astype(bool), np.where(rel >= 0, "#16a34a", "#dc2626"), "#9ca3af"
-    )
+    colors = [
+        charts.change_color(key, d, sig)
+        for key, d, sig in zip(keys, shown["diff"].astype(float), shown["significant"], strict=True)
+    ]
     fig = go.Figure(
         go.Bar(
             y=[labels.metric_label(str(m)) for m in shown["metric"]],
@@ -132,8 +131,9 @@ with right:
     )
 
 with st.expander(t("cmp.table")):
+    readable = table.assign(metric=[labels.metric_label(str(m)) for m in table["metric"]])
     st.dataframe(
-        table,
+        readable,
         hide_index=True,
         column_config={
             "metric": st.column_config.TextColumn(t("common.metric")),

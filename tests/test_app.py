@@ -145,10 +145,18 @@ def test_train_page_offers_the_new_single_models(workspace):
 
 
 def test_train_shows_each_models_metrics(trained):
-    table = trained.dataframe[0].value
+    import json
+
+    frame = trained.dataframe[0]
+    table = frame.value
     assert len(table) == len(DEFAULT_MODELS)
-    assert any(c.startswith("NDCG@") for c in table.columns)
-    assert (table.filter(like="NDCG@").to_numpy() >= 0).all()
+    assert (table.filter(like="ndcg@").to_numpy() >= 0).all()
+    # columns carry their glossary names and help, never raw keys
+    config = json.loads(frame.proto.columns)
+    assert config["ndcg@10"]["label"] == "NDCG@10"
+    assert "Rank-weighted hits" in config["ndcg@10"]["help"]
+    assert config["category_diversity"]["label"] == "Category diversity"
+    assert "Lower is better" in config["rmse"]["help"] if "rmse" in config else True
 
 
 def test_fusion_lab_weight_autotune_and_presets(trained):

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from recsys.evaluation.metrics.glossary import higher_is_better
 from ui.labels import metric_label
 
 #: Colours per model, stable across pages (plotly qualitative palette).
@@ -108,6 +109,20 @@ def hist_log(values: np.ndarray, title: str, x_title: str, y_title: str) -> go.F
     fig.update_yaxes(type="log", dtick=1)
     fig.update_xaxes(type="category")
     return style_fig(fig, title, x_title, y_title, legend=False)
+
+
+GAIN, LOSS, NEUTRAL_CHANGE, GREY_CHANGE = "#16a34a", "#dc2626", "#2563eb", "#9ca3af"
+
+
+def change_color(key: str, diff: float, significant: bool) -> str:
+    """Bar colour of a metric change: green gain / red loss when significant (by the glossary's
+    better direction; blue when neither direction is better), grey when not significant."""
+    if not significant or not np.isfinite(diff) or diff == 0:
+        return GREY_CHANGE
+    better = higher_is_better(key)
+    if better is None:
+        return NEUTRAL_CHANGE
+    return GAIN if (diff > 0) == better else LOSS
 
 
 def metric_panels(table: pd.DataFrame, keys: list[str], colors: list[str], title: str) -> go.Figure:

@@ -7,21 +7,25 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from recsys.errors import RecsysError
+from recsys.evaluation.metrics.glossary import shown_keys
 from recsys.evaluation.tuning import pareto_front
 from recsys.ranking.fusion import FUSERS
 from ui.charts import PALETTE, plot, style_fig
 from ui.errors import show_error
 from ui.i18n import t
-from ui.lab_state import ACCURACY, eval_cached
-from ui.labels import model_label
+from ui.lab_state import eval_cached
+from ui.labels import metric_label, model_label
 from ui.nav import rerun_fragment
 from ui.state import fast_mode
 
-PARETO_AXES = ("coverage", "diversity", "novelty")
-
 
 def _metric_name(metric: str, k: int) -> str:
-    return t(f"metric.{metric.split('@')[0]}", k=k)
+    return metric_label(metric, k)
+
+
+def objectives(k: int) -> list[str]:
+    """The accuracy metrics at k the search can maximise (from the glossary)."""
+    return [m for m in shown_keys(k, families=["accuracy"], levels=["list"]) if "@" in m]
 
 
 def autotune(run, fusion, rerank) -> None:
@@ -35,7 +39,7 @@ def autotune(run, fusion, rerank) -> None:
         c1, c2, c3 = st.columns(3)
         objective = c1.selectbox(
             t("lab.objective"),
-            [m.format(k=k) for m in ACCURACY],
+            objectives(k),
             format_func=lambda m: _metric_name(m, k),
             key="lab_objective",
         )
@@ -111,9 +115,9 @@ def pareto(run, fusion, rerank, result) -> None:
     axis = (
         st.segmented_control(
             t("lab.pareto_axis"),
-            [c for c in PARETO_AXES if c in trials.columns],
+            shown_keys(k, trials.columns, families=["exposure", "variety"]),
             default="coverage",
-            format_func=lambda c: t(f"metric.{c}", k=k),
+            format_func=lambda c: metric_label(c, k),
             key="lab_pareto_axis",
         )
         or "coverage"
@@ -146,7 +150,8 @@ def pareto(run, fusion, rerank, result) -> None:
                 name=name,
                 marker={"color": color, "size": 7, "opacity": 0.7},
                 text=hover[mask],
-                hovertemplate=f"{axis}: %{{x:.3f}}<br>{objective}: %{{y:.4f}}<br>%{{text}}<extra></extra>",
+                hovertemplate=f"{metric_label(axis, k)}: %{{x:.3f}}<br>"
+                f"{metric_label(objective, k)}: %{{y:.4f}}<br>%{{text}}<extra></extra>",
             )
     ft = trials[front].sort_values(axis)
     fig.add_scatter(
@@ -174,7 +179,7 @@ def pareto(run, fusion, rerank, result) -> None:
         style_fig(
             fig,
             t("lab.pareto_title", n=len(trials)),
-            t(f"metric.{axis}", k=k),
+            metric_label(axis, k),
             _metric_name(objective, k),
             height=420,
         ),

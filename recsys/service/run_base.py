@@ -115,6 +115,7 @@ class RunBase:
             train=stage.train.matrix("ones"),
             item_vectors=self.items.vectors,
             item_category=self.items.category,
+            item_brand=self.items.brand,
             segment_rule=stage.segment_rule,
         )
 

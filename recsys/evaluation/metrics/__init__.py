@@ -23,6 +23,7 @@ from recsys.evaluation.metrics.accuracy import (
 )
 from recsys.evaluation.metrics.beyond import (
     AvgPopularity,
+    BrandDiversity,
     CategoryDiversity,
     Coverage,
     DistributionalCoverage,
@@ -35,7 +36,13 @@ from recsys.evaluation.metrics.beyond import (
     lorenz_curve,
 )
 from recsys.evaluation.metrics.context import EvalContext, nan_mean
-from recsys.evaluation.metrics.glossary import METRIC_INFO, higher_is_better, metric_base
+from recsys.evaluation.metrics.glossary import (
+    METRICS,
+    MetricInfo,
+    higher_is_better,
+    metric_base,
+    metric_info,
+)
 from recsys.evaluation.metrics.ratings import MAE, RMSE
 from recsys.evaluation.metrics.report import MetricReport, evaluate_lists
 
@@ -43,12 +50,13 @@ __all__ = [
     "F1",
     "MAE",
     "MAP",
-    "METRIC_INFO",
+    "METRICS",
     "MRR",
     "NDCG",
     "RMSE",
     "AtK",
     "AvgPopularity",
+    "BrandDiversity",
     "CategoryDiversity",
     "Coverage",
     "DistributionalCoverage",
@@ -56,6 +64,7 @@ __all__ = [
     "EvalContext",
     "Gini",
     "HitRate",
+    "MetricInfo",
     "MetricReport",
     "Novelty",
     "Personalization",
@@ -68,5 +77,6 @@ __all__ = [
     "higher_is_better",
     "lorenz_curve",
     "metric_base",
+    "metric_info",
     "nan_mean",
 ]

@@ -51,14 +51,14 @@ class AvgPopularity(AtK):
 
 @dataclass(frozen=True)
 class Diversity(AtK):
-    """Intra-list diversity (Ziegler et al. 2005): mean pairwise distance inside a list.
+    """Content diversity, intra-list (Ziegler et al. 2005): mean pairwise distance inside a list.
 
-    With content vectors: ILD_u = 1 - (2 / (m (m - 1))) * sum_{a<b} cos(v_a, v_b) over the
-    ``m`` listed items. Computed without the k x k matrix, from
+    ILD_u = 1 - (2 / (m (m - 1))) * sum_{a<b} cos(v_a, v_b) over the ``m`` listed items, with
+    the items' content vectors (text and attributes). Computed without the k x k matrix, from
     ``sum_{a<b} v_a . v_b = (|sum_a v_a|^2 - sum_a |v_a|^2) / 2`` for unit vectors: O(n k d).
-    Without vectors, with categories: the distance is 1 when categories differ, so
-    ILD_u = 1 - sum_c m_c (m_c - 1) / (m (m - 1)) (unbiased Gini-Simpson). NaN when m < 2 or
-    neither vectors nor categories are given.
+    NaN when m < 2 or there are no vectors. Category and brand diversity are separate metrics
+    (``CategoryDiversity``, ``BrandDiversity``): a list of ten cases of one brand can be
+    diverse in content and not at all in brand.
     """
 
     key = "diversity"
@@ -69,27 +69,43 @@ class Diversity(AtK):
         valid = items >= 0
         m = valid.sum(axis=1).astype(np.float64)
         pairs = m * (m - 1) / 2
-        if ctx.unit_vectors is not None:
-            # one extra zero row: padding (-1) gathers a zero vector
-            v = np.vstack([ctx.unit_vectors, np.zeros((1, ctx.unit_vectors.shape[1]), np.float32)])
-            sq_norm = np.einsum("nd,nd->n", v, v)
-            out = np.empty(len(items))
-            for start in range(0, len(items), self.block):  # bounds memory at block x k x d
-                it = items[start : start + self.block]
-                s = v[it].sum(axis=1, dtype=np.float64)  # (b, d)
-                out[start : start + len(it)] = (
-                    np.einsum("nd,nd->n", s, s) - sq_norm[it].sum(axis=1)
-                ) / 2
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return np.where(m >= 2, 1.0 - out / pairs, np.nan)
-        if ctx.category_codes is not None:
-            return CategoryDiversity(self.k).calc_per_user(ctx)
+        if ctx.unit_vectors is None:
+            return np.full(len(items), np.nan)
+        # one extra zero row: padding (-1) gathers a zero vector
+        v = np.vstack([ctx.unit_vectors, np.zeros((1, ctx.unit_vectors.shape[1]), np.float32)])
+        sq_norm = np.einsum("nd,nd->n", v, v)
+        out = np.empty(len(items))
+        for start in range(0, len(items), self.block):  # bounds memory at block x k x d
+            it = items[start : start + self.block]
+            s = v[it].sum(axis=1, dtype=np.float64)  # (b, d)
+            out[start : start + len(it)] = (
+                np.einsum("nd,nd->n", s, s) - sq_norm[it].sum(axis=1)
+            ) / 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(m >= 2, 1.0 - out / pairs, np.nan)
+
+
+def label_diversity(items: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
+    """(n,) probability that two distinct items of a list differ in label (1 - unbiased Simpson).
+
+    ``items`` (n, k) with -1 padding; ``codes`` (n_items,) int label codes, -1 unknown (unknown
+    counts as one label). d_u = 1 - sum_c m_c (m_c - 1) / (m (m - 1)); NaN when m < 2, and
+    everywhere when no item has a label (the data has no such column).
+    """
+    valid = items >= 0
+    if codes is None or not (np.asarray(codes) >= 0).any():
         return np.full(len(items), np.nan)
+    lab = np.where(valid, codes[np.where(valid, items, 0)], -2)
+    same = (lab[:, :, None] == lab[:, None, :]) & valid[:, :, None] & valid[:, None, :]
+    m = valid.sum(axis=1).astype(np.float64)
+    same_pairs = same.sum(axis=(1, 2)) - m  # ordered pairs a != b with the same label
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(m >= 2, 1.0 - same_pairs / (m * (m - 1)), np.nan)
 
 
 @dataclass(frozen=True)
 class CategoryDiversity(AtK):
-    """Probability that two distinct items of a list differ in category (1 - unbiased Simpson).
+    """Category diversity: probability that two distinct items of a list differ in category.
 
     cd_u = 1 - sum_c m_c (m_c - 1) / (m (m - 1)); unknown categories count as one category.
     """
@@ -97,16 +113,17 @@ class CategoryDiversity(AtK):
     key = "category_diversity"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
-        items = ctx.items[:, : self.k]
-        valid = items >= 0
-        if ctx.category_codes is None:
-            return np.full(len(items), np.nan)
-        codes = np.where(valid, ctx.category_codes[np.where(valid, items, 0)], -2)
-        same = (codes[:, :, None] == codes[:, None, :]) & valid[:, :, None] & valid[:, None, :]
-        m = valid.sum(axis=1).astype(np.float64)
-        same_pairs = same.sum(axis=(1, 2)) - m  # ordered pairs a != b with the same category
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(m >= 2, 1.0 - same_pairs / (m * (m - 1)), np.nan)
+        return label_diversity(ctx.items[:, : self.k], ctx.category_codes)
+
+
+@dataclass(frozen=True)
+class BrandDiversity(AtK):
+    """Brand diversity: probability that two distinct items of a list differ in brand."""
+
+    key = "brand_diversity"
+
+    def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        return label_diversity(ctx.items[:, : self.k], ctx.brand_codes)
 
 
 @dataclass(frozen=True)
