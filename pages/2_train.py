@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import typing
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +13,7 @@ from recsys.evaluation.metrics.glossary import higher_is_better, shown_keys
 from recsys.models import DEFAULT_MODELS, MODEL_NAMES, make_model, model_class
 from recsys.service.persistence import save_run
 from recsys.service.preset import SPLIT_METHODS, Preset, default_preset
+from recsys.service.progress import TrainingProgress, measured_costs, training_plan
 from recsys.service.training import train_run
 from ui import labels, nav, state
 from ui.errors import boundary, error_text, message_text
@@ -70,20 +70,6 @@ def _param_widget(model: str, cls, name: str, default):
         return int(text) if text.strip().lstrip("-").isdigit() else float(text)
     except ValueError:
         return text.strip()
-
-
-def _estimate_seconds(model: str, params: dict, ds) -> float | None:
-    """Rough training time of a slow model on this data over the three stages (a warning only)."""
-    if model != "svdpp":
-        return None
-    activity = ds.user_activity().astype(np.float64)
-    # SVD++ visits every pair's whole user history each epoch: cost ~ epochs * factors * sum |N(u)|^2
-    work = (
-        float(params.get("n_epochs", 20))
-        * float(params.get("n_factors", 20))
-        * float((activity**2).sum())
-    )
-    return 3 * 1.5e-8 * work + 1.0
 
 
 def _metrics_table(run) -> pd.DataFrame:
@@ -178,10 +164,8 @@ if chosen:
                 p: v for p, v in values.items() if v != make_model(name).get_params().get(p)
             }
             if cls.slow:
-                est = _estimate_seconds(name, {**defaults, **values}, ds)
-                st.warning(
-                    t("train.slow_warning", model=cls.label, est=f"{est:.0f}" if est else "?")
-                )
+                est = 3 * cls.fit_cost(ds, {**defaults, **values})  # three stages
+                st.warning(t("train.slow_warning", model=cls.label, est=f"{est:.0f}"))
 
 with st.expander(t("train.eval_settings")):
     c1, c2, c3, c4 = st.columns(4)
@@ -206,12 +190,39 @@ with st.expander(t("train.eval_settings")):
         )
     )
 
+preset_dict = default_preset(tuple(chosen or DEFAULT_MODELS)).to_dict()
+preset_dict["models"] = params
+preset_dict["split"] = {"method": method, "test_fraction": float(test_fraction), "seed": 0}
+preset_dict["rerank"]["k"] = k
+preset_dict["candidates_per_model"] = per_model
+measured = measured_costs(runs)
+tune_plan = (
+    {
+        s.key: s.seconds
+        for s in training_plan(ds, Preset.from_dict(preset_dict), tune=True, measured=measured)
+    }
+    if chosen
+    else {}
+)
 tune = st.checkbox(
     t("train.tune"),
     value=True,
     key="tr_tune",
-    help=t("train.tune_help"),
+    help=t("train.tune_help", s=tune_plan.get("tuning", 0) + tune_plan.get("strategy", 0)),
 )
+plan = (
+    training_plan(ds, Preset.from_dict(preset_dict), tune=bool(tune), measured=measured)
+    if chosen
+    else []
+)
+if plan:
+    st.caption(
+        t(
+            "train.estimate",
+            s=sum(x.seconds for x in plan),
+            basis=t("train.estimate_measured" if measured else "train.estimate_prior"),
+        )
+    )
 
 slow_chosen = [m for m in chosen if model_class(m).slow]
 confirm = True
@@ -221,22 +232,16 @@ if slow_chosen:
 go = st.button(t("train.button"), type="primary", disabled=not chosen or not confirm, key="tr_go")
 
 if go:
-    preset = default_preset(tuple(chosen))
-    preset_dict = preset.to_dict()
-    preset_dict["models"] = params
-    preset_dict["split"] = {"method": method, "test_fraction": float(test_fraction), "seed": 0}
-    preset_dict["rerank"]["k"] = k
-    preset_dict["candidates_per_model"] = per_model
     stages = ("validation", "test", "full")
     start = time.perf_counter()
     with st.status(t("train.running"), expanded=True) as status:
+        tracker = TrainingProgress(plan)
         overall = st.progress(0.0, text=t("train.overall"))
         bars = {m: st.progress(0.0, text=labels.model_label(m)) for m in chosen}
-        n_steps = len(stages) * len(chosen) + 1 + int(bool(tune))
-        done = {"steps": 0}
 
         def progress(stage: str, model: str | None, fraction: float, message: str) -> None:
             text = message_text(message)  # the library's progress lines carry message codes
+            tracker.update(stage, model, fraction)
             if model in bars:
                 s = stages.index(stage) if stage in stages else 0
                 value = min((s + float(fraction)) / len(stages), 1.0)
@@ -244,24 +249,33 @@ if go:
                 bars[model].progress(
                     value, text=f"{labels.model_label(model)} · {stage_label} · {text}"
                 )
-            elif stage in ("pools", "tuning"):
+            elif text:
                 status.update(label=f"{t('train.running')} {text}")
-            if fraction >= 1.0 and (model in bars or stage in ("pools", "tuning")):
-                done["steps"] += 1
-            overall.progress(min(done["steps"] / n_steps, 1.0), text=t("train.overall"))
+            overall.progress(
+                tracker.fraction,
+                text=t(
+                    "train.overall_left",
+                    pct=100 * tracker.fraction,
+                    left=tracker.seconds_left,
+                    elapsed=tracker.elapsed,
+                ),
+            )
 
         def failed() -> None:
             status.update(label=t("train.failed"), state="error")
 
         with boundary(stop=True, on_error=failed):  # a bug: logged, shown with its error id
             try:
-                preset = Preset.from_dict(preset_dict)
-                run = train_run(ds, preset, progress=progress, tune=bool(tune))
+                run = train_run(
+                    ds, Preset.from_dict(preset_dict), progress=progress, tune=bool(tune)
+                )
                 run_id = save_run(run, state.get_workspace(), st.session_state["dataset_id"])
             except RecsysError as err:  # a short message; earlier runs stay
                 failed()
                 st.error(t("train.failed_msg", err=error_text(err)))
                 st.stop()
+        tracker.finish()
+        overall.progress(1.0, text=t("train.overall_done", elapsed=tracker.elapsed))
         status.update(
             label=t("train.done", s=time.perf_counter() - start), state="complete", expanded=False
         )
@@ -307,6 +321,9 @@ if run is not None:
                 ),
             )
         )
+    check = labels.tuning_check_text(run)
+    if check is not None:
+        (st.warning if check[0] else st.caption)(check[1])
     chosen = labels.strategy_caption(run)
     if chosen:
         st.caption(chosen)

@@ -25,7 +25,8 @@ from recsys.ranking.topk import TopK
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = {
-    lang: json.loads((ROOT / "locales" / f"{lang}.json").read_text("utf-8")) for lang in ("en", "zh")
+    lang: json.loads((ROOT / "locales" / f"{lang}.json").read_text("utf-8"))
+    for lang in ("en", "zh")
 }
 
 

@@ -8,15 +8,18 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.evaluation.metrics.glossary import higher_is_better, shown_keys
+from recsys.ranking.fusion import FUSERS
 from ui.charts import GREY, PALETTE, metric_panels, plot
 from ui.errors import show_error
 from ui.i18n import lang_is_zh, t
 from ui.lab_state import eval_cached
-from ui.labels import metric_columns, metric_help, metric_label, model_label
+from ui.labels import fusion_text, metric_columns, metric_help, metric_label, model_label
 from ui.nav import rerun_fragment
 
 #: A metric change smaller than this is shown as flat.
 FLAT = 5e-5
+#: Headline figures per row (wider tiles keep four decimals readable).
+PER_ROW = 3
 
 
 def _finite(values: dict, key: str) -> bool:
@@ -71,7 +74,11 @@ def _charts(table: pd.DataFrame, k: int) -> None:
 def results(run, fusion, rerank, baseline) -> None:
     """Headline metrics with deltas, then chart / table / sample lists tabs."""
     k = rerank.k
+    method = FUSERS[fusion.method]
     try:
+        if method.needs_training and fusion.method not in run.trained_fusers:
+            with st.spinner(t("lab.learning", method=fusion_text(fusion.method))):
+                run.trained_fuser(fusion.method)  # once per run, on the validation users
         ev = eval_cached(run, fusion, rerank)  # reruns that change nothing reuse the result
         base = eval_cached(run, *baseline)
     except RecsysError as err:

@@ -148,3 +148,20 @@ def strategy_caption(run) -> str | None:
         others=others,
         n=choice.n_users,
     )
+
+
+def tuning_check_text(run) -> tuple[bool, str] | None:
+    """(worse?, sentence): the tuned weights against the weights before tuning on the test
+    users, plainly; None when the run was not tuned or has no check."""
+    check = getattr(run, "tuning_check", None) or {}
+    before, tuned, objective = check.get("before"), check.get("tuned"), check.get("objective")
+    if before is None or tuned is None or not objective:
+        return None
+    worse = tuned < before - 1e-12
+    return worse, t(
+        "train.tuned_worse" if worse else "train.tuned_better",
+        metric=metric_label(objective),
+        tuned=tuned,
+        before=before,
+        diff=abs(tuned - before),
+    )

@@ -51,6 +51,12 @@ class ContentTfidf(Recommender):
     """
 
     name: ClassVar[str] = "content_tfidf"
+
+    @classmethod
+    def fit_cost(cls, dataset: Dataset, params: dict | None = None) -> float:
+        """Text features and neighbours scale with the catalog: ~1 ms per item (measured)."""
+        return 1e-3 * dataset.n_items + 1e-5 * len(dataset.interactions)
+
     label: ClassVar[str] = "Content (TF-IDF)"
     handles_cold_users: ClassVar[bool] = True
     handles_cold_items: ClassVar[bool] = True

@@ -105,6 +105,8 @@ class ImplicitALS(_ImplicitFactorModel):
     """
 
     name: ClassVar[str] = "als"
+    fit_seconds_per_kpair: ClassVar[float] = 0.08
+    cost_params: ClassVar[tuple[str, ...]] = ("iterations",)
     label: ClassVar[str] = "ALS (implicit feedback MF)"
     handles_cold_users: ClassVar[bool] = True
 
@@ -188,6 +190,8 @@ class ImplicitBPR(_ImplicitFactorModel):
     """
 
     name: ClassVar[str] = "bpr"
+    fit_seconds_per_kpair: ClassVar[float] = 0.08
+    cost_params: ClassVar[tuple[str, ...]] = ("iterations",)
     label: ClassVar[str] = "BPR (implicit, pairwise ranking)"
 
     def __init__(

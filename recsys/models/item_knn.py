@@ -57,6 +57,7 @@ class ItemKNN(Recommender):
     """
 
     name: ClassVar[str] = "item_knn"
+    fit_seconds_per_kpair: ClassVar[float] = 0.002
     label: ClassVar[str] = "Item kNN (bought together)"
     handles_cold_users: ClassVar[bool] = True
 

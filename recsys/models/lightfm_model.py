@@ -82,6 +82,8 @@ class LightFMRecommender(Recommender):
     """
 
     name: ClassVar[str] = "lightfm"
+    fit_seconds_per_kpair: ClassVar[float] = 0.5
+    cost_params: ClassVar[tuple[str, ...]] = ("epochs",)
     label: ClassVar[str] = "LightFM"
     handles_cold_users: ClassVar[bool] = True
     handles_cold_items: ClassVar[bool] = True

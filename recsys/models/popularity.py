@@ -26,6 +26,7 @@ class Popularity(Recommender):
     """
 
     name: ClassVar[str] = "popularity"
+    fit_seconds_per_kpair: ClassVar[float] = 0.0005
     label: ClassVar[str] = "Popularity"
     handles_cold_users: ClassVar[bool] = True
 

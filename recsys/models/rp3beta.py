@@ -39,6 +39,7 @@ class RP3beta(Recommender):
     """
 
     name: ClassVar[str] = "rp3beta"
+    fit_seconds_per_kpair: ClassVar[float] = 0.004
     label: ClassVar[str] = "RP3beta (random walk)"
     handles_cold_users: ClassVar[bool] = True
 

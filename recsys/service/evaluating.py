@@ -119,9 +119,13 @@ class Evaluating(RunBase):
         n_samples: int = 120,
         seed: int = 0,
         progress: Callable[[float, str], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+        time_budget: float | None = None,
+        on_trial: Callable[[TuneResult], None] | None = None,
     ) -> TuneResult:
         """Search fusion weights on the *validation* pool (its lab sample at large sizes); the
-        test pool is not touched."""
+        test pool is not touched. ``stop``, ``time_budget`` and ``on_trial`` as in
+        ``tune_weights`` (a stopped search keeps its best so far)."""
         fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
         objective = objective or f"ndcg@{rr.k}"
         st = self.stages["validation"]
@@ -140,7 +144,29 @@ class Evaluating(RunBase):
             n_samples=n_samples,
             seed=seed,
             progress=progress,
+            stop=stop,
+            time_budget=time_budget,
+            on_trial=on_trial,
         )
+
+    def trial_seconds(
+        self,
+        fusion: FusionConfig | None = None,
+        rerank_cfg: RerankConfig | None = None,
+        repeats: int = 2,
+    ) -> float:
+        """Measured seconds of one weight-search trial of ``fusion`` on the validation pool
+        (the fastest of ``repeats``): what an auto-tune estimate multiplies."""
+        fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
+        st = self.stages["validation"]
+        pool = st.sample_pool
+        best = float("inf")
+        for _ in range(max(repeats, 1)):
+            t0 = time.perf_counter()
+            _, ranked = self._rank("validation", pool, fusion, rr)
+            self.stage_metrics(st, ranked.topk, rr.k)
+            best = min(best, time.perf_counter() - t0)
+        return best
 
     def tune_rerank(
         self,

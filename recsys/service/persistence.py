@@ -42,6 +42,7 @@ def save_run(run: Run, workspace: Workspace, dataset_id: str) -> str:
         "trained_fusers": sorted(run.trained_fusers),
         "weights_tuned": run.weights_tuned,
         "strategy_choice": run.strategy_choice.to_dict() if run.strategy_choice else None,
+        "tuning_check": jsonable(run.tuning_check),
         "dataset_id": dataset_id,
     }
     return workspace.save_run(dataset_id, models, manifest)
@@ -69,6 +70,7 @@ def load_run(
         by_stage[stage][name] = model
     run.timings = dict(manifest.get("timings", {}))
     run.weights_tuned = bool(manifest.get("weights_tuned", False))
+    run.tuning_check = dict(manifest.get("tuning_check") or {})
     if manifest.get("strategy_choice"):
         run.strategy_choice = StrategyChoice.from_dict(manifest["strategy_choice"])
     run.created_at = manifest.get("created_at", time.time())
