@@ -106,6 +106,7 @@ def best_of(fn, repeats: int) -> float:
 
 
 def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -142,6 +143,7 @@ def _frames_dataset(catalog: pd.DataFrame, events: pd.DataFrame, name: str) -> D
 
 
 def csv_dataset(interactions: str, catalog: str | None) -> tuple[Dataset, float]:
+    """Load a CSV log (and catalog) as the app would; returns the Dataset and the seconds taken."""
     from recsys.data.ingest import load_dataset
 
     t0 = _now()
@@ -347,6 +349,7 @@ def main(
     catalog: str | None = None,
     naive: bool = True,
 ) -> int:
+    """Print the speed benchmark for the generated ``sizes`` and an optional CSV log; returns 0."""
     print(
         f"Fusion Studio benchmark | cores: {os.cpu_count()} (using {N_JOBS}) | "
         f"numpy {np.__version__} | load average {os.getloadavg()[0]:.2f}"

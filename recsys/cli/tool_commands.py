@@ -1,5 +1,8 @@
-"""Tool commands: ``bench``, the speed benchmark (``recsys.bench``) and, with ``--quality``, the
-accuracy benchmark (``recsys.quality_bench``)."""
+"""Tool commands: ``bench``.
+
+The speed benchmark (``recsys.bench``) and, with ``--quality``, the accuracy benchmark
+(``recsys.quality_bench``).
+"""
 
 from __future__ import annotations
 

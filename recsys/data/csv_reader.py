@@ -133,8 +133,10 @@ def _decode(data: bytes, file_name: str) -> tuple[str, str]:
 
 
 def _sniff_delimiter(text: str) -> str:
-    """Comma, semicolon, tab or pipe: the one giving a stable field count (> 1) over the
-    first records, quoted fields respected. Falls back to comma."""
+    """Comma, semicolon, tab or pipe: the one giving a stable field count (> 1).
+
+    Judged over the first records, quoted fields respected. Falls back to comma.
+    """
     sample = text[:65536]
     if len(text) > len(sample):
         cut = sample.rfind("\n")
@@ -161,7 +163,7 @@ def _sniff_delimiter(text: str) -> str:
 def _read_frame(
     buf: bytes, delimiter: str, file_name: str, *, header: int | None, names: list | None
 ) -> pd.DataFrame:
-    """pandas' C parser, every cell a string; rows pandas skips are listed in ``attrs``."""
+    """Pandas' C parser, every cell a string; rows pandas skips are listed in ``attrs``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
