@@ -51,6 +51,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         str(args.interactions) if args.interactions else None,
         str(args.catalog) if args.catalog else None,
         naive=not args.no_naive,
+        write=say,
     )
 
 

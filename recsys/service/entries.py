@@ -9,6 +9,7 @@ when its marker file exists (written last, see :mod:`recsys.service.atomic`).
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import time
@@ -23,6 +24,8 @@ import pandas as pd
 
 from recsys.errors import WorkspaceError
 from recsys.service.atomic import TMP_PREFIX, TRASH_PREFIX
+
+log = logging.getLogger(__name__)
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,95}$")
 
@@ -76,6 +79,9 @@ def complete_dirs(base: Path, marker: str, stale_after: float) -> Iterator[Path]
         except OSError:
             continue
         if age >= stale_after and (name.startswith(TMP_PREFIX) or path.is_dir()):
+            log.warning(
+                "removing %s/%s: left incomplete by a save that did not finish", base.name, name
+            )
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:

@@ -29,6 +29,7 @@ The rules all entries share (ids, paths, completeness, JSON reads, OS errors tur
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import uuid
@@ -62,6 +63,8 @@ from recsys.service.entries import (
     writing,
 )
 from recsys.service.preset import Preset
+
+log = logging.getLogger(__name__)
 
 #: Environment variable overriding the default workspace root.
 ENV_VAR = "FUSION_STUDIO_WORKSPACE"
@@ -156,6 +159,7 @@ class Workspace:
             if users is not None:
                 parquet_ready(users).to_parquet(tmp / "users.parquet", index=False)
             atomic_write_json(tmp / _DATASET_MARKER, info)  # the marker: written last
+        log.info("dataset %s saved (%d interactions)", dataset_id, len(events))
         return dataset_id
 
     def list_datasets(self) -> list[DatasetInfo]:
@@ -218,11 +222,12 @@ class Workspace:
     def delete_dataset(self, dataset_id: str, *, with_runs: bool = True) -> None:
         """Remove a dataset (and, by default, the runs trained on it)."""
         path = entry_path(self.root, "datasets", dataset_id)
-        if with_runs:
-            for run in self.list_runs(dataset_id):
-                self.delete_run(run["run_id"])
+        runs = self.list_runs(dataset_id) if with_runs else []
+        for run in runs:
+            self.delete_run(run["run_id"])
         with writing(f"the deletion of dataset '{dataset_id}'"):
             remove_tree(path)
+        log.info("dataset %s deleted (with %d run(s))", dataset_id, len(runs))
         if self.get_state().get("active_dataset") == dataset_id:
             self.set_state(active_dataset=None)
 
@@ -312,6 +317,7 @@ class Workspace:
         """Remove a run."""
         with writing(f"the deletion of run '{run_id}'"):
             remove_tree(entry_path(self.root, "runs", run_id))
+        log.info("run %s deleted", run_id)
 
     # ------------------------------------------------------------------ presets
     def save_preset(self, preset: Preset, *, as_new: bool = False) -> str:
