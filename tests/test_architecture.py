@@ -12,9 +12,13 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 import re
 from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from ui.nav import PAGE_FILES
 
@@ -196,6 +200,204 @@ def test_nothing_imports_a_page():
         )
     ]
     assert found == []
+
+
+# ---------------------------------------------------------------------------- docs
+ARCHITECTURE = ROOT / "docs" / "ARCHITECTURE.md"
+CONTRIBUTING = ROOT / "CONTRIBUTING.md"
+#: A dotted name in backticks that starts at a top-level package of the project.
+_CITED = re.compile(r"`((?:recsys|ui)(?:\.[A-Za-z_][A-Za-z0-9_]*)+)`")
+#: A project path in backticks: ``recsys/data/split.py``, ``ui/``, ``tests/test_fusion.py`` ...
+_PATH = re.compile(r"`((?:recsys|ui|pages|tests|locales|docs|\.ci)/[A-Za-z0-9_./-]*)`")
+
+
+def _resolve(dotted: str) -> object:
+    """Import the longest module prefix of ``dotted``, then getattr the rest."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        module = ".".join(parts[:cut])
+        try:
+            obj: object = importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name is None or not f"{module}.".startswith(f"{err.name}."):
+                raise  # the module exists, but an import inside it is broken
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ModuleNotFoundError(dotted)
+
+
+def _cited_names(path: Path) -> list[str]:
+    return sorted(set(_CITED.findall(path.read_text(encoding="utf-8"))))
+
+
+def _cited_paths(path: Path) -> list[str]:
+    return sorted(set(_PATH.findall(path.read_text(encoding="utf-8"))))
+
+
+def test_resolve_fails_on_a_missing_name():
+    assert _resolve("recsys.service.training.train_run").__name__ == "train_run"
+    assert _resolve("recsys.service.run.Run.evaluate").__name__ == "evaluate"
+    with pytest.raises(AttributeError):
+        _resolve("recsys.service.training.no_such_function")
+    with pytest.raises(AttributeError):
+        _resolve("recsys.no_such_module.thing")
+
+
+def test_the_docs_cite_many_names():
+    assert len(_cited_names(ARCHITECTURE)) >= 40
+    assert len(_cited_paths(ARCHITECTURE)) >= 100
+    assert len(_cited_names(CONTRIBUTING)) >= 5
+
+
+@pytest.mark.parametrize("doc", [ARCHITECTURE, CONTRIBUTING], ids=lambda p: p.name)
+def test_every_name_the_docs_cite_exists(doc):
+    missing = []
+    for name in _cited_names(doc):
+        try:
+            _resolve(name)
+        except (ImportError, AttributeError) as err:
+            missing.append(f"{name}: {err}")
+    assert missing == []
+
+
+@pytest.mark.parametrize("doc", [ARCHITECTURE, CONTRIBUTING], ids=lambda p: p.name)
+def test_every_path_the_docs_cite_exists(doc):
+    assert [p for p in _cited_paths(doc) if not (ROOT / p).exists()] == []
+
+
+def test_architecture_lists_every_recsys_module():
+    """One line per module: ``recsys/x/y.py``; a package's ``__init__.py`` may be cited as ``recsys/x/``."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    missing = []
+    for path in _recsys_files():
+        rel = path.relative_to(ROOT).as_posix()
+        package = f"`{path.parent.relative_to(ROOT).as_posix()}/`"
+        if f"`{rel}`" not in text and not (path.name == "__init__.py" and package in text):
+            missing.append(rel)
+    assert missing == []
+
+
+def test_architecture_names_every_model_fusion_method_and_normaliser():
+    from recsys.models import MODEL_NAMES
+    from recsys.ranking.fusion import FUSERS
+    from recsys.ranking.normalise import NORMALIZERS
+
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    names = [*MODEL_NAMES, *FUSERS, *NORMALIZERS]
+    assert [n for n in names if f"`{n}`" not in text] == []
+
+
+def _signature_blocks(text: str) -> list[tuple[str, list[str]]]:
+    """``python`` blocks as ``(module, lines)`` runs: a ``# recsys.module`` comment starts a run."""
+    runs: list[tuple[str, list[str]]] = []
+    for block in re.findall(r"```python\n(.*?)```", text, flags=re.S):
+        for line in block.splitlines():
+            head = re.fullmatch(r"# ((?:recsys|ui)[\w.]*)", line.strip())
+            if head:
+                runs.append((head.group(1), []))
+            elif runs and line.strip():
+                runs[-1][1].append(re.split(r"\s+# ", line)[0].rstrip())
+    return runs
+
+
+def _doc_parameters(line: str) -> tuple[list[str], list[str]]:
+    """``def f(a, b=1, *, c) -> T`` -> (positional names, keyword-only names); self/cls dropped."""
+    tree = ast.parse(line.strip() + ": ...")
+    fn = tree.body[0]
+    assert isinstance(fn, ast.FunctionDef)
+    a = fn.args
+    positional = [x.arg for x in (*a.posonlyargs, *a.args)]
+    if a.vararg:
+        positional.append("*" + a.vararg.arg)
+    keyword = [x.arg for x in a.kwonlyargs] + (["**" + a.kwarg.arg] if a.kwarg else [])
+    return [p for p in positional if p not in ("self", "cls")], keyword
+
+
+def _code_parameters(obj: object) -> tuple[list[str], list[str]]:
+    """The same split for a real function, method, classmethod or property."""
+    if isinstance(obj, property):
+        obj = obj.fget
+    if isinstance(obj, classmethod | staticmethod):
+        obj = obj.__func__
+    positional, keyword = [], []
+    for p in inspect.signature(obj).parameters.values():  # type: ignore[arg-type]
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            positional.append(p.name)
+        elif p.kind is p.VAR_POSITIONAL:
+            positional.append("*" + p.name)
+        elif p.kind is p.KEYWORD_ONLY:
+            keyword.append(p.name)
+        else:
+            keyword.append("**" + p.name)
+    return [p for p in positional if p not in ("self", "cls")], keyword
+
+
+def _class_members(cls: type) -> set[str]:
+    names = set(dir(cls))
+    for klass in cls.__mro__:
+        names |= set(getattr(klass, "__annotations__", {}))
+    return names
+
+
+def _check_signatures(text: str) -> tuple[int, list[str]]:
+    """Compare every ``def`` and class attribute of the doc's python blocks with the code."""
+    checked, problems = 0, []
+    for module_name, lines in _signature_blocks(text):
+        module = importlib.import_module(module_name)
+        cls: type | None = None
+        for line in lines:
+            indented = line.startswith(" ")
+            stripped = line.strip()
+            if stripped.startswith("class "):
+                name = re.match(r"class (\w+)", stripped).group(1)  # type: ignore[union-attr]
+                cls = getattr(module, name, None)
+                if cls is None:
+                    problems.append(f"{module_name}.{name}: no such class")
+                continue
+            if not indented:
+                cls = None
+            owner = f"{module_name}.{cls.__name__}" if indented and cls else module_name
+            if stripped.startswith("def "):
+                name = re.match(r"def (\w+)", stripped).group(1)  # type: ignore[union-attr]
+                if indented and cls is not None:
+                    obj = inspect.getattr_static(cls, name, None)
+                else:
+                    obj = getattr(module, name, None)
+                if obj is None:
+                    problems.append(f"{owner}.{name}: missing")
+                    continue
+                doc, code = _doc_parameters(stripped), _code_parameters(obj)
+                if doc != code:
+                    problems.append(f"{owner}.{name}: the doc says {doc}, the code has {code}")
+                checked += 1
+            elif indented and cls is not None:
+                attr = re.match(r"(\w+)\s*:", stripped)
+                if attr and attr.group(1) not in _class_members(cls):
+                    problems.append(f"{owner}.{attr.group(1)}: no such attribute")
+                checked += bool(attr)
+    return checked, problems
+
+
+def test_architecture_signatures_match_the_code():
+    checked, problems = _check_signatures(ARCHITECTURE.read_text(encoding="utf-8"))
+    assert problems == []
+    assert checked >= 100
+
+
+def test_the_signature_check_catches_drift():
+    doc = (
+        "```python\n# recsys.service.training\n"
+        "def train_run(dataset, preset, *, progress=None, stages=STAGES) -> Run\n"
+        "# recsys.service.preset\nclass Preset:\n    colour: str\n"
+        "    def with_fusion(self, fusion) -> Preset\n```\n"
+    )
+    checked, problems = _check_signatures(doc)
+    assert checked == 3
+    assert len(problems) == 2
+    assert "train_run" in problems[0] and "tune" in problems[0]
+    assert "colour" in problems[1]
 
 
 # ---------------------------------------------------------------------------- CI
