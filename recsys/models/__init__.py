@@ -1,5 +1,8 @@
-"""Model registry: name -> class. One file per family; imports are lazy so that the UI can
-list models without importing LightFM, Surprise or implicit."""
+"""Model registry: name -> class.
+
+One file per family; imports are lazy so that the UI can list models without importing
+LightFM, Surprise or implicit.
+"""
 
 from __future__ import annotations
 

@@ -303,8 +303,10 @@ class LightFMRecommender(Recommender):
 def _representations(
     model, dataset: Dataset, user_features: sp.csr_matrix | None, item_features
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(user_emb (n_users, d), user_bias (n_users,), item_emb (n_items, d), item_bias)``,
-    float32; users with neither training pairs nor attributes get zero embedding and bias."""
+    """``(user_emb (n_users, d), user_bias (n_users,), item_emb (n_items, d), item_bias)``.
+
+    All float32; users with neither training pairs nor attributes get zero embedding and bias.
+    """
     item_bias, item_emb = model.get_item_representations(item_features)
     user_bias, user_emb = model.get_user_representations(user_features)
     user_emb = np.array(user_emb, np.float32)

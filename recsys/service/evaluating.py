@@ -40,6 +40,7 @@ class Evaluation:
 
     @property
     def sampled(self) -> bool:
+        """Whether the lists cover a sample of the stage's held-out users."""
         return self.n_users < self.population
 
     def interval(self, metric: str, strategy: str = "fusion") -> Interval:
@@ -120,8 +121,10 @@ class Evaluating(RunBase):
         seed: int = 0,
         progress: Callable[[float, str], None] | None = None,
     ) -> TuneResult:
-        """Search fusion weights on the *validation* pool (its lab sample at large sizes); the
-        test pool is not touched."""
+        """Search fusion weights on the *validation* pool; the test pool is not touched.
+
+        At large sizes the search runs on the validation pool's lab sample.
+        """
         fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
         objective = objective or f"ndcg@{rr.k}"
         st = self.stages["validation"]
