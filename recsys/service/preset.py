@@ -7,7 +7,6 @@ merchandising rules, plus how it is evaluated. The same preset drives the app an
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from recsys.errors import ConfigError
 from recsys.models import DEFAULT_MODELS, make_model, model_class
 from recsys.ranking.fusion import FusionConfig
 from recsys.ranking.rerank import RerankConfig
+from recsys.service.entries import slugify
 
 SPLIT_METHODS = ("temporal", "random", "leave_last", "time_cutoff")
 
@@ -117,7 +117,7 @@ class Preset:
             models = {m: {} for m in models}
         return cls(
             name=str(data.get("name", "Preset")),
-            id=str(data.get("id") or slugify(str(data.get("name", "preset")))),
+            id=str(data.get("id") or slugify(str(data.get("name", "preset")), default="preset")),
             models={str(k): dict(v or {}) for k, v in models.items()},
             fusion=FusionConfig.from_dict(data.get("fusion", {})),
             rerank=RerankConfig.from_dict(data.get("rerank", {})),
@@ -194,9 +194,3 @@ def unsuitable_models(names: tuple[str, ...], dataset: Dataset) -> dict[str, str
         if problem is not None:
             out[name] = problem
     return out
-
-
-def slugify(text: str) -> str:
-    """ASCII slug for ids (keeps letters, digits and dashes)."""
-    slug = re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-").lower()
-    return slug or "preset"
