@@ -326,3 +326,12 @@ def test_default_preset_leaves_out_models_the_data_is_too_large_for(loaded, monk
     assert list(reasons) == ["ease"] and "rp3beta or item_knn" in reasons["ease"]
     models = default_preset(dataset=loaded.dataset).models
     assert "ease" not in models and "rp3beta" in models
+
+
+def test_learning_to_rank_explains_each_item_exactly(run):
+    user = str(run.dataset.user_ids.external_ids[0])
+    frame = run.explain(user, FusionConfig("ltr"))
+    parts = [c for c in frame.columns if c.startswith("contrib_")]
+    assert {"contrib_context", "contrib_base"} <= set(parts)
+    assert {f"contrib_{m}" for m in run.model_names} <= set(parts)
+    np.testing.assert_allclose(frame[parts].sum(axis=1), frame["fused_score"], atol=1e-4)
