@@ -37,7 +37,7 @@ from recsys.data.schema import DEFAULT_EVENT_WEIGHTS, Col
 from recsys.evaluation.metrics import evaluate_lists
 from recsys.evaluation.sampling import stratified_sample
 from recsys.evaluation.segments import SegmentRule
-from recsys.models import make_model
+from recsys.models import DEFAULT_MODELS, make_model
 from recsys.ranking.candidates import CandidatePool, build_pool
 from recsys.ranking.fusion import FusionConfig, fuse
 from recsys.ranking.rerank import ItemTable, RerankConfig, rerank
@@ -48,7 +48,8 @@ SIZES: dict[str, tuple[int, int, int]] = {
     "medium": (50_000, 5_000, 2_000_000),
     "large": (100_000, 10_000, 4_000_000),
 }
-BENCH_MODELS = ("svd", "lightfm_warp", "item_knn", "content_tfidf", "popularity")
+#: The models timed: the default preset's.
+BENCH_MODELS = DEFAULT_MODELS
 #: The settings timed here (the models' defaults train longer; see the README's table).
 TIMED_PARAMS = {
     "svd": {"n_epochs": 10, "n_factors": 64},
