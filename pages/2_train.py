@@ -10,7 +10,7 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.evaluation.metrics.glossary import higher_is_better, shown_keys
-from recsys.models import DEFAULT_MODELS, MODEL_NAMES, make_model, model_class
+from recsys.models import DEFAULT_MODELS, MODEL_NAMES, QUICK_PARAMS, make_model, model_class
 from recsys.service.persistence import save_run
 from recsys.service.preset import SPLIT_METHODS, Preset, default_preset
 from recsys.service.progress import TrainingProgress, measured_costs, training_plan
@@ -20,17 +20,6 @@ from ui.errors import boundary, error_text, message_text
 from ui.frame import page_header
 from ui.i18n import t
 
-#: Few epochs for tests and quick demos (``FUSION_STUDIO_FAST=1``).
-FAST_PARAMS: dict[str, dict[str, object]] = {
-    "lightfm_warp": {"epochs": 3, "no_components": 16},
-    "lightfm_bpr": {"epochs": 3, "no_components": 16},
-    "lightfm_logistic": {"epochs": 3, "no_components": 16},
-    "lightfm_warp_kos": {"epochs": 3, "no_components": 16},
-    "svd": {"n_epochs": 5, "n_factors": 20},
-    "svdpp": {"n_epochs": 2, "n_factors": 10},
-    "nmf": {"n_epochs": 10},
-    "coclustering": {"n_epochs": 5},
-}
 HIDDEN_PARAMS = {"loss", "num_threads"}
 FIT_COLUMN = "fit_seconds"
 
@@ -152,7 +141,7 @@ if chosen:
             defaults = make_model(name).get_params()
             if fast:
                 defaults.update(
-                    {k: v for k, v in FAST_PARAMS.get(name, {}).items() if k in defaults}
+                    {k: v for k, v in QUICK_PARAMS.get(name, {}).items() if k in defaults}
                 )
             shown = [p for p in defaults if p not in HIDDEN_PARAMS]
             cols = st.columns(4)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import resource
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -36,7 +37,7 @@ from recsys.data.schema import DEFAULT_EVENT_WEIGHTS, Col
 from recsys.evaluation.metrics import evaluate_lists
 from recsys.evaluation.sampling import stratified_sample
 from recsys.evaluation.segments import SegmentRule
-from recsys.models import make_model
+from recsys.models import DEFAULT_MODELS, make_model
 from recsys.ranking.candidates import CandidatePool, build_pool
 from recsys.ranking.fusion import FusionConfig, fuse
 from recsys.ranking.rerank import ItemTable, RerankConfig, rerank
@@ -47,14 +48,21 @@ SIZES: dict[str, tuple[int, int, int]] = {
     "medium": (50_000, 5_000, 2_000_000),
     "large": (100_000, 10_000, 4_000_000),
 }
-BENCH_MODELS = ("svd", "lightfm_warp", "item_knn", "content_tfidf", "popularity")
-FAST_PARAMS = {
+#: The models timed: the default preset's.
+BENCH_MODELS = DEFAULT_MODELS
+#: The settings timed here (the models' defaults train longer; see the README's table).
+TIMED_PARAMS = {
     "svd": {"n_epochs": 10, "n_factors": 64},
     "lightfm_warp": {"epochs": 5, "no_components": 64, "num_threads": 2},
 }
 K = 20
 #: Worker threads for top-k and the pool: one per core this process may use.
 N_JOBS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+def _stdout(text: str) -> None:
+    """The default ``write``: one line on stdout (the CLI passes its own)."""
+    sys.stdout.write(text + "\n")
 
 
 def _now() -> float:
@@ -109,6 +117,7 @@ def best_of(fn, repeats: int) -> float:
 
 
 def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -145,6 +154,7 @@ def _frames_dataset(catalog: pd.DataFrame, events: pd.DataFrame, name: str) -> D
 
 
 def csv_dataset(interactions: str, catalog: str | None) -> tuple[Dataset, float]:
+    """Load a CSV log (and catalog) as the app would; returns the Dataset and the seconds taken."""
     from recsys.data.ingest import load_dataset
 
     t0 = _now()
@@ -244,12 +254,13 @@ def bench_dataset(
     models: Sequence[str],
     naive: bool = True,
     events: pd.DataFrame | None = None,
+    write: Callable[[str], None] = _stdout,
 ) -> list[dict]:
-    """Run every measurement on one dataset and print a table; returns the rows.
+    """Run every measurement on one dataset and ``write`` a table, line by line; returns the rows.
 
     ``events`` (the raw log of a generated store) adds an ingest timing of that log as CSV.
     """
-    print(
+    write(
         f"\n== {label}: {ds.n_users:,} users x {ds.n_items:,} items, {len(ds.interactions):,} pairs "
         f"(prepared in {prep_seconds:.1f} s) | {N_JOBS} worker thread(s)"
     )
@@ -259,7 +270,7 @@ def bench_dataset(
     reference = reference_product_topk(ds.n_users, ds.n_items, 64)
     rows, fitted = [], {}
     for name in models:
-        model = make_model(name, **FAST_PARAMS.get(name, {}))
+        model = make_model(name, **TIMED_PARAMS.get(name, {}))
         fit = measure(partial(model.fit, ds))
         # reference and model alternate, so both see the same load on a shared machine
         ref_runs, topk_runs = [], []
@@ -286,15 +297,15 @@ def bench_dataset(
             "speedup_vs_naive": round(naive_s / topk.wall, 0) if np.isfinite(naive_s) else None,
         }
         rows.append(row)
-        print(
+        write(
             f"  {name:<14} fit {fit.wall:7.2f} s wall / {fit.cpu:7.2f} s CPU"
             f" | top-{K} all users {topk} ({row['users_per_s']:,} users/s)"
             f" | reference {ref}"
             f" | x{row['vs_reference_cpu']:.2f} CPU, x{row['vs_reference_wall']:.2f} wall"
         )
         if np.isfinite(naive_s):
-            print(f"  {'':<14} naive loop {naive_s:9.1f} s ({how}) | x{row['speedup_vs_naive']}")
-    print(
+            write(f"  {'':<14} naive loop {naive_s:9.1f} s ({how}) | x{row['speedup_vs_naive']}")
+    write(
         f"  (reference: bare numpy {ds.n_users}x64 @ 64x{ds.n_items} + argpartition top-{K}, "
         "timed between the model's runs)"
     )
@@ -320,12 +331,12 @@ def bench_dataset(
     fused = fuse(pool, new_cfg)
     rerank(pool, fused, RerankConfig(k=10, mmr_lambda=0.7, category_cap=4, novelty=0.1), items)
     refuse_div_s = _now() - t0
-    print(
+    write(
         f"  candidate pool (union of top-100 per model, {pool.items.shape[1]} columns): {pool_t}, "
         f"{pool_t.faults:,} minor faults | {pool_t.cpu / max(ref_pool.cpu, 1e-9):.1f}x the "
         f"reference's CPU ({ref_pool.cpu:.3f} s, timed right after)"
     )
-    print(
+    write(
         f"  re-fuse + re-rank every user after a weight change: {refuse_s * 1000:.1f} ms "
         f"(with MMR + category cap + novelty: {refuse_div_s * 1000:.1f} ms)"
     )
@@ -337,8 +348,8 @@ def bench_dataset(
     if events is not None:
         del pool, fused
         ingest, n_rows, size_mb = ingest_timing(events)
-        print(f"  ingest of the log as CSV ({n_rows:,} rows, {size_mb:,.0f} MB): {ingest}")
-    print(f"  peak memory so far: {peak_memory_mb():,.0f} MB")
+        write(f"  ingest of the log as CSV ({n_rows:,} rows, {size_mb:,.0f} MB): {ingest}")
+    write(f"  peak memory so far: {peak_memory_mb():,.0f} MB")
     return rows
 
 
@@ -383,8 +394,10 @@ def main(
     interactions: str | None = None,
     catalog: str | None = None,
     naive: bool = True,
+    write: Callable[[str], None] = _stdout,
 ) -> int:
-    print(
+    """Print the speed benchmark for the generated ``sizes`` and an optional CSV log; returns 0."""
+    write(
         f"Fusion Studio benchmark | cores: {os.cpu_count()} (using {N_JOBS}) | "
         f"numpy {np.__version__} | load average {os.getloadavg()[0]:.2f}"
     )
@@ -395,10 +408,12 @@ def main(
         ds = _frames_dataset(catalog_frame, events, f"demo {n_users}x{n_items}")
         prep = _now() - t0
         del catalog_frame
-        bench_dataset(f"generated store '{size}'", ds, prep, models, naive=naive, events=events)
+        bench_dataset(
+            f"generated store '{size}'", ds, prep, models, naive=naive, events=events, write=write
+        )
         del ds, events
     if interactions:
         ds, prep = csv_dataset(interactions, catalog)
-        bench_dataset(f"CSV {interactions}", ds, prep, models, naive=naive)
-    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+        bench_dataset(f"CSV {interactions}", ds, prep, models, naive=naive, write=write)
+    write(f"load average at the end: {os.getloadavg()[0]:.2f}")
     return 0

@@ -54,6 +54,7 @@ class Message(str):
     params: dict[str, Any]
 
     def __new__(cls, text: str, code: str | None = None, **params: Any) -> Message:
+        """A ``str`` equal to ``text`` that also carries ``code`` and ``params``."""
         self = super().__new__(cls, text)
         self.code = code
         self.params = params

@@ -56,8 +56,10 @@ class QualityResult:
 
 
 def benchmark_preset(dataset: Dataset, preset: Preset | None = None) -> Preset:
-    """``preset`` (default: the default preset) with the benchmark's protocol: temporal 80/20,
-    liked = rating >= 4 when there are ratings."""
+    """``preset`` (default: the default preset) with the benchmark's protocol.
+
+    Temporal 80/20 split; liked = rating >= 4 when there are ratings.
+    """
     preset = Preset.from_dict((preset or default_preset()).to_dict())
     preset.split = {**preset.split, "method": "temporal", "test_fraction": 0.2}
     if dataset.has_ratings:
@@ -66,8 +68,10 @@ def benchmark_preset(dataset: Dataset, preset: Preset | None = None) -> Preset:
 
 
 def run_quality(dataset: Dataset, name: str, preset: Preset | None = None) -> QualityResult:
-    """Train ``preset`` (default: the default preset) on ``dataset`` the way ``export`` does and
-    score every strategy on the test part."""
+    """Train ``preset`` (default: the default preset) and score every strategy on the test part.
+
+    Trained on ``dataset`` the way ``export`` does.
+    """
     t0 = time.perf_counter()
     run = train_run(
         dataset, benchmark_preset(dataset, preset), stages=("validation", "test"), tune=True

@@ -84,7 +84,7 @@ def server(tmp_path_factory, chromium_path):
     ws = tmp_path_factory.mktemp("browser_ws")
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit-server.log", "w")  # noqa: SIM115 - closed in teardown
+    log = open(ARTIFACTS / "streamlit-server.log", "w")  # closed in teardown
     env = {
         **os.environ,
         "FUSION_STUDIO_WORKSPACE": str(ws),

@@ -128,7 +128,6 @@ def test_parse_helpers():
 
 
 def test_demo_data_then_validate_in_process(tmp_path, capsys):
-    pytest.importorskip("recsys.data.demo")
     out = tmp_path / "demo"
     code = main(
         ["demo-data", "--out", str(out), "--users", "60", "--items", "40", "--events", "800"]
@@ -164,7 +163,6 @@ def test_subprocess_validate(files):
 
 
 def test_subprocess_demo_data(tmp_path):
-    pytest.importorskip("recsys.data.demo")
     res = _run(
         "demo-data",
         "--out",

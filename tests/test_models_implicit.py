@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import warnings
 
+import implicit.cpu.als as implicit_als
+import implicit.cpu.bpr as implicit_bpr
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 from recsys.models.implicit_models import ImplicitALS, ImplicitBPR, confidence
 from tests.fixtures_data import make_dataset
-
-implicit_als = pytest.importorskip("implicit.cpu.als")
-implicit_bpr = pytest.importorskip("implicit.cpu.bpr")
 
 
 @pytest.fixture(scope="module")

@@ -64,17 +64,22 @@ def parse_weights(values: Sequence[str] | None) -> dict[str, float]:
 
 
 def say(text: str) -> None:
+    """Print ``text`` on stdout with one trailing newline."""
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def write_json(path: Path, payload: dict) -> None:
+    """Write ``payload`` as indented UTF-8 JSON, creating the parent folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def add_user_arguments(p: argparse.ArgumentParser, *, short_flag: bool = True) -> None:
-    """``--users FILE`` (also ``--user-attributes FILE``; only the latter when ``short_flag``
-    is off because the command uses ``--users`` for user ids) and ``--users-map``."""
+    """Add ``--users FILE`` (also spelled ``--user-attributes FILE``) and ``--users-map``.
+
+    Only ``--user-attributes`` when ``short_flag`` is off, because the command uses
+    ``--users`` for user ids.
+    """
     flags = ("--users", "--user-attributes") if short_flag else ("--user-attributes",)
     p.add_argument(
         *flags, dest="users_file", type=Path, metavar="FILE",
@@ -87,6 +92,7 @@ def add_user_arguments(p: argparse.ArgumentParser, *, short_flag: bool = True) -
 
 
 def fail(message: str) -> int:
+    """Print ``error: message`` on stderr; returns the error exit code."""
     sys.stderr.write(f"error: {message}\n")
     return EXIT_ERROR
 
@@ -95,6 +101,7 @@ def fail(message: str) -> int:
 def add_data_arguments(
     p: argparse.ArgumentParser, *, preset: bool = True, users_flag: bool = True
 ) -> None:
+    """Add the options every engine command shares: files, column maps, event weights, preset."""
     p.add_argument("--interactions", type=Path, required=True, help="interaction log CSV")
     p.add_argument("--catalog", type=Path, help="catalog CSV (optional)")
     add_user_arguments(p, short_flag=users_flag)
@@ -129,6 +136,7 @@ def add_data_arguments(
 
 
 def load_data(args: argparse.Namespace):
+    """Load the command's files into a Dataset; ingest warnings go to stderr."""
     from recsys.data.ingest import load_dataset
 
     result = load_dataset(
@@ -147,6 +155,7 @@ def load_data(args: argparse.Namespace):
 
 
 def progress_printer(args: argparse.Namespace):
+    """Progress callback: a stderr line every 25 % per stage and model; None with ``--quiet``."""
     if getattr(args, "quiet", False):
         return None
     last: dict[str, float] = {}

@@ -192,13 +192,16 @@ def _add_compare(p: argparse.ArgumentParser) -> None:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
+    from recsys.ranking.fusion import FUSERS
     from recsys.service.preset import Preset
     from recsys.service.training import train_run
 
     a, b = Preset.read(args.a), Preset.read(args.b)
     union = Preset.from_dict({**a.to_dict(), "models": {**b.models, **a.models}, "id": "ab-union"})
     dataset = load_data(args)
-    run = train_run(dataset, union, progress=progress_printer(args), stages=("test",))
+    learns = any(FUSERS[p.fusion.method].needs_training for p in (a, b))
+    stages = ("validation", "test") if learns else ("test",)  # learned fusers fit on validation
+    run = train_run(dataset, union, progress=progress_printer(args), stages=stages)
     result = run.compare(a, b)
     say(f"A = {a.name}   B = {b.name}")
     say(result.table.round(4).to_string(index=False))

@@ -1,5 +1,8 @@
-"""Tool commands: ``bench``, the speed benchmark (``recsys.bench``) and, with ``--quality``, the
-accuracy benchmark (``recsys.quality_bench``)."""
+"""Tool commands: ``bench``.
+
+The speed benchmark (``recsys.bench``) and, with ``--quality``, the accuracy benchmark
+(``recsys.quality_bench``).
+"""
 
 from __future__ import annotations
 
@@ -48,6 +51,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         str(args.interactions) if args.interactions else None,
         str(args.catalog) if args.catalog else None,
         naive=not args.no_naive,
+        write=say,
     )
 
 

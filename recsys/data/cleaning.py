@@ -1,5 +1,7 @@
-"""Cleaning helpers shared by the interaction, catalog and user tables: vectorised parsers of
-numbers, event names, timestamps and prices, and the bookkeeping of dropped rows.
+"""Cleaning helpers shared by the interaction, catalog and user tables.
+
+Vectorised parsers of numbers, event names, timestamps and prices, and the bookkeeping of
+dropped rows.
 
 Each parser reads every distinct value once (``pd.factorize``), so a 2M-row log with a few
 thousand distinct values costs a few thousand parses.
@@ -32,6 +34,7 @@ class Drops:
         self.first_lines: dict[str, list[int]] = {}
 
     def add(self, reason: str, mask: np.ndarray) -> None:
+        """Drop the kept rows where ``mask`` (n_rows,) is true, counted under ``reason``."""
         hit = np.asarray(mask, dtype=bool) & self.keep
         n = int(hit.sum())
         if n:
@@ -40,12 +43,14 @@ class Drops:
             self.keep &= ~hit
 
     def add_lines(self, reason: str, lines: np.ndarray) -> None:
+        """Count rows that never reached the frame (their file ``lines``) under ``reason``."""
         if len(lines):
             self.counts[reason] = self.counts.get(reason, 0) + len(lines)
             self.first_lines[reason] = np.asarray(lines)[:REPORT_LINES].tolist()
 
 
 def strip_text(s: pd.Series) -> pd.Series:
+    """Values as ``str``, leading and trailing whitespace removed."""
     return s.astype(str).str.strip()
 
 
@@ -108,8 +113,10 @@ _EVENT_LOOKUP: dict[str, str] = {
 
 
 def normalize_event(value: str) -> str:
-    """One raw event value -> ``view | cart | favorite | purchase | other`` (``_cancel`` for
-    cancellations and returns, which ingest drops)."""
+    """One raw event value -> ``view | cart | favorite | purchase | other``.
+
+    ``_cancel`` for cancellations and returns, which ingest drops.
+    """
     key = re.sub(r"[\s_\-.]+", "", unicodedata.normalize("NFKC", str(value)).lower())
     return _EVENT_LOOKUP.get(key, "other")
 
@@ -181,9 +188,11 @@ def _to_datetime_text(vals: pd.Series) -> pd.Series:
 
 
 def parse_prices(s: pd.Series) -> tuple[pd.Series, int]:
-    """Price strings -> float64 (NaN = unknown). Strips currency symbols and thousands
-    separators (``$1,299.00``, ``1.299,00 €``, ``¥89``); 0 or negative -> unknown.
-    Returns the prices and the number of non-empty values that could not be read."""
+    """Price strings -> (prices float64, NaN = unknown; count of unreadable non-empty values).
+
+    Strips currency symbols and thousands separators (``$1,299.00``, ``1.299,00 €``,
+    ``¥89``); 0 or negative -> unknown.
+    """
     t = strip_text(s)
     digits = t.str.replace(r"[^\d.,\-]", "", regex=True)
     european = digits.str.fullmatch(r"-?\d{1,3}(\.\d{3})*,\d{1,2}") | digits.str.fullmatch(
@@ -200,8 +209,11 @@ def parse_prices(s: pd.Series) -> tuple[pd.Series, int]:
 
 
 def item_attributes(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """Clean canonical attribute columns in place of a copy: text stripped, price parsed,
-    ``price_band`` derived, ``A|B`` categories split into ``category`` + ``genres``."""
+    """A copy of ``frame`` with its canonical attribute columns cleaned.
+
+    Text stripped, price parsed, ``price_band`` derived, ``A|B`` categories split into
+    ``category`` + ``genres``.
+    """
     out = frame.copy()
     for column in (Col.TITLE, Col.DESCRIPTION, Col.BRAND, Col.CATEGORY):
         if column in out.columns:
@@ -236,6 +248,7 @@ def item_attributes(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
 
 
 def format_lines(lines: np.ndarray) -> str:
+    """The first ``REPORT_LINES`` line numbers, comma-separated, ``...`` when there are more."""
     lines = np.asarray(lines)
     text = ", ".join(map(str, lines[:REPORT_LINES].tolist()))
     return text + (", ..." if len(lines) > REPORT_LINES else "")

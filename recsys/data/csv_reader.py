@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from recsys.data.csv_records import arrow_table, record_layout, regular_quoting
+from recsys.data.csv_records import Layout, arrow_table, record_layout, regular_quoting
 from recsys.errors import DataValidationError
 
 #: Longest text cell kept; longer cells are cut (with a warning).
@@ -133,8 +133,10 @@ def _decode(data: bytes, file_name: str) -> tuple[str, str]:
 
 
 def _sniff_delimiter(text: str) -> str:
-    """Comma, semicolon, tab or pipe: the one giving a stable field count (> 1) over the
-    first records, quoted fields respected. Falls back to comma."""
+    """Comma, semicolon, tab or pipe: the one giving a stable field count (> 1).
+
+    Judged over the first records, quoted fields respected. Falls back to comma.
+    """
     sample = text[:65536]
     if len(text) > len(sample):
         cut = sample.rfind("\n")
@@ -161,7 +163,7 @@ def _sniff_delimiter(text: str) -> str:
 def _read_frame(
     buf: bytes, delimiter: str, file_name: str, *, header: int | None, names: list | None
 ) -> pd.DataFrame:
-    """pandas' C parser, every cell a string; rows pandas skips are listed in ``attrs``."""
+    """Pandas' C parser, every cell a string; rows pandas skips are listed in ``attrs``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -223,6 +225,53 @@ def read_csv_bytes(data: bytes, file_name: str) -> RawTable:
         )
     _refuse_binary(data, file_name)
     notes: list[str] = []
+    buf, encoding, delimiter = _utf8_buffer(data, file_name, notes)
+    del data
+
+    layout = record_layout(buf, delimiter)
+    records = np.flatnonzero(~layout.blank)
+    if len(records) == 0:
+        raise DataValidationError("the file is empty.", file=file_name)
+    width = int(layout.n_fields[records[0]])
+    widest = int(layout.n_fields[records].max())
+    quoting_ok = regular_quoting(buf, layout, delimiter)
+    parsed = None
+    if widest <= max(4 * width, width + 200):
+        parsed = _parse_records(buf, delimiter, file_name, layout, widest, len(records), quoting_ok)
+    if parsed is not None and len(parsed) == len(records):
+        frame, line_numbers, bad_lines, short_lines = _split_by_field_count(
+            parsed, layout, records, width, widest
+        )
+    else:  # unusual quoting: let pandas judge; line numbers approximate
+        frame, line_numbers, bad_lines, short_lines = _pandas_judged(
+            buf, delimiter, file_name, notes
+        )
+    if len(bad_lines) and len(bad_lines) > len(frame):
+        raise DataValidationError(
+            f"{len(bad_lines):,} of {len(bad_lines) + len(frame):,} rows have more fields than "
+            f"the header ({len(frame.columns)} columns). Check the separator and the quoting "
+            "(text containing the separator must be in double quotes).",
+            file=file_name,
+            rows=bad_lines[:REPORT_LINES].tolist(),
+        )
+    # (regular quoting: a cell is never longer than its record)
+    longest = int((layout.ends - layout.starts).max()) if quoting_ok else len(buf)
+    if len(buf) > MAX_CELL_CHARS and longest > MAX_CELL_CHARS:
+        _cut_giant_cells(frame, line_numbers, notes)
+    return RawTable(
+        frame=frame,
+        file_name=file_name,
+        encoding=encoding,
+        delimiter=delimiter,
+        line_numbers=np.asarray(line_numbers, dtype=np.int64),
+        bad_lines=np.asarray(bad_lines, dtype=np.int64),
+        short_lines=np.asarray(short_lines, dtype=np.int64),
+        warnings=tuple(notes),
+    )
+
+
+def _utf8_buffer(data: bytes, file_name: str, notes: list[str]) -> tuple[bytes, str, str]:
+    """Decode, drop NUL bytes and refuse web pages: (UTF-8 bytes without BOM, encoding, delimiter)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text, encoding = _decode(data, file_name)
         n_nul = text.count("\x00")
@@ -250,106 +299,100 @@ def read_csv_bytes(data: bytes, file_name: str) -> RawTable:
             buf = buf[len(codecs.BOM_UTF8) :]
     else:
         buf = text.encode("utf-8")
-    del text, data
+    return buf, encoding, delimiter
 
-    layout = record_layout(buf, delimiter)
-    start_line, n_fields = layout.start_line, layout.n_fields
-    records = np.flatnonzero(~layout.blank)
-    if len(records) == 0:
-        raise DataValidationError("the file is empty.", file=file_name)
-    width = int(n_fields[records[0]])
-    widest = int(n_fields[records].max())
-    parsed = None
-    quoting_ok = regular_quoting(buf, layout, delimiter)
-    if widest <= max(4 * width, width + 200):
-        # every record into `widest` columns; the header row is row 0; we judge field counts.
-        # pyarrow's reader when the quoting is regular, else pandas' C parser (quirk for quirk
-        # as before; it also explains unbalanced quotes).
-        if quoting_ok:
-            table = arrow_table(buf, delimiter, layout, widest, len(records))
-            if table is not None:
-                parsed = table.to_pandas()
-                parsed.columns = list(range(widest))
-                del table
-    if parsed is None and widest <= max(4 * width, width + 200):
-        try:
-            parsed = _read_frame(buf, delimiter, file_name, header=None, names=list(range(widest)))
-        except DataValidationError as err:
-            if "EOF inside string" not in str(err):
-                raise
-            arr = np.frombuffer(buf, dtype=np.uint8)
-            last_quote = int(np.flatnonzero(arr == ord('"'))[-1])
-            line = int((arr[:last_quote] == ord("\n")).sum()) + 1
-            raise DataValidationError(
-                'a double quote (") opened here is never closed, so the rest of the file would '
-                "be one cell. Close or remove the quote, then upload again.",
-                file=file_name,
-                rows=[line],
-            ) from err
-    if parsed is not None and len(parsed) == len(records):
-        header = parsed.iloc[0, :width].tolist()
-        body_records = records[1:]
-        body = parsed.iloc[1:]
-        if widest > width:  # extra fields: harmless when all empty (trailing separators)
-            extra = body.iloc[:, width:]
-            too_many = np.zeros(len(body), dtype=bool)
-            for column in extra.columns:
-                too_many |= (extra[column].str.strip() != "").to_numpy()
-        else:
-            too_many = np.zeros(len(body), dtype=bool)
-        frame = body.iloc[~too_many, :width].reset_index(drop=True)
-        frame.columns = _column_names(header)
-        line_numbers = start_line[body_records[~too_many]]
-        bad_lines = start_line[body_records[too_many]]
-        short = n_fields[body_records[~too_many]] < width
-        short_lines = line_numbers[short]
-    else:  # unusual quoting: let pandas judge; line numbers approximate
-        frame = _read_frame(buf, delimiter, file_name, header=0, names=None)
-        frame.columns = _column_names(frame.columns)
-        bad_lines = np.asarray(frame.attrs.pop("skipped", []), dtype=np.int64)
-        short_lines = np.zeros(0, dtype=np.int64)
-        plain = record_layout(buf, delimiter, quoting=False)
-        plain_lines = plain.start_line[~plain.blank][1:]
-        if len(bad_lines) == 0 and len(plain_lines) == len(frame):  # no multi-line cells
-            line_numbers = plain_lines
-        else:
-            line_numbers = np.arange(2, len(frame) + 2, dtype=np.int64)
-            notes.append("line numbers in this report are approximate (unusual quoting).")
-    if len(bad_lines) and len(bad_lines) > len(frame):
+
+def _parse_records(
+    buf: bytes,
+    delimiter: str,
+    file_name: str,
+    layout: Layout,
+    widest: int,
+    n_records: int,
+    quoting_ok: bool,
+) -> pd.DataFrame | None:
+    """Every record into ``widest`` columns, the header as row 0 (field counts judged later).
+
+    pyarrow's reader when the quoting is regular, else pandas' C parser (quirk for quirk as
+    before; it also explains unbalanced quotes).
+    """
+    if quoting_ok:
+        table = arrow_table(buf, delimiter, layout, widest, n_records)
+        if table is not None:
+            parsed = table.to_pandas()
+            parsed.columns = list(range(widest))
+            return parsed
+    try:
+        return _read_frame(buf, delimiter, file_name, header=None, names=list(range(widest)))
+    except DataValidationError as err:
+        if "EOF inside string" not in str(err):
+            raise
+        arr = np.frombuffer(buf, dtype=np.uint8)
+        last_quote = int(np.flatnonzero(arr == ord('"'))[-1])
+        line = int((arr[:last_quote] == ord("\n")).sum()) + 1
         raise DataValidationError(
-            f"{len(bad_lines):,} of {len(bad_lines) + len(frame):,} rows have more fields than "
-            f"the header ({len(frame.columns)} columns). Check the separator and the quoting "
-            "(text containing the separator must be in double quotes).",
+            'a double quote (") opened here is never closed, so the rest of the file would '
+            "be one cell. Close or remove the quote, then upload again.",
             file=file_name,
-            rows=bad_lines[:REPORT_LINES].tolist(),
-        )
+            rows=[line],
+        ) from err
 
-    # cell hygiene: cut giant cells (vectorised check only when some record is long enough)
-    # (regular quoting: a cell is never longer than its record)
-    longest = int((layout.ends - layout.starts).max()) if quoting_ok else len(buf)
-    if len(buf) > MAX_CELL_CHARS and longest > MAX_CELL_CHARS:
-        for column in frame.columns:
-            lens = frame[column].str.len().to_numpy()
-            long = lens > MAX_CELL_CHARS
-            if long.any():
-                frame[column] = frame[column].where(
-                    ~long, frame[column].str.slice(0, MAX_CELL_CHARS)
-                )
-                lines = ", ".join(map(str, line_numbers[long][:REPORT_LINES]))
-                notes.append(
-                    f"column '{column}': {int(long.sum()):,} cell(s) longer than "
-                    f"{MAX_CELL_CHARS:,} characters were cut (longest {int(lens.max()):,}; lines {lines})."
-                )
-    return RawTable(
-        frame=frame,
-        file_name=file_name,
-        encoding=encoding,
-        delimiter=delimiter,
-        line_numbers=np.asarray(line_numbers, dtype=np.int64),
-        bad_lines=np.asarray(bad_lines, dtype=np.int64),
-        short_lines=np.asarray(short_lines, dtype=np.int64),
-        warnings=tuple(notes),
-    )
+
+def _split_by_field_count(
+    parsed: pd.DataFrame, layout: Layout, records: np.ndarray, width: int, widest: int
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """(frame, line_numbers, bad_lines, short_lines) from all records read ``widest`` wide.
+
+    Rows with non-empty fields beyond the header's ``width`` are bad; extra empty fields
+    (trailing separators) are harmless.
+    """
+    start_line, n_fields = layout.start_line, layout.n_fields
+    header = parsed.iloc[0, :width].tolist()
+    body_records = records[1:]
+    body = parsed.iloc[1:]
+    too_many = np.zeros(len(body), dtype=bool)
+    if widest > width:
+        extra = body.iloc[:, width:]
+        for column in extra.columns:
+            too_many |= (extra[column].str.strip() != "").to_numpy()
+    frame = body.iloc[~too_many, :width].reset_index(drop=True)
+    frame.columns = _column_names(header)
+    line_numbers = start_line[body_records[~too_many]]
+    bad_lines = start_line[body_records[too_many]]
+    short = n_fields[body_records[~too_many]] < width
+    return frame, line_numbers, bad_lines, line_numbers[short]
+
+
+def _pandas_judged(
+    buf: bytes, delimiter: str, file_name: str, notes: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """(frame, line_numbers, bad_lines, short_lines) as pandas reads unusual quoting."""
+    frame = _read_frame(buf, delimiter, file_name, header=0, names=None)
+    frame.columns = _column_names(frame.columns)
+    bad_lines = np.asarray(frame.attrs.pop("skipped", []), dtype=np.int64)
+    short_lines = np.zeros(0, dtype=np.int64)
+    plain = record_layout(buf, delimiter, quoting=False)
+    plain_lines = plain.start_line[~plain.blank][1:]
+    if len(bad_lines) == 0 and len(plain_lines) == len(frame):  # no multi-line cells
+        line_numbers = plain_lines
+    else:
+        line_numbers = np.arange(2, len(frame) + 2, dtype=np.int64)
+        notes.append("line numbers in this report are approximate (unusual quoting).")
+    return frame, line_numbers, bad_lines, short_lines
+
+
+def _cut_giant_cells(frame: pd.DataFrame, line_numbers: np.ndarray, notes: list[str]) -> None:
+    """Cut cells longer than ``MAX_CELL_CHARS`` in place, with a note per column."""
+    for column in frame.columns:
+        lens = frame[column].str.len().to_numpy()
+        long = lens > MAX_CELL_CHARS
+        if long.any():
+            frame[column] = frame[column].where(~long, frame[column].str.slice(0, MAX_CELL_CHARS))
+            lines = ", ".join(map(str, line_numbers[long][:REPORT_LINES]))
+            notes.append(
+                f"column '{column}': {int(long.sum()):,} cell(s) longer than "
+                f"{MAX_CELL_CHARS:,} characters were cut (longest {int(lens.max()):,}; lines {lines})."
+            )
 
 
 __all__ = ["MAX_CELL_CHARS", "REPORT_LINES", "RawTable", "read_csv_bytes"]

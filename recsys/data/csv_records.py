@@ -23,12 +23,12 @@ _WHITESPACE = np.frombuffer(b" \t\n\r\x0b\x0c", dtype=np.uint8)
 
 @dataclass(frozen=True)
 class Layout:
-    """Records of a CSV buffer (a record ends at a newline outside quotes).
+    r"""Records of a CSV buffer (a record ends at a newline outside quotes).
 
     Attributes
     ----------
     starts, ends : (r,) int64 byte offsets: a record is ``buf[start:end]``, ``end`` being its
-        ``\\n`` (or the end of the buffer).
+        ``\n`` (or the end of the buffer).
     start_line : (r,) int64 1-based file line where each record starts.
     n_fields : (r,) int64 fields per record (delimiters outside quotes + 1).
     blank : (r,) bool, empty or whitespace-only records (parsers skip them).
@@ -163,8 +163,11 @@ def arrow_table(
 def _normalised(
     arr: np.ndarray, layout: Layout, pad: np.ndarray, drop: np.ndarray, delimiter: str
 ) -> bytes:
-    """A copy of the buffer with ``pad[r]`` delimiters added at the end of record ``r``
-    (before its ``\\r\\n``) and the records flagged in ``drop`` removed."""
+    r"""A copy of the buffer, records padded to one width and dropped ones removed.
+
+    ``pad[r]`` delimiters are added at the end of record ``r`` (before its ``\r\n``) and the
+    records flagged in ``drop`` are removed.
+    """
     ends = layout.ends
     crlf = (ends > layout.starts) & (arr[np.maximum(ends - 1, 0)] == ord("\r"))
     at = np.where(crlf, ends - 1, ends)

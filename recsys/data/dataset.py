@@ -55,6 +55,7 @@ class IdMap:
         return self.external_ids[np.asarray(idx, dtype=np.int64)]
 
     def contains(self, external_id: str) -> bool:
+        """Whether ``external_id`` is known."""
         return self._index.get_indexer([str(external_id)])[0] >= 0
 
 
@@ -199,10 +200,12 @@ class Dataset:
     # ------------------------------------------------------------------ views
     @property
     def n_users(self) -> int:
+        """Number of users (internal indices ``0..n_users-1``)."""
         return len(self.user_ids)
 
     @property
     def n_items(self) -> int:
+        """Number of items (internal indices ``0..n_items-1``)."""
         return len(self.item_ids)
 
     def matrix(self, value: str = Col.WEIGHT) -> sp.csr_matrix:

@@ -1,4 +1,4 @@
-"""Item features from the catalog: sparse profiles, dense unit vectors, label codes.
+r"""Item features from the catalog: sparse profiles, dense unit vectors, label codes.
 
 Everything here is a pure function of the ``Dataset`` (results are memoised in the dataset's
 private cache, so treat the returned arrays as read-only).
@@ -10,7 +10,7 @@ private cache, so treat the returned arrays as read-only).
   ``|``). Each block is L2-normalised per row, weighted, and the row L2-normalised again, so
   ``F @ F.T`` is a cosine similarity:
 
-  .. math:: \\cos(i, j) = \\frac{w_t^2 \\cos_t(i, j) + w_a^2 \\cos_a(i, j)}{w_t^2 + w_a^2}
+  .. math:: \cos(i, j) = \frac{w_t^2 \cos_t(i, j) + w_a^2 \cos_a(i, j)}{w_t^2 + w_a^2}
 
   when both items have text and attributes. Items without any catalog information get an
   all-zero row (similar to nothing; content models score them 0).
@@ -71,8 +71,10 @@ def _item_text(catalog: pd.DataFrame) -> pd.Series:
 
 
 def _attribute_values(dataset: Dataset, column: str) -> np.ndarray:
-    """(n_items,) object array of the column's values ('' when unknown); ``price_band`` is derived
-    from ``price`` when missing."""
+    """(n_items,) object array of the column's values ('' when unknown).
+
+    ``price_band`` is derived from ``price`` when missing.
+    """
     cat = dataset.catalog
     if column == Col.PRICE_BAND and Col.PRICE_BAND not in cat.columns and Col.PRICE in cat.columns:
         return price_bands(cat[Col.PRICE])
@@ -82,9 +84,12 @@ def _attribute_values(dataset: Dataset, column: str) -> np.ndarray:
 
 
 def attribute_columns(dataset: Dataset, max_values: int = 100) -> list[str]:
-    """Columns one-hot encoded as attributes: the core ones present (``price_band`` also when
-    derivable from ``price``) plus extra low-cardinality columns (at most ``max_values``
-    distinct values after splitting on ``|``, and not unique per item)."""
+    """Columns one-hot encoded as attributes.
+
+    The core ones present (``price_band`` also when derivable from ``price``) plus extra
+    low-cardinality columns (at most ``max_values`` distinct values after splitting on ``|``,
+    and not unique per item).
+    """
     cat = dataset.catalog
     out = [
         c
@@ -155,8 +160,11 @@ def item_attribute_matrix(
 
 
 def tokenize(text: str) -> list[str]:
-    """Word tokens for compact text features: Latin/digit words of 2+ characters, and
-    character bigrams of CJK runs (a single character when the run has one)."""
+    """Word tokens for compact text features.
+
+    Latin/digit words of 2+ characters, and character bigrams of CJK runs (a single
+    character when the run has one).
+    """
     out: list[str] = []
     for tok in _TOKEN_RE.findall(text.lower()):
         if re.match(rf"[{_CJK}]", tok):
@@ -167,14 +175,16 @@ def tokenize(text: str) -> list[str]:
 
 
 def item_token_matrix(
-    dataset: Dataset, *, max_features: int = 300, min_df: int = 2
+    dataset: Dataset, *, max_features: int = 300, min_df: int = 2, max_share: float = 1.0
 ) -> tuple[sp.csr_matrix, list[str]]:
     """Binary bag of the ``max_features`` most frequent text tokens (see ``tokenize``).
+
+    Tokens found in more than ``max_share`` of the items (words every title has) are left out.
 
     Returns ``(matrix (n_items, n_tokens) float32 CSR, names "text=token")``; (n_items, 0)
     when there is no text.
     """
-    key = ("features.tokens", max_features, min_df)
+    key = ("features.tokens", max_features, min_df, max_share)
     if key in dataset._cache:
         return dataset._cache[key]
     docs = _item_text(dataset.catalog)
@@ -185,6 +195,7 @@ def item_token_matrix(
             binary=True,
             max_features=max_features,
             min_df=min(min_df, int((docs != "").sum())),
+            max_df=float(max_share) if max_share < 1.0 else 1.0,
             dtype=np.float32,
         )
         try:

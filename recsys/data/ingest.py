@@ -36,6 +36,8 @@ Decisions worth knowing
 
 from __future__ import annotations
 
+import logging
+import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -58,6 +60,8 @@ from recsys.data.prices import price_bands
 from recsys.data.report import FileReport, ReadinessReport
 from recsys.data.schema import Col
 from recsys.errors import DataValidationError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_CELL_CHARS",
@@ -160,8 +164,9 @@ def load_dataset(
         When a path cannot be read.
     """
     report = ReadinessReport()
+    t0 = time.perf_counter()
     try:
-        return _load(
+        result = _load(
             report, interactions, catalog, interactions_name, catalog_name,
             interactions_map, catalog_map, event_weights, name, users, users_name, users_map,
         )  # fmt: skip
@@ -169,7 +174,18 @@ def load_dataset(
         report.usable = False
         report.errors.append(str(err))
         err.report = report  # type: ignore[attr-defined]
+        log.info("data refused after %.1f s (the user sees why)", time.perf_counter() - t0)
         raise
+    log.info(
+        "data loaded: %d events -> %d users x %d items, %d pairs, %d warning(s), %.1f s",
+        report.n_events,
+        report.n_users,
+        report.n_items,
+        report.n_pairs,
+        len(report.warnings),
+        time.perf_counter() - t0,
+    )
+    return result
 
 
 def _load(

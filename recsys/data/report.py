@@ -111,27 +111,7 @@ class ReadinessReport:
             out.append("Catalog is readable (training also needs an interaction log).")
         for f in self.files:
             out.append("")
-            out.append(
-                f"{f.kind.capitalize()} file '{f.name}': {f.encoding}, "
-                f"{delimiter_name(f.delimiter)}-separated; {f.rows_read:,} rows read, "
-                f"{f.rows_kept:,} kept."
-            )
-            if f.mapping:
-                mapped = ", ".join(f"{role} <- '{col}'" for role, col in f.mapping.items())
-                out.append(f"  columns used: {mapped}")
-            if f.extra_columns:
-                what = "user" if f.kind == "users" else "item"
-                out.append(f"  kept as {what} attributes: " + ", ".join(f.extra_columns))
-            if f.ignored_columns:
-                out.append("  not used: " + ", ".join(f.ignored_columns))
-            for reason, count in f.dropped.items():
-                lines = f.dropped_lines.get(reason, [])
-                where = (
-                    f" (lines {', '.join(map(str, lines))}{', ...' if count > len(lines) else ''})"
-                )
-                out.append(f"  dropped {count:,} rows: {reason}{where if lines else ''}")
-            for note in f.notes:
-                out.append(f"  note: {note}")
+            out.extend(_file_lines(f))
         if not has_log and self.n_items_in_catalog:
             out.append("")
             out.append(f"Items in the catalog: {self.n_items_in_catalog:,}.")
@@ -139,34 +119,47 @@ class ReadinessReport:
                 out.append(f"Duplicate catalog ids (first kept): {self.duplicate_catalog_ids:,}.")
         if has_log and (self.n_users or self.n_items):
             out.append("")
+            out.extend(self._log_lines())
+        out.extend(self._value_lines())
+        if self.warnings:
+            out.append("")
+            out.extend(f"Warning: {w}" for w in self.warnings)
+        if self.errors:
+            out.append("")
+            out.extend(f"Error: {e}" for e in self.errors)
+        return "\n".join(out).strip() + "\n"
+
+    def _log_lines(self) -> list[str]:
+        """The counts of the cleaned log: users, items, pairs, catalog and user-table overlap."""
+        out = [
+            f"Users: {self.n_users:,}; items: {self.n_items:,} "
+            f"({self.n_items_with_interactions:,} with interactions, "
+            f"{self.n_items_in_catalog:,} in the catalog).",
+            f"Interactions: {self.n_events:,} events -> {self.n_pairs:,} user-item pairs; "
+            f"density {self.density:.4%}.",
+            f"Users with fewer than 2 interactions: {self.users_with_fewer_than_2:,}.",
+        ]
+        if self.n_items_in_catalog:
+            out.append(f"Catalog items nobody interacted with: {self.items_never_interacted:,}.")
             out.append(
-                f"Users: {self.n_users:,}; items: {self.n_items:,} "
-                f"({self.n_items_with_interactions:,} with interactions, "
-                f"{self.n_items_in_catalog:,} in the catalog)."
+                f"Interaction items missing from the catalog: {self.items_missing_from_catalog:,}."
             )
+        if self.duplicate_catalog_ids:
+            out.append(f"Duplicate catalog ids (first kept): {self.duplicate_catalog_ids:,}.")
+        if self.file("users") is not None:
+            attrs = ", ".join(self.user_attributes) or "none"
             out.append(
-                f"Interactions: {self.n_events:,} events -> {self.n_pairs:,} user-item pairs; "
-                f"density {self.density:.4%}."
+                f"User attributes ({attrs}): {self.n_users_with_attributes:,} users have "
+                f"them, {self.users_without_attributes:,} do not; "
+                f"{self.users_not_in_log:,} table row(s) without interactions ignored."
             )
-            out.append(f"Users with fewer than 2 interactions: {self.users_with_fewer_than_2:,}.")
-            if self.n_items_in_catalog:
-                out.append(
-                    f"Catalog items nobody interacted with: {self.items_never_interacted:,}."
-                )
-                out.append(
-                    f"Interaction items missing from the catalog: {self.items_missing_from_catalog:,}."
-                )
-            if self.duplicate_catalog_ids:
-                out.append(f"Duplicate catalog ids (first kept): {self.duplicate_catalog_ids:,}.")
-            if self.file("users") is not None:
-                attrs = ", ".join(self.user_attributes) or "none"
-                out.append(
-                    f"User attributes ({attrs}): {self.n_users_with_attributes:,} users have "
-                    f"them, {self.users_without_attributes:,} do not; "
-                    f"{self.users_not_in_log:,} table row(s) without interactions ignored."
-                )
-                if self.duplicate_user_ids:
-                    out.append(f"Duplicate user ids (first kept): {self.duplicate_user_ids:,}.")
+            if self.duplicate_user_ids:
+                out.append(f"Duplicate user ids (first kept): {self.duplicate_user_ids:,}.")
+        return out
+
+    def _value_lines(self) -> list[str]:
+        """Ratings, event types and the time span, when the log has them."""
+        out: list[str] = []
         if self.rating_min is not None:
             values = (
                 " (values: " + ", ".join(f"{v:g}" for v in self.rating_values) + ")"
@@ -187,10 +180,27 @@ class ReadinessReport:
             out.append(f"Time span: {self.time_start} to {self.time_end}.")
         if self.timestamps_missing:
             out.append(f"Rows without a readable time: {self.timestamps_missing:,}.")
-        if self.warnings:
-            out.append("")
-            out.extend(f"Warning: {w}" for w in self.warnings)
-        if self.errors:
-            out.append("")
-            out.extend(f"Error: {e}" for e in self.errors)
-        return "\n".join(out).strip() + "\n"
+        return out
+
+
+def _file_lines(f: FileReport) -> list[str]:
+    """One file's part of the summary: format, rows, columns, drops and notes."""
+    out = [
+        f"{f.kind.capitalize()} file '{f.name}': {f.encoding}, "
+        f"{delimiter_name(f.delimiter)}-separated; {f.rows_read:,} rows read, "
+        f"{f.rows_kept:,} kept."
+    ]
+    if f.mapping:
+        mapped = ", ".join(f"{role} <- '{col}'" for role, col in f.mapping.items())
+        out.append(f"  columns used: {mapped}")
+    if f.extra_columns:
+        what = "user" if f.kind == "users" else "item"
+        out.append(f"  kept as {what} attributes: " + ", ".join(f.extra_columns))
+    if f.ignored_columns:
+        out.append("  not used: " + ", ".join(f.ignored_columns))
+    for reason, count in f.dropped.items():
+        lines = f.dropped_lines.get(reason, [])
+        where = f" (lines {', '.join(map(str, lines))}{', ...' if count > len(lines) else ''})"
+        out.append(f"  dropped {count:,} rows: {reason}{where if lines else ''}")
+    out.extend(f"  note: {note}" for note in f.notes)
+    return out

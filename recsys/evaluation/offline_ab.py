@@ -52,6 +52,7 @@ class ABResult:
 
     @property
     def mean_jaccard(self) -> float:
+        """Mean Jaccard@k of the two lists over ``users`` (NaN when none)."""
         return float(self.jaccard.mean()) if len(self.jaccard) else float("nan")
 
 

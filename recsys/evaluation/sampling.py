@@ -54,6 +54,7 @@ class Interval:
 
     @property
     def half_width(self) -> float:
+        """Half the width of the interval (the ``±`` figure)."""
         return (self.high - self.low) / 2
 
 

@@ -1,5 +1,8 @@
-"""Model registry: name -> class. One file per family; imports are lazy so that the UI can
-list models without importing LightFM, Surprise or implicit."""
+"""Model registry: name -> class.
+
+One file per family; imports are lazy so that the UI can list models without importing
+LightFM, Surprise or implicit.
+"""
 
 from __future__ import annotations
 
@@ -45,6 +48,21 @@ DEFAULT_MODELS: tuple[str, ...] = (
 
 MODEL_NAMES: tuple[str, ...] = tuple(_MODEL_PATHS)
 
+#: Fewer epochs and factors for quick runs: the app's fast mode (``FUSION_STUDIO_FAST=1``,
+#: tests and quick demos). Only keys a model has are applied.
+QUICK_PARAMS: dict[str, dict[str, object]] = {
+    "lightfm_warp": {"epochs": 3, "no_components": 16},
+    "lightfm_bpr": {"epochs": 3, "no_components": 16},
+    "lightfm_logistic": {"epochs": 3, "no_components": 16},
+    "lightfm_warp_kos": {"epochs": 3, "no_components": 16},
+    "svd": {"n_epochs": 5, "n_factors": 20},
+    "svdpp": {"n_epochs": 2, "n_factors": 10},
+    "nmf": {"n_epochs": 10},
+    "coclustering": {"n_epochs": 5},
+    "als": {"iterations": 5},
+    "bpr": {"iterations": 50},
+}
+
 
 def model_class(name: str) -> type[Recommender]:
     """The class registered under ``name``."""
@@ -77,6 +95,7 @@ def make_model(name: str, **params) -> Recommender:
 __all__ = [
     "DEFAULT_MODELS",
     "MODEL_NAMES",
+    "QUICK_PARAMS",
     "ProgressCallback",
     "Recommender",
     "make_model",

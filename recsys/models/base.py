@@ -94,6 +94,7 @@ class Recommender(BaseEstimator):
         raise NotImplementedError
 
     def check_fitted(self) -> None:
+        """Raise ``NotFittedError`` unless ``fit`` has run."""
         if not getattr(self, "fitted_", False):
             raise NotFittedError(f"model '{self.name}' is not trained yet: train it first.")
 
@@ -200,6 +201,7 @@ class Recommender(BaseEstimator):
 
     @staticmethod
     def load(path: str | Path) -> Recommender:
+        """Unpickle a model written by :meth:`save`; ``TypeError`` if it holds something else."""
         model = pickle.loads(Path(path).read_bytes())
         if not isinstance(model, Recommender):
             raise TypeError(f"{path} does not hold a recommender")

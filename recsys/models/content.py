@@ -16,14 +16,14 @@ from recsys.models.popularity import time_decay
 
 
 class ContentTfidf(Recommender):
-    """Cosine between a user's content profile and every item's profile.
+    r"""Cosine between a user's content profile and every item's profile.
 
     Item profiles ``f_i`` are the L2-normalised rows of ``item_feature_matrix`` (character
     n-gram TF-IDF of the titles/descriptions in any language plus one-hot attributes). A user's
     profile is the weighted mean of the items they interacted with,
 
-    .. math:: p_u = \\frac{\\sum_i w_{ui} f_i}{\\sum_i w_{ui}}, \\qquad
-        w_{ui} = \\log(1 + \\text{weight}_{ui}) \\cdot 2^{-(t_{max} - t_{ui}) / h}
+    .. math:: p_u = \frac{\sum_i w_{ui} f_i}{\sum_i w_{ui}}, \qquad
+        w_{ui} = \log(1 + \text{weight}_{ui}) \cdot 2^{-(t_{max} - t_{ui}) / h}
 
     (the decay only when ``half_life_days`` is set), and ``score_ui = cos(p_u, f_i)``. Items never
     interacted with still have profiles, so cold items are scored; a cold user is profiled from
@@ -156,8 +156,10 @@ class ContentTfidf(Recommender):
 def content_neighbours(
     features: sp.csr_matrix, k: int, progress: ProgressCallback | None = None
 ) -> sp.csr_matrix:
-    """(n_items, n_items) float32 CSR: each item's ``k`` most similar items by ``f_i . f_j``,
-    plus itself, built in blocks of rows (``item_knn.blocked_top_k``)."""
+    """(n_items, n_items) float32 CSR of each item's ``k`` most similar items, plus itself.
+
+    Similarity is ``f_i . f_j``; rows are built in blocks (``item_knn.blocked_top_k``).
+    """
     f = sp.csr_matrix(features, dtype=np.float32)
     ft = f.T.tocsr()
 

@@ -29,18 +29,20 @@ _BLOCK_CELLS = 16_000_000
 
 
 def fit_memory_bytes(n_items: int) -> int:
-    """Peak bytes of one fit over ``n_items`` items with interactions: ``12 n²`` (the float64
-    Gram inverted in place plus the float32 ``B``; the λ search peaks at ``8 n²``)."""
+    """Peak bytes of one fit over ``n_items`` items with interactions: ``12 n²``.
+
+    The float64 Gram inverted in place plus the float32 ``B``; the λ search peaks at ``8 n²``.
+    """
     return 12 * n_items * n_items
 
 
 class EASE(Recommender):
-    """Item-item linear model with a closed form.
+    r"""Item-item linear model with a closed form.
 
     With ``X`` the (n_users, n_items) user-item matrix (binary by default) and
     ``P = (XᵀX + λI)⁻¹``, the weights are
 
-    .. math:: B = I - P \\, \\mathrm{diagMat}(1 / \\mathrm{diag}(P)), \\qquad \\mathrm{diag}(B) = 0,
+    .. math:: B = I - P \, \mathrm{diagMat}(1 / \mathrm{diag}(P)), \qquad \mathrm{diag}(B) = 0,
 
     the minimiser of ``‖X - XB‖² + λ‖B‖²`` under ``diag(B) = 0``. Scores: ``x_u @ B``, which
     also scores an ad-hoc history (cold or what-if users). Only items with interactions enter
@@ -70,8 +72,11 @@ class EASE(Recommender):
 
     @classmethod
     def fit_cost(cls, dataset: Dataset, params: dict | None = None) -> float:
-        """The Gram inverse dominates: ~8e-9 s x items^3 (1 s at 500 items, measured), plus
-        the λ search on a holdout (about as much again)."""
+        """Estimated fit seconds: the Gram inverse dominates.
+
+        ~8e-9 s x items^3 (1 s at 500 items, measured), plus the λ search on a holdout (about
+        as much again).
+        """
         return 1.6e-8 * float(dataset.n_items) ** 3 + 1e-5 * len(dataset.interactions)
 
     label: ClassVar[str] = "EASE (item-item regression)"
@@ -207,10 +212,10 @@ def _mean_diagonal(gram: np.ndarray) -> float:
 
 
 def _inverse_upper(g: np.ndarray, l2: float) -> np.ndarray:
-    """``(G + l2·I)⁻¹`` in place on Fortran-ordered ``g`` (Cholesky: potrf + potri, in the
-    precision of ``g``).
+    """``(G + l2·I)⁻¹`` in place on Fortran-ordered ``g`` (n, n).
 
-    Only the upper triangle of the result is valid.
+    Cholesky (potrf + potri) in the precision of ``g``. Only the upper triangle of the result
+    is valid.
     """
     potrf, potri = lapack.get_lapack_funcs(("potrf", "potri"), (g,))
     g[np.diag_indices_from(g)] += l2
@@ -226,8 +231,10 @@ def _inverse_upper(g: np.ndarray, l2: float) -> np.ndarray:
 
 
 def _scores_upper(x_rows: sp.csr_matrix, p: np.ndarray) -> np.ndarray:
-    """(b, n_items) float32 ``X B`` from the upper triangle of ``P``, ``B`` never formed:
-    ``X B = X - (X P) / diag(P)``."""
+    """(b, n_items) float32 ``X B`` from the upper triangle of ``P``, ``B`` never formed.
+
+    ``X B = X - (X P) / diag(P)``.
+    """
     xd = np.asfortranarray(x_rows.toarray(), dtype=p.dtype)
     xp = blas.get_blas_funcs("symm", (p,))(1.0, p, xd, side=1, lower=0)
     xp /= np.diagonal(p)[None, :]
@@ -235,8 +242,10 @@ def _scores_upper(x_rows: sp.csr_matrix, p: np.ndarray) -> np.ndarray:
 
 
 def _weights(p: np.ndarray, block: int = 1024) -> np.ndarray:
-    """(n, n) float32 ``B = I - P diagMat(1/diag(P))`` (zero diagonal) from the upper
-    triangle of ``P``; ``P`` is overwritten."""
+    """(n, n) float32 ``B = I - P diagMat(1/diag(P))`` (zero diagonal).
+
+    Built from the upper triangle of ``P``; ``P`` is overwritten.
+    """
     n = p.shape[0]
     for start in range(0, n, block):  # copy the upper triangle onto the lower one
         stop = min(start + block, n)

@@ -172,9 +172,11 @@ class ImplicitALS(_ImplicitFactorModel):
 
 
 class ImplicitBPR(_ImplicitFactorModel):
-    """Bayesian personalised ranking: SGD on ``log σ(x_u·y_i - x_u·y_j)`` over sampled
-    (user, seen item ``i``, unseen item ``j``) triples; implicit adds an item bias (the last
-    factor column, with the user's column fixed at 1). Pairs are binary (weights unused).
+    """Bayesian personalised ranking (``implicit``'s BPR).
+
+    SGD on ``log σ(x_u·y_i - x_u·y_j)`` over sampled (user, seen item ``i``, unseen item
+    ``j``) triples; implicit adds an item bias (the last factor column, with the user's column
+    fixed at 1). Pairs are binary (weights unused).
 
     Cold users are not folded in (``handles_cold_users = False``): BPR has no closed-form
     user update, and a heuristic (mean of item factors) would be a different model.

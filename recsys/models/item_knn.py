@@ -19,7 +19,7 @@ _ROW_CELLS = 1 << 20
 
 
 class ItemKNN(Recommender):
-    """Item-item similarity on the user-item matrix, top-``k_neighbors`` kept per item.
+    r"""Item-item similarity on the user-item matrix, top-``k_neighbors`` kept per item.
 
     Item ``i`` is the column ``x_i`` of the user-item matrix ``X`` (binary, or ``log1p`` of the
     pair weight). Users are the "terms" of these item "documents" and can be re-weighted:
@@ -27,8 +27,8 @@ class ItemKNN(Recommender):
     (heavy users count less); ``"bm25"`` also saturates values and normalises by item popularity
     (Robertson & Zaragoza 2009, as in ``implicit``). Similarity:
 
-    .. math:: s_{ij} = \\frac{x_i \\cdot x_j}{\\lVert x_i \\rVert \\lVert x_j \\rVert + \\lambda}
-        \\quad (\\text{cosine}), \\qquad s_{ij} = x_i \\cdot x_j \\quad (\\text{cooccurrence})
+    .. math:: s_{ij} = \frac{x_i \cdot x_j}{\lVert x_i \rVert \lVert x_j \rVert + \lambda}
+        \quad (\text{cosine}), \qquad s_{ij} = x_i \cdot x_j \quad (\text{cooccurrence})
 
     with shrinkage ``λ`` (Koren 2008) damping pairs with little support. Only the
     ``k_neighbors`` largest ``s_ij`` of each row ``i`` are kept in a sparse ``S``, computed in

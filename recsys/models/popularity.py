@@ -15,8 +15,10 @@ _DAY = 86400.0
 
 
 class Popularity(Recommender):
-    """Every user gets the same list: items by number of distinct users (``by="users"``) or by
-    summed interaction weight (``by="weight"``).
+    """Every user gets the same list of the most popular items.
+
+    Items by number of distinct users (``by="users"``) or by summed interaction weight
+    (``by="weight"``).
 
     Cold users are handled (they get the same list); cold items score 0.
 
@@ -59,9 +61,9 @@ class Popularity(Recommender):
 
 
 class TrendingPopularity(Popularity):
-    """Popularity with exponential time decay relative to the latest timestamp ``t_max``:
+    r"""Popularity with exponential time decay relative to the latest timestamp ``t_max``.
 
-    .. math:: s_i = \\sum_{(u, i)} v_{ui} \\, 2^{-(t_{max} - t_{ui}) / h}
+    .. math:: s_i = \sum_{(u, i)} v_{ui} \, 2^{-(t_{max} - t_{ui}) / h}
 
     with ``h = half_life_days`` and ``v`` 1 or the pair weight (``by``); ``t_ui`` is the pair's
     first event. Pairs without a timestamp count as the oldest one; without any timestamps
@@ -82,8 +84,11 @@ class TrendingPopularity(Popularity):
 
 
 def time_decay(timestamps: np.ndarray, half_life_days: float | None) -> np.ndarray | float:
-    """(n,) weights ``2 ** (-(t_max - t) / half_life)``; 1 when ``half_life_days`` is None or no
-    timestamp is known; missing timestamps get the weight of the oldest known one."""
+    """(n,) weights ``2 ** (-(t_max - t) / half_life)``.
+
+    1 when ``half_life_days`` is None or no timestamp is known; missing timestamps get the
+    weight of the oldest known one.
+    """
     ts = np.asarray(timestamps, np.float64)
     if half_life_days is None or not np.isfinite(ts).any():
         return 1.0

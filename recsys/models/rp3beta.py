@@ -1,6 +1,8 @@
-"""RP3beta: a three-step random walk on the user-item graph with a popularity penalty
-(Paudel et al. 2016, "Updatable, accurate, diverse, and scalable recommendations for
-interactive applications", ACM TiiS; the form benchmarked by Dacrema et al. 2019)."""
+"""RP3beta: a three-step random walk on the user-item graph with a popularity penalty.
+
+Paudel et al. 2016, "Updatable, accurate, diverse, and scalable recommendations for
+interactive applications", ACM TiiS; the form benchmarked by Dacrema et al. 2019.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +18,13 @@ from recsys.models.item_knn import blocked_top_k
 
 
 class RP3beta(Recommender):
-    """Item-item transition probabilities of a walk item -> user -> item, popularity-damped.
+    r"""Item-item transition probabilities of a walk item -> user -> item, popularity-damped.
 
     With ``X`` the (n_users, n_items) user-item matrix (1 per pair, or ``log1p(weight)``):
     ``P_ui`` is ``X`` with rows normalised to sum 1 (user -> item) and ``P_iu`` is ``Xᵀ`` with
     rows normalised to sum 1 (item -> user), both raised element-wise to ``alpha``. Then
 
-    .. math:: W_{ij} = \\frac{(P_{iu} P_{ui})_{ij}}{\\mathrm{pop}_j^{\\beta}}, \\qquad W_{ii} = 0,
+    .. math:: W_{ij} = \frac{(P_{iu} P_{ui})_{ij}}{\mathrm{pop}_j^{\beta}}, \qquad W_{ii} = 0,
 
     with ``pop_j`` the number of users of item ``j``; each row keeps its ``topk`` largest
     entries (sparse float32), built in blocks of rows so that no dense ``n_items²`` exists.

@@ -1,5 +1,7 @@
-"""The Surprise family (SVD, SVD++, NMF, KNNBaseline, BaselineOnly, SlopeOne, CoClustering),
-trained with scikit-surprise and scored at matrix speed: what every member shares.
+"""What every member of the Surprise family shares.
+
+SVD, SVD++, NMF, KNNBaseline, BaselineOnly, SlopeOne and CoClustering are trained with
+scikit-surprise and scored at matrix speed.
 
 The members live in :mod:`recsys.models.surprise_factors` (SVD, SVD++, NMF),
 :mod:`recsys.models.surprise_baselines` (BaselineOnly, CoClustering) and

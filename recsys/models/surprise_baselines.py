@@ -102,7 +102,8 @@ class SurpriseBaselineOnly(_BaselineMixin, SurpriseRecommender):
 
 
 class SurpriseCoClustering(SurpriseRecommender):
-    """Surprise ``CoClustering``:
+    """Surprise ``CoClustering``: users and items clustered together.
+
     ``r_ui = avg(C_u, C_i) + (mu_u - avg(C_u)) + (mu_i - avg(C_i))``.
 
     Unknown users or items get the global mean (Surprise's behaviour). A history user is

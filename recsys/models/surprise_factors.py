@@ -150,8 +150,10 @@ class SurpriseSVDpp(_FactorModel):
 
     @classmethod
     def fit_cost(cls, dataset: Dataset, params: dict | None = None) -> float:
-        """SVD++ visits every pair's whole user history each epoch:
-        ~1.5e-8 s x epochs x factors x sum_u |N(u)|^2 (measured), plus one second."""
+        """Estimated fit seconds: SVD++ visits every pair's whole user history each epoch.
+
+        ~1.5e-8 s x epochs x factors x sum_u |N(u)|^2 (measured), plus one second.
+        """
         p = {**cls().get_params(), **(params or {})}
         activity = dataset.user_activity().astype(np.float64)
         work = float(p["n_epochs"]) * float(p["n_factors"]) * float((activity**2).sum())

@@ -58,6 +58,7 @@ class CandidatePool:
 
     @property
     def n_models(self) -> int:
+        """Number of models in the pool."""
         return len(self.model_names)
 
     @property

@@ -39,12 +39,14 @@ class TopK:
 
     @property
     def k(self) -> int:
+        """List length (columns of ``items``)."""
         return self.items.shape[1]
 
     def __len__(self) -> int:
         return len(self.users)
 
     def truncate(self, k: int) -> TopK:
+        """The first ``k`` positions of every list."""
         return TopK(self.users, self.items[:, :k], self.scores[:, :k])
 
 
@@ -115,8 +117,10 @@ def _top_k_chunk(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _top_k_set(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(b, m) float32 without NaN -> (b, k) columns of each row's top-k (in no particular
-    order) and their values."""
+    """(b, m) float32 without NaN -> (b, k) columns of each row's top-k and their values.
+
+    The k columns come in no particular order.
+    """
     b, m = s.shape
     cols = np.empty((b, k), np.int64)
     positive = s > 0

@@ -40,6 +40,7 @@ class Evaluation:
 
     @property
     def sampled(self) -> bool:
+        """Whether the lists cover a sample of the stage's held-out users."""
         return self.n_users < self.population
 
     def interval(self, metric: str, strategy: str = "fusion") -> Interval:
@@ -123,9 +124,12 @@ class Evaluating(RunBase):
         time_budget: float | None = None,
         on_trial: Callable[[TuneResult], None] | None = None,
     ) -> TuneResult:
-        """Search fusion weights on the *validation* pool (its lab sample at large sizes); the
-        test pool is not touched. ``stop``, ``time_budget`` and ``on_trial`` as in
-        ``tune_weights`` (a stopped search keeps its best so far)."""
+        """Search fusion weights on the *validation* pool; the test pool is not touched.
+
+        At large sizes the search runs on the validation pool's lab sample. ``stop``,
+        ``time_budget`` and ``on_trial`` as in ``tune_weights`` (a stopped search keeps its best
+        so far).
+        """
         fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
         objective = objective or f"ndcg@{rr.k}"
         st = self.stages["validation"]
@@ -155,8 +159,10 @@ class Evaluating(RunBase):
         rerank_cfg: RerankConfig | None = None,
         repeats: int = 2,
     ) -> float:
-        """Measured seconds of one weight-search trial of ``fusion`` on the validation pool
-        (the fastest of ``repeats``): what an auto-tune estimate multiplies."""
+        """Measured seconds of one weight-search trial of ``fusion`` on the validation pool.
+
+        The fastest of ``repeats``: what an auto-tune estimate multiplies.
+        """
         fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
         st = self.stages["validation"]
         pool = st.sample_pool

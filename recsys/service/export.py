@@ -45,12 +45,14 @@ def to_csv_bytes(frame: pd.DataFrame, *, excel_bom: bool = False) -> bytes:
 
 
 def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """Parquet bytes of ``frame`` (no index)."""
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     return buffer.getvalue()
 
 
 def table_bytes(frame: pd.DataFrame, fmt: str = "csv", *, excel_bom: bool = False) -> bytes:
+    """``frame`` as ``csv`` (formula-safe) or ``parquet`` bytes; other formats: ``ConfigError``."""
     if fmt == "csv":
         return to_csv_bytes(frame, excel_bom=excel_bom)
     if fmt == "parquet":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,8 @@ from recsys.service.training import install_stages, prepare_run
 
 if TYPE_CHECKING:
     from recsys.service.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 
 def save_run(run: Run, workspace: Workspace, dataset_id: str) -> str:
@@ -45,7 +48,9 @@ def save_run(run: Run, workspace: Workspace, dataset_id: str) -> str:
         "tuning_check": jsonable(run.tuning_check),
         "dataset_id": dataset_id,
     }
-    return workspace.save_run(dataset_id, models, manifest)
+    run_id = workspace.save_run(dataset_id, models, manifest)
+    log.info("run %s saved (dataset %s, %d fitted models)", run_id, dataset_id, len(models))
+    return run_id
 
 
 def load_run(
@@ -55,6 +60,7 @@ def load_run(
     dataset_id: str | None = None,
 ) -> Run:
     """Restore a saved run (pools are rebuilt, which takes seconds, not a retrain)."""
+    t0 = time.perf_counter()
     models, manifest, _ = workspace.load_run(run_id)
     if dataset is None:
         dataset = workspace.load_dataset(str(dataset_id or manifest.get("dataset_id")))
@@ -82,4 +88,10 @@ def load_run(
         for method in fusers:
             if method in FUSERS and FUSERS[method].needs_training:
                 run.trained_fuser(method)  # cheap, deterministic: refit rather than unpickle
+    log.info(
+        "run %s loaded (%d fitted models, pools rebuilt; %.1f s)",
+        run_id,
+        len(models),
+        time.perf_counter() - t0,
+    )
     return run

@@ -7,7 +7,6 @@ merchandising rules, plus how it is evaluated. The same preset drives the app an
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from recsys.errors import ConfigError
 from recsys.models import DEFAULT_MODELS, make_model, model_class
 from recsys.ranking.fusion import FusionConfig
 from recsys.ranking.rerank import RerankConfig
+from recsys.service.entries import slugify
 
 SPLIT_METHODS = ("temporal", "random", "leave_last", "time_cutoff")
 
@@ -80,6 +80,7 @@ class Preset:
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict, tagged ``format: fusion-studio-preset/1``."""
         return {
             "format": "fusion-studio-preset/1",
             "id": self.id,
@@ -94,6 +95,7 @@ class Preset:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preset:
+        """Inverse of :meth:`to_dict`, with defaults for missing fields; validates."""
         if not isinstance(data, dict):
             raise ConfigError("a preset must be a JSON object.")
         known = {
@@ -115,7 +117,7 @@ class Preset:
             models = {m: {} for m in models}
         return cls(
             name=str(data.get("name", "Preset")),
-            id=str(data.get("id") or slugify(str(data.get("name", "preset")))),
+            id=str(data.get("id") or slugify(str(data.get("name", "preset")), default="preset")),
             models={str(k): dict(v or {}) for k, v in models.items()},
             fusion=FusionConfig.from_dict(data.get("fusion", {})),
             rerank=RerankConfig.from_dict(data.get("rerank", {})),
@@ -125,10 +127,12 @@ class Preset:
         )
 
     def to_json(self) -> str:
+        """Indented JSON text (UTF-8 characters kept)."""
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Preset:
+        """Parse JSON text; invalid JSON raises ``ConfigError`` naming the line."""
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
@@ -139,19 +143,22 @@ class Preset:
 
     @classmethod
     def read(cls, path: str | Path) -> Preset:
+        """Read a preset JSON file (with or without BOM)."""
         p = Path(path)
         if not p.is_file():
             raise ConfigError(f"preset file '{p}' does not exist.")
         return cls.from_json(p.read_text(encoding="utf-8-sig"))
 
     def with_fusion(self, fusion: FusionConfig) -> Preset:
+        """A copy with another fusion config."""
         return Preset.from_dict({**self.to_dict(), "fusion": fusion.to_dict()})
 
     def with_rerank(self, rerank: RerankConfig) -> Preset:
+        """A copy with another re-ranking config."""
         return Preset.from_dict({**self.to_dict(), "rerank": rerank.to_dict()})
 
     def restricted_to(self, models: Mapping[str, dict[str, Any]]) -> Preset:
-        """This strategy's fusion and re-ranking over ``models`` (name -> hyperparameters).
+        """The strategy's fusion and re-ranking over ``models`` (name -> hyperparameters).
 
         Applies a saved preset to a run trained with other models: the run's ``models`` are
         kept, weights of models it lacks are dropped (models without a weight get 1.0), and a
@@ -187,9 +194,3 @@ def unsuitable_models(names: tuple[str, ...], dataset: Dataset) -> dict[str, str
         if problem is not None:
             out[name] = problem
     return out
-
-
-def slugify(text: str) -> str:
-    """ASCII slug for ids (keeps letters, digits and dashes)."""
-    slug = re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-").lower()
-    return slug or "preset"

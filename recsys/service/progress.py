@@ -107,8 +107,10 @@ def training_plan(
 
 
 def measured_costs(manifests: Iterable[Mapping]) -> dict[str, float]:
-    """Model name -> seconds per 1,000 pairs (per unit of ``cost_scale``) of its ``full`` fit in
-    the newest run manifest that has one (manifests newest first)."""
+    """Model name -> seconds per 1,000 pairs (per unit of ``cost_scale``) of its ``full`` fit.
+
+    Taken from the newest run manifest that has one (``manifests`` newest first).
+    """
     out: dict[str, float] = {}
     for manifest in manifests:
         info = manifest.get("split_info") or {}
@@ -154,10 +156,12 @@ class TrainingProgress:
             self.done[key] = max(self.done.get(key, 0.0), f)
 
     def finish(self) -> None:
+        """Mark the run done: the fraction is 1 and no time is left."""
         self._finished = True
 
     @property
     def elapsed(self) -> float:
+        """Seconds since the tracker was made."""
         return self._clock() - self._start
 
     def _done_estimate(self) -> float:
@@ -174,8 +178,10 @@ class TrainingProgress:
 
     @property
     def seconds_left(self) -> float:
-        """Estimated seconds left: the remaining estimate times how fast the work has gone
-        (elapsed / estimate of what is done) once a few percent are done."""
+        """Estimated seconds left: the remaining estimate times how fast the work has gone.
+
+        The pace is elapsed / estimate of what is done, once a few percent are done.
+        """
         if self._finished:
             return 0.0
         done = self._done_estimate()

@@ -51,10 +51,12 @@ class RunBase:
     # ------------------------------------------------------------------ basics
     @property
     def model_names(self) -> list[str]:
+        """The run's models, in preset order."""
         return list(self.preset.models)
 
     @property
     def k(self) -> int:
+        """List length of the preset's re-ranking."""
         return int(self.preset.rerank.k)
 
     def _fusion(self, fusion: FusionConfig | None) -> FusionConfig:
@@ -70,8 +72,10 @@ class RunBase:
 
     # ------------------------------------------------------------------ fusion on a pool
     def context(self, stage: Stage) -> FusionContext:
-        """Side information learned fusers read (built once per stage), with the preset's
-        weights for the learned methods' blend feature."""
+        """Side information learned fusers read (built once per stage).
+
+        Carries the preset's weights for the learned methods' blend feature.
+        """
         if stage.context is None:
             stage.context = fusion_context(stage.train, self.items)
         return replace(stage.context, blend_weights=dict(self.preset.fusion.weights))

@@ -143,8 +143,11 @@ class Serving(RunBase):
         rerank_cfg: RerankConfig | None = None,
         event_weights: dict[str, float] | None = None,
     ) -> Recommendations:
-        """``user_id``'s recorded history (its real weights: summed events or ratings) plus the
-        ``added`` [(item_id, event), ...], scored at once without refitting (near-real-time)."""
+        """``user_id``'s recorded history plus the ``added`` events, scored without refitting.
+
+        The history keeps its real weights (summed events or ratings); ``added`` is
+        ``[(item_id, event), ...]``; near-real-time.
+        """
         u = int(self.dataset.user_ids.to_internal([user_id])[0])
         row = self.dataset.matrix("weight")[u]
         add_idx, add_w = self._history_arrays(added, event_weights)

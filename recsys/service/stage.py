@@ -61,8 +61,10 @@ class Stage:
 
     @cached_property
     def sample_pool(self) -> CandidatePool:
-        """The pool of a fixed, stratified sample of its users (``LAB_SAMPLE_USERS`` at most),
-        what the fusion lab re-fuses on every change; the whole pool when it is small."""
+        """The pool of a fixed, stratified sample of its users (``LAB_SAMPLE_USERS`` at most).
+
+        What the fusion lab re-fuses on every change; the whole pool when it is small.
+        """
         pool = self.require_pool()
         labels = self.segment_rule.labels(self.activity[pool.users])
         rows = stratified_sample(labels, LAB_SAMPLE_USERS)

@@ -59,6 +59,7 @@ class StrategyChoice:
         return FusionConfig("weighted", base.normalization, weights)
 
     def to_dict(self) -> dict:
+        """JSON-safe dict (saved with the run)."""
         return {
             "winner": self.winner,
             "objective": self.objective,
@@ -70,6 +71,7 @@ class StrategyChoice:
 
     @classmethod
     def from_dict(cls, data: dict) -> StrategyChoice:
+        """Inverse of :meth:`to_dict`."""
         return cls(
             winner=str(data["winner"]),
             objective=str(data["objective"]),

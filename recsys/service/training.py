@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -25,6 +26,8 @@ from recsys.service.side_info import held_out_truth
 from recsys.service.stage import STAGES, Stage
 from recsys.service.strategy import BLEND, LTR, StrategyChoice
 
+log = logging.getLogger(__name__)
+
 #: progress(stage, model or None, fraction in [0, 1], message)
 RunProgress = Callable[[str, str | None, float, str], None]
 
@@ -46,6 +49,7 @@ def train_run(
     much).
     """
     report = progress or (lambda stage, model, fraction, message: None)
+    started = time.perf_counter()
     run = prepare_run(dataset, preset)
     sources = {"validation": run.val_split.train, "test": run.split.train, "full": dataset}
     fitted: dict[str, dict[str, Recommender]] = {}
@@ -56,6 +60,7 @@ def train_run(
             t0 = time.perf_counter()
             model.fit(sources[stage], progress=partial(report, stage, name))
             run.timings[f"{stage}/{name}"] = round(time.perf_counter() - t0, 3)
+            log.debug("%s/%s fitted in %.2f s", stage, name, run.timings[f"{stage}/{name}"])
             report(stage, name, 1.0, Message("trained", "progress.trained"))
             fitted[stage][name] = model
     report("pools", None, 0.0, Message("building candidate pools", "progress.pools"))
@@ -105,6 +110,15 @@ def train_run(
         run.tuning_check = tuning_check(run, before, run.preset.fusion, choice.objective)
         run.preset = run.preset.with_fusion(choice.fusion(run.preset.fusion, run.model_names))
         report("strategy", None, 1.0, Message("strategy chosen", "progress.chosen"))
+        log.info("strategy chosen on validation: %s (%s)", choice.winner, choice.objective)
+    log.info(
+        "run trained: stages %s, models %s, %d users x %d items, %.1f s",
+        ",".join(stages),
+        ",".join(preset.models),
+        dataset.n_users,
+        dataset.n_items,
+        time.perf_counter() - started,
+    )
     return run
 
 

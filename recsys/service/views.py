@@ -1,5 +1,7 @@
-"""Read-only views the explorer pages show: a user's profile, each model's list, similar items,
-the audience of an item."""
+"""Read-only views the explorer pages show.
+
+A user's profile, each model's list, similar items, the audience of an item.
+"""
 
 from __future__ import annotations
 

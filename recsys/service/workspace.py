@@ -22,16 +22,16 @@ Safety
 * Uploaded data is stored as Parquet + JSON and is never unpickled. Pickles exist only under
   ``runs/`` and are written by the workspace itself from fitted models.
 * Names from users become ASCII slugs; ids are validated, so ``../../etc`` cannot escape.
+
+The rules all entries share (ids, paths, completeness, JSON reads, OS errors turned into
+``WorkspaceError``) live in :mod:`recsys.service.entries`.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import re
-import shutil
-import time
-import unicodedata
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,21 +47,30 @@ from recsys.data.schema import Col
 from recsys.errors import WorkspaceError
 from recsys.models.base import Recommender
 from recsys.service.atomic import (
-    TMP_PREFIX,
-    TRASH_PREFIX,
     atomic_directory,
     atomic_write_bytes,
     atomic_write_json,
     remove_tree,
 )
+from recsys.service.entries import (
+    complete_dirs,
+    entry_path,
+    new_id,
+    parquet_ready,
+    read_json,
+    slugify,
+    utc_now,
+    writing,
+)
 from recsys.service.preset import Preset
+
+log = logging.getLogger(__name__)
 
 #: Environment variable overriding the default workspace root.
 ENV_VAR = "FUSION_STUDIO_WORKSPACE"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "data" / "workspace"
 FORMAT_VERSION = 1
 
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,95}$")
 _MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 _DATASET_MARKER = "meta.json"
 _RUN_MARKER = "manifest.json"
@@ -77,39 +86,6 @@ class DatasetInfo:
     n_users: int
     n_items: int
     n_interactions: int
-
-
-def slugify(name: str, max_len: int = 40, default: str = "item") -> str:
-    """ASCII slug of a display name: ``"Shop 商店 v2!"`` -> ``"shop-v2"``; never empty or dotted."""
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
-    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return text[:max_len].strip("-") or default
-
-
-def new_id(name: str, default: str = "item") -> str:
-    """``<slug>-<8 hex>``: unique across sessions and processes (random suffix)."""
-    return f"{slugify(name, default=default)}-{uuid.uuid4().hex[:8]}"
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """Object columns holding mixed values become strings (missing values stay missing)."""
-    out = frame
-    for column in frame.columns:
-        s = frame[column]
-        if s.dtype == object:
-            values = s.dropna()
-            kinds = {type(v) for v in values}
-            if kinds and not kinds <= {str} and not kinds <= {bool} and not kinds <= {int, float}:
-                if out is frame:
-                    out = frame.copy()
-                out[column] = s.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
-    if not all(isinstance(c, str) for c in out.columns):
-        out = out.rename(columns=str)
-    return out
 
 
 class Workspace:
@@ -136,58 +112,6 @@ class Workspace:
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
 
-    # ------------------------------------------------------------------ helpers
-    def _entry(self, kind: str, entry_id: str, suffix: str = "") -> Path:
-        """Path of an entry, after checking the id cannot point outside ``kind/``."""
-        if not isinstance(entry_id, str) or not _ID_RE.match(entry_id):
-            raise WorkspaceError(f"'{entry_id}' is not a valid {kind[:-1]} id.")
-        path = self.root / kind / f"{entry_id}{suffix}"
-        if path.resolve().parent != (self.root / kind).resolve():
-            raise WorkspaceError(f"'{entry_id}' is not a valid {kind[:-1]} id.")
-        return path
-
-    def _complete_dirs(self, kind: str, marker: str) -> Iterator[Path]:
-        """Complete entry directories of ``kind``; stale incomplete ones are cleaned."""
-        base = self.root / kind
-        now = time.time()
-        for path in sorted(base.iterdir()):
-            name = path.name
-            if name.startswith(TRASH_PREFIX):
-                shutil.rmtree(path, ignore_errors=True)
-                continue
-            complete = path.is_dir() and not name.startswith(".") and (path / marker).is_file()
-            if complete:
-                yield path
-                continue
-            try:
-                age = now - path.stat().st_mtime
-            except OSError:
-                continue
-            if age >= self.stale_after and (name.startswith(TMP_PREFIX) or path.is_dir()):
-                if path.is_dir():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
-
-    @staticmethod
-    def _read_json(path: Path) -> dict:
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as err:
-            raise WorkspaceError(f"{path.name} is missing from the workspace.") from err
-        except (OSError, ValueError) as err:
-            raise WorkspaceError(f"{path.name} in the workspace cannot be read: {err}") from err
-
-    @contextmanager
-    def _writing(self, what: str) -> Iterator[None]:
-        """Turn OS errors (disk full, permissions) into a ``WorkspaceError`` for the user."""
-        try:
-            yield
-        except WorkspaceError:
-            raise  # already a plain message (it is an OSError too)
-        except OSError as err:
-            raise WorkspaceError(f"could not save {what} in the workspace ({err}).") from err
-
     # ------------------------------------------------------------------ datasets
     def save_dataset(
         self,
@@ -212,7 +136,7 @@ class Workspace:
             as ``users.parquet`` and restored by :meth:`load_dataset`.
         """
         dataset_id = new_id(name, default="dataset")
-        target = self._entry("datasets", dataset_id)
+        target = entry_path(self.root, "datasets", dataset_id)
         n_items = set(events[Col.ITEM].astype(str)) if Col.ITEM in events.columns else set()
         if catalog is not None and Col.ITEM in catalog.columns:
             n_items |= set(catalog[Col.ITEM].astype(str))
@@ -220,7 +144,7 @@ class Workspace:
         info.update(
             id=dataset_id,
             name=str(name),
-            created_at=_now(),
+            created_at=utc_now(),
             format_version=FORMAT_VERSION,
             n_users=int(events[Col.USER].nunique()) if Col.USER in events.columns else 0,
             n_items=len(n_items),
@@ -228,21 +152,22 @@ class Workspace:
             has_catalog=catalog is not None,
             has_users=users is not None,
         )
-        with self._writing(f"dataset '{name}'"), atomic_directory(target) as tmp:
-            _parquet_ready(events).to_parquet(tmp / "events.parquet", index=False)
+        with writing(f"dataset '{name}'"), atomic_directory(target) as tmp:
+            parquet_ready(events).to_parquet(tmp / "events.parquet", index=False)
             if catalog is not None:
-                _parquet_ready(catalog).to_parquet(tmp / "catalog.parquet", index=False)
+                parquet_ready(catalog).to_parquet(tmp / "catalog.parquet", index=False)
             if users is not None:
-                _parquet_ready(users).to_parquet(tmp / "users.parquet", index=False)
+                parquet_ready(users).to_parquet(tmp / "users.parquet", index=False)
             atomic_write_json(tmp / _DATASET_MARKER, info)  # the marker: written last
+        log.info("dataset %s saved (%d interactions)", dataset_id, len(events))
         return dataset_id
 
     def list_datasets(self) -> list[DatasetInfo]:
         """Complete datasets, newest first."""
         out = []
-        for path in self._complete_dirs("datasets", _DATASET_MARKER):
+        for path in complete_dirs(self.root / "datasets", _DATASET_MARKER, self.stale_after):
             try:
-                m = self._read_json(path / _DATASET_MARKER)
+                m = read_json(path / _DATASET_MARKER)
             except WorkspaceError:
                 continue
             out.append(
@@ -259,11 +184,11 @@ class Workspace:
 
     def dataset_meta(self, dataset_id: str) -> dict:
         """The ``meta.json`` of a dataset."""
-        return self._read_json(self._entry("datasets", dataset_id) / _DATASET_MARKER)
+        return read_json(entry_path(self.root, "datasets", dataset_id) / _DATASET_MARKER)
 
     def load_frames(self, dataset_id: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """The stored ``(events, catalog)`` frames exactly as saved (catalog may be None)."""
-        path = self._entry("datasets", dataset_id)
+        path = entry_path(self.root, "datasets", dataset_id)
         if not (path / _DATASET_MARKER).is_file():
             raise WorkspaceError(f"dataset '{dataset_id}' is not in the workspace.")
         try:
@@ -276,7 +201,7 @@ class Workspace:
 
     def load_users(self, dataset_id: str) -> pd.DataFrame | None:
         """The stored user attribute table exactly as saved, or None when there is none."""
-        path = self._entry("datasets", dataset_id)
+        path = entry_path(self.root, "datasets", dataset_id)
         if not (path / _DATASET_MARKER).is_file():
             raise WorkspaceError(f"dataset '{dataset_id}' is not in the workspace.")
         users_path = path / "users.parquet"
@@ -296,12 +221,13 @@ class Workspace:
 
     def delete_dataset(self, dataset_id: str, *, with_runs: bool = True) -> None:
         """Remove a dataset (and, by default, the runs trained on it)."""
-        path = self._entry("datasets", dataset_id)
-        if with_runs:
-            for run in self.list_runs(dataset_id):
-                self.delete_run(run["run_id"])
-        with self._writing(f"the deletion of dataset '{dataset_id}'"):
+        path = entry_path(self.root, "datasets", dataset_id)
+        runs = self.list_runs(dataset_id) if with_runs else []
+        for run in runs:
+            self.delete_run(run["run_id"])
+        with writing(f"the deletion of dataset '{dataset_id}'"):
             remove_tree(path)
+        log.info("dataset %s deleted (with %d run(s))", dataset_id, len(runs))
         if self.get_state().get("active_dataset") == dataset_id:
             self.set_state(active_dataset=None)
 
@@ -318,7 +244,7 @@ class Workspace:
         ``manifest`` gets ``run_id, dataset_id, created_at, models, arrays`` filled in.
         ``arrays`` are numeric (no object dtype), saved in one ``arrays.npz``.
         """
-        self._entry("datasets", dataset_id)  # validates the id
+        entry_path(self.root, "datasets", dataset_id)  # validates the id
         for name, model in models.items():
             if not _MODEL_NAME_RE.match(str(name)):
                 raise WorkspaceError(f"'{name}' is not a valid model name to store.")
@@ -334,13 +260,13 @@ class Workspace:
         info.update(
             run_id=run_id,
             dataset_id=dataset_id,
-            created_at=_now(),
+            created_at=utc_now(),
             format_version=FORMAT_VERSION,
             models=list(models),
             arrays=list(arrays),
         )
-        target = self._entry("runs", run_id)
-        with self._writing(f"run '{run_id}'"), atomic_directory(target) as tmp:
+        target = entry_path(self.root, "runs", run_id)
+        with writing(f"run '{run_id}'"), atomic_directory(target) as tmp:
             (tmp / "models").mkdir()
             for name, model in models.items():
                 model.save(tmp / "models" / f"{name}.pkl")
@@ -356,9 +282,9 @@ class Workspace:
     def list_runs(self, dataset_id: str | None = None) -> list[dict]:
         """Manifests of complete runs (optionally of one dataset), newest first."""
         out = []
-        for path in self._complete_dirs("runs", _RUN_MARKER):
+        for path in complete_dirs(self.root / "runs", _RUN_MARKER, self.stale_after):
             try:
-                m = self._read_json(path / _RUN_MARKER)
+                m = read_json(path / _RUN_MARKER)
             except WorkspaceError:
                 continue
             if dataset_id is None or m.get("dataset_id") == dataset_id:
@@ -369,8 +295,8 @@ class Workspace:
 
     def load_run(self, run_id: str) -> tuple[dict[str, Recommender], dict, dict[str, np.ndarray]]:
         """``(models, manifest, arrays)`` of a stored run."""
-        path = self._entry("runs", run_id)
-        manifest = self._read_json(path / _RUN_MARKER)
+        path = entry_path(self.root, "runs", run_id)
+        manifest = read_json(path / _RUN_MARKER)
         models: dict[str, Recommender] = {}
         try:
             for name in manifest.get("models", []):
@@ -389,8 +315,9 @@ class Workspace:
 
     def delete_run(self, run_id: str) -> None:
         """Remove a run."""
-        with self._writing(f"the deletion of run '{run_id}'"):
-            remove_tree(self._entry("runs", run_id))
+        with writing(f"the deletion of run '{run_id}'"):
+            remove_tree(entry_path(self.root, "runs", run_id))
+        log.info("run %s deleted", run_id)
 
     # ------------------------------------------------------------------ presets
     def save_preset(self, preset: Preset, *, as_new: bool = False) -> str:
@@ -404,14 +331,14 @@ class Workspace:
         stored = not as_new and self._preset_path(data["id"]) is not None
         existing = self._preset_record(data["id"]) if stored else None
         preset_id = data["id"] if existing else new_id(data["name"] or "preset", default="preset")
-        now = _now()
+        now = utc_now()
         data.update(
             id=preset_id,
             created_at=(existing or {}).get("created_at", now),
             updated_at=now,
         )
-        with self._writing(f"preset '{data['name']}'"):
-            atomic_write_json(self._entry("presets", preset_id, ".json"), data)
+        with writing(f"preset '{data['name']}'"):
+            atomic_write_json(entry_path(self.root, "presets", preset_id, ".json"), data)
         return preset_id
 
     def list_presets(self) -> list[dict]:
@@ -421,7 +348,7 @@ class Workspace:
             if path.name.startswith("."):
                 continue
             try:
-                out.append(self._read_json(path))
+                out.append(read_json(path))
             except WorkspaceError:
                 continue
         return sorted(out, key=lambda p: (str(p.get("name", "")).lower(), str(p.get("id", ""))))
@@ -439,18 +366,18 @@ class Workspace:
         self.save_preset(preset)
 
     def _preset_path(self, preset_id: str) -> Path | None:
-        path = self._entry("presets", str(preset_id), ".json")
+        path = entry_path(self.root, "presets", str(preset_id), ".json")
         return path if path.is_file() else None
 
     def _preset_record(self, preset_id: str) -> dict:
         path = self._preset_path(preset_id)
         if path is None:
             raise WorkspaceError(f"preset '{preset_id}' is not in the workspace.")
-        return self._read_json(path)
+        return read_json(path)
 
     def delete_preset(self, preset_id: str) -> None:
         """Remove a preset (no error when it is already gone)."""
-        self._entry("presets", preset_id, ".json").unlink(missing_ok=True)
+        entry_path(self.root, "presets", preset_id, ".json").unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ exports
     def save_export(self, file_name: str, data: bytes) -> Path:
@@ -465,7 +392,7 @@ class Workspace:
         safe_stem = slugify(stem, max_len=80, default="export")
         safe_ext = re.sub(r"[^A-Za-z0-9]", "", ext)[:10]
         safe = f"{safe_stem}.{safe_ext}" if safe_ext else safe_stem
-        with self._writing(f"export '{safe}'"):
+        with writing(f"export '{safe}'"):
             return atomic_write_bytes(self.root / "exports" / safe, bytes(data))
 
     def list_exports(self) -> list[Path]:
@@ -496,13 +423,13 @@ class Workspace:
         if not path.is_file():
             return {}
         try:
-            return self._read_json(path)
+            return read_json(path)
         except WorkspaceError:
             return {}
 
     def set_state(self, **values) -> None:
         """Update keys of the state (read-modify-write under a file lock, atomic write)."""
-        with self._writing("the app state"), self._state_lock():
+        with writing("the app state"), self._state_lock():
             state = self.get_state()
             state.update(values)
             atomic_write_json(self.root / "state.json", state)

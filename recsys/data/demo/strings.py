@@ -8,6 +8,7 @@ import pyarrow as pa
 
 
 def as_str_series(values: pa.Array) -> pd.Series:
+    """An Arrow string array as a pandas string column (NaN for nulls)."""
     return pd.Series(pd.array(values, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
 
 

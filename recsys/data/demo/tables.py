@@ -75,6 +75,8 @@ COLORS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Phone:
+    """One phone model of the demo store's catalogue, with the segments it appeals to."""
+
     brand: str
     model: str
     model_zh: str

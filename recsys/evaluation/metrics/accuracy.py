@@ -17,6 +17,7 @@ class AtK:
 
     @property
     def name(self) -> str:
+        """Report key, e.g. ``ndcg@10``."""
         return f"{self.key}@{self.k}"
 
     key = "metric"
@@ -27,9 +28,11 @@ class AtK:
         return ctx.hits[:, : self.k]
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) float64 value per listed user; NaN for users not evaluated."""
         raise NotImplementedError
 
     def calc(self, ctx: EvalContext) -> float:
+        """Mean of the finite per-user values."""
         return nan_mean(self.calc_per_user(ctx))
 
 
@@ -48,6 +51,7 @@ class Precision(AtK):
     key = "precision"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) precision@k per user; NaN for users not evaluated."""
         return masked_to_evaluated(self._hits(ctx).sum(axis=1) / self.k, ctx)
 
 
@@ -58,6 +62,7 @@ class Recall(AtK):
     key = "recall"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) recall@k per user; NaN for users not evaluated."""
         with np.errstate(divide="ignore", invalid="ignore"):
             return masked_to_evaluated(self._hits(ctx).sum(axis=1) / ctx.n_relevant, ctx)
 
@@ -69,6 +74,7 @@ class F1(AtK):
     key = "f1"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) F1@k per user; NaN for users not evaluated."""
         p = Precision(self.k).calc_per_user(ctx)
         r = Recall(self.k).calc_per_user(ctx)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -91,6 +97,7 @@ class NDCG(AtK):
     key = "ndcg"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) NDCG@k per user; NaN for users not evaluated."""
         disc = _discounts(self.k)
         dcg = self._hits(ctx) @ disc
         ideal = np.concatenate([[0.0], np.cumsum(disc)])[np.minimum(ctx.n_relevant, self.k)]
@@ -109,6 +116,7 @@ class MAP(AtK):
     key = "map"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) AP@k per user; NaN for users not evaluated."""
         hits = self._hits(ctx)
         prec_at = np.cumsum(hits, axis=1) / np.arange(1, self.k + 1)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -123,6 +131,7 @@ class MRR(AtK):
     key = "mrr"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) reciprocal rank of the first hit per user; NaN for users not evaluated."""
         hits = self._hits(ctx)
         first = hits.argmax(axis=1)
         rr = np.where(hits.any(axis=1), 1.0 / (first + 1), 0.0)
@@ -136,6 +145,7 @@ class HitRate(AtK):
     key = "hit_rate"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) 1.0 / 0.0 per user; NaN for users not evaluated."""
         return masked_to_evaluated(np.asarray(self._hits(ctx).any(axis=1), np.float64), ctx)
 
 

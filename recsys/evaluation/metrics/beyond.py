@@ -1,5 +1,7 @@
-"""Beyond accuracy: novelty, popularity, diversity, serendipity, coverage, exposure, Gini,
-personalisation."""
+"""Beyond-accuracy metrics.
+
+Novelty, popularity, diversity, serendipity, coverage, exposure, Gini, personalisation.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ class Novelty(AtK):
     key = "novelty"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) mean self-information of each list, in bits; NaN for an empty list."""
         pop = np.maximum(ctx.item_popularity, 1.0)
         info = -np.log2(pop / max(ctx.n_train_users, 1))
         items = ctx.items[:, : self.k]
@@ -42,6 +45,7 @@ class AvgPopularity(AtK):
     key = "avg_popularity"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) mean number of train users of each list's items; NaN for an empty list."""
         items = ctx.items[:, : self.k]
         valid = items >= 0
         total = np.where(valid, ctx.item_popularity[np.where(valid, items, 0)], 0.0).sum(axis=1)
@@ -65,6 +69,7 @@ class Diversity(AtK):
     block: int = 8192
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) intra-list diversity per user; NaN for lists shorter than 2."""
         items = ctx.items[:, : self.k]
         valid = items >= 0
         m = valid.sum(axis=1).astype(np.float64)
@@ -113,6 +118,10 @@ class CategoryDiversity(AtK):
     key = "category_diversity"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) chance that two items of a list differ in category; NaN below 2 items.
+
+        All NaN when the catalog has no categories.
+        """
         return label_diversity(ctx.items[:, : self.k], ctx.category_codes)
 
 
@@ -123,6 +132,7 @@ class BrandDiversity(AtK):
     key = "brand_diversity"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) chance that two items of a list differ in brand; NaN below 2 items."""
         return label_diversity(ctx.items[:, : self.k], ctx.brand_codes)
 
 
@@ -139,6 +149,10 @@ class Serendipity(AtK):
     key = "serendipity"
 
     def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) share of the k slots holding a hit a best-seller list would not give.
+
+        NaN for users not evaluated.
+        """
         hits = self._hits(ctx)
         items = ctx.items[:, : self.k]
         pop = ctx.item_popularity
@@ -174,6 +188,7 @@ class Coverage:
     key = "coverage"
 
     def calc(self, ctx: EvalContext) -> float:
+        """Share of the catalog in at least one list."""
         return float((ctx.exposure(self.k) > 0).sum() / max(ctx.n_items, 1))
 
 
@@ -190,6 +205,7 @@ class DistributionalCoverage:
     key = "distributional_coverage"
 
     def calc(self, ctx: EvalContext) -> float:
+        """Normalised entropy of item exposure, 0 (one item) to 1 (uniform)."""
         c = ctx.exposure(self.k).astype(np.float64)
         total = c.sum()
         if total == 0 or ctx.n_items < 2:
@@ -210,6 +226,7 @@ class Gini:
     key = "gini"
 
     def calc(self, ctx: EvalContext) -> float:
+        """Gini index of item exposure, 0 (equal) to 1 (one item takes all)."""
         return gini_index(ctx.exposure(self.k))
 
 
@@ -227,8 +244,11 @@ def gini_index(counts: np.ndarray) -> float:
 
 
 def lorenz_curve(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lorenz curve of ``counts`` (n,): x = share of items (least exposed first), y = share of
-    exposure they get; both (n + 1,) from 0 to 1. The diagonal when all counts are zero."""
+    """Lorenz curve of ``counts`` (n,): ``(x, y)``, both (n + 1,) from 0 to 1.
+
+    x = share of items (least exposed first), y = share of exposure they get. The diagonal
+    when all counts are zero.
+    """
     c = np.sort(np.asarray(counts, dtype=np.float64))
     total = c.sum()
     if total <= 0:
@@ -251,6 +271,7 @@ class Personalization:
     key = "personalization"
 
     def calc(self, ctx: EvalContext) -> float:
+        """1 - mean pairwise list overlap; NaN with fewer than two lists."""
         n = int((ctx.items[:, : self.k] >= 0).any(axis=1).sum())
         if n < 2:
             return float("nan")

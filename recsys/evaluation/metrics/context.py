@@ -110,6 +110,7 @@ class EvalContext:
     # ------------------------------------------------------------------ train side
     @cached_property
     def train(self) -> sp.csr_matrix:
+        """CSR (n_users, n_items) training interactions; raises ValueError when not given."""
         if self._train_full is None:
             raise ValueError("this metric needs the train matrix")
         return self._train_full

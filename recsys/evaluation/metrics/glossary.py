@@ -149,6 +149,7 @@ def metric_info(key: str) -> MetricInfo:
 
 
 def is_metric(key: str) -> bool:
+    """Whether ``key`` (``ndcg@10``, ``coverage``) has a glossary entry."""
     return metric_base(str(key)) in METRICS
 
 
@@ -172,8 +173,10 @@ def shown_keys(
     families: Iterable[str] | None = None,
     levels: Iterable[str] | None = None,
 ) -> list[str]:
-    """Report keys in glossary order: the summary ones (or all; or the headline ones),
-    optionally of some families / levels, and only those in ``available`` when given."""
+    """Report keys in glossary order: the summary ones (or all; or the headline ones).
+
+    Optionally only those of some families / levels, and only those in ``available`` when given.
+    """
     fam = set(families) if families is not None else None
     lev = set(levels) if levels is not None else None
     have = set(available) if available is not None else None
@@ -195,8 +198,11 @@ def _pct(value: float) -> str:
 
 
 def reading_params(key: str, value: float, k: int | None = None) -> dict[str, str]:
-    """The placeholders of a reading, formatted: ``value``, ``pct``, ``k``, ``position``
-    (1 / MRR), ``overlap`` (1 − personalisation, as %), ``one_in`` (2 ** novelty), ``count``."""
+    """The placeholders of a reading, formatted.
+
+    ``value``, ``pct``, ``k``, ``position`` (1 / MRR), ``overlap`` (1 − personalisation, as %),
+    ``one_in`` (2 ** novelty), ``count``.
+    """
     base, _, cut = key.partition("@")
     v = float(value)
     params = {

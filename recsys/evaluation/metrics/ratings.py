@@ -14,6 +14,7 @@ class RMSE:
     key = "rmse"
 
     def calc(self, predictions: np.ndarray, targets: np.ndarray) -> float:
+        """RMSE of (n,) ``predictions`` against (n,) ``targets``; NaN without finite pairs."""
         d = _rating_diff(predictions, targets)
         return float(np.sqrt(np.mean(d**2))) if len(d) else float("nan")
 
@@ -25,6 +26,7 @@ class MAE:
     key = "mae"
 
     def calc(self, predictions: np.ndarray, targets: np.ndarray) -> float:
+        """MAE of (n,) ``predictions`` against (n,) ``targets``; NaN without finite pairs."""
         d = _rating_diff(predictions, targets)
         return float(np.mean(np.abs(d))) if len(d) else float("nan")
 

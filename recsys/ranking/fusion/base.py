@@ -56,9 +56,11 @@ class TrainedFuser(Protocol):
 
     def fit(
         self, pool: CandidatePool, truth_csr: sp.csr_matrix, context: FusionContext | None = None
-    ) -> TrainedFuser: ...
+    ) -> TrainedFuser:
+        """Learn from the pool and the (n_users, n_items) relevance CSR; returns self."""
 
-    def predict(self, pool: CandidatePool, context: FusionContext | None = None) -> np.ndarray: ...
+    def predict(self, pool: CandidatePool, context: FusionContext | None = None) -> np.ndarray:
+        """(n, C) float32 fused scores for the pool (-inf on padding)."""
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class FusionConfig:
         self.params = dict(self.params or {})
 
     def to_dict(self) -> dict:
+        """JSON-safe dict (the preset's ``fusion`` block)."""
         return {
             "method": self.method,
             "normalization": self.normalization,
@@ -56,6 +57,7 @@ class FusionConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> FusionConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ConfigError``."""
         known = {"method", "normalization", "weights", "params"}
         unknown = sorted(set(data) - known)
         if unknown:

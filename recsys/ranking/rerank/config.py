@@ -61,6 +61,7 @@ class RerankConfig:
         self.repurchasable_categories = list(self.repurchasable_categories)
 
     def to_dict(self) -> dict:
+        """JSON-safe dict (the preset's ``rerank`` block)."""
         return {
             "k": self.k,
             "exclude": self.exclude,
@@ -75,6 +76,7 @@ class RerankConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> RerankConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ConfigError``."""
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:

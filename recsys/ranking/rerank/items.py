@@ -94,6 +94,7 @@ class ItemTable:
 
     @property
     def n_items(self) -> int:
+        """Number of items (rows of every per-item array)."""
         return len(self.category)
 
     @property

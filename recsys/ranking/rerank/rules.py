@@ -100,6 +100,7 @@ class Rule:
 
     @property
     def label(self) -> str:
+        """The rule's name, or a readable summary such as ``boost brand == Anker x1.2``."""
         if self.name:
             return self.name
         if self.kind == "pin":
@@ -110,6 +111,7 @@ class Rule:
         return f"{self.kind} {self.column} {self.op} {self.value}{extra}"
 
     def to_dict(self) -> dict:
+        """JSON-safe dict (one entry of a preset's ``rules``)."""
         value = list(self.value) if isinstance(self.value, tuple | set) else self.value
         return {
             "kind": self.kind,
@@ -125,6 +127,7 @@ class Rule:
 
     @classmethod
     def from_dict(cls, data: dict) -> Rule:
+        """Inverse of :meth:`to_dict`; unknown keys or a missing kind raise ``ConfigError``."""
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:

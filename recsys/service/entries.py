@@ -1,0 +1,138 @@
+"""Workspace entries on disk: ids, entry paths, complete vs half-written entries, JSON reads.
+
+The rules every kind of entry (dataset, run, preset, export) shares; :mod:`recsys.service.workspace`
+applies them. An entry id is an ASCII slug plus a random suffix and is validated before it
+becomes a path, so ``../../etc`` cannot escape the workspace. A multi-file entry is complete
+when its marker file exists (written last, see :mod:`recsys.service.atomic`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import time
+import unicodedata
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from recsys.errors import WorkspaceError
+from recsys.service.atomic import TMP_PREFIX, TRASH_PREFIX
+
+log = logging.getLogger(__name__)
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,95}$")
+
+
+def slugify(name: str, max_len: int = 40, default: str = "item") -> str:
+    """ASCII slug of a display name: ``"Shop 商店 v2!"`` -> ``"shop-v2"``; never empty or dotted."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return text[:max_len].strip("-") or default
+
+
+def new_id(name: str, default: str = "item") -> str:
+    """``<slug>-<8 hex>``: unique across sessions and processes (random suffix)."""
+    return f"{slugify(name, default=default)}-{uuid.uuid4().hex[:8]}"
+
+
+def utc_now() -> str:
+    """The current UTC time, ISO 8601 to the second (``created_at`` fields)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def entry_path(root: Path, kind: str, entry_id: str, suffix: str = "") -> Path:
+    """``root/kind/<entry_id><suffix>``, after checking the id cannot point outside ``kind/``."""
+    if not isinstance(entry_id, str) or not _ID_RE.match(entry_id):
+        raise WorkspaceError(f"'{entry_id}' is not a valid {kind[:-1]} id.")
+    path = root / kind / f"{entry_id}{suffix}"
+    if path.resolve().parent != (root / kind).resolve():
+        raise WorkspaceError(f"'{entry_id}' is not a valid {kind[:-1]} id.")
+    return path
+
+
+def complete_dirs(base: Path, marker: str, stale_after: float) -> Iterator[Path]:
+    """Entry directories under ``base`` that hold ``marker``, sorted by name.
+
+    Incomplete entries (no marker, or a temporary name) older than ``stale_after`` seconds
+    are removed on the way, and so are leftovers of deletions; younger ones may belong to a
+    save still running in another session and are left alone.
+    """
+    now = time.time()
+    for path in sorted(base.iterdir()):
+        name = path.name
+        if name.startswith(TRASH_PREFIX):
+            shutil.rmtree(path, ignore_errors=True)
+            continue
+        complete = path.is_dir() and not name.startswith(".") and (path / marker).is_file()
+        if complete:
+            yield path
+            continue
+        try:
+            age = now - path.stat().st_mtime
+        except OSError:
+            continue
+        if age >= stale_after and (name.startswith(TMP_PREFIX) or path.is_dir()):
+            log.warning(
+                "removing %s/%s: left incomplete by a save that did not finish", base.name, name
+            )
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def read_json(path: Path) -> dict:
+    """The JSON object in ``path``; a missing or unreadable file raises ``WorkspaceError``."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise WorkspaceError(f"{path.name} is missing from the workspace.") from err
+    except (OSError, ValueError) as err:
+        raise WorkspaceError(f"{path.name} in the workspace cannot be read: {err}") from err
+
+
+@contextmanager
+def writing(what: str) -> Iterator[None]:
+    """Turn OS errors (disk full, permissions) into a ``WorkspaceError`` for the user."""
+    try:
+        yield
+    except WorkspaceError:
+        raise  # already a plain message (it is an OSError too)
+    except OSError as err:
+        raise WorkspaceError(f"could not save {what} in the workspace ({err}).") from err
+
+
+def parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns holding mixed values become strings (missing values stay missing)."""
+    out = frame
+    for column in frame.columns:
+        s = frame[column]
+        if s.dtype == object:
+            values = s.dropna()
+            kinds = {type(v) for v in values}
+            if kinds and not kinds <= {str} and not kinds <= {bool} and not kinds <= {int, float}:
+                if out is frame:
+                    out = frame.copy()
+                out[column] = s.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+    if not all(isinstance(c, str) for c in out.columns):
+        out = out.rename(columns=str)
+    return out
+
+
+__all__ = [
+    "complete_dirs",
+    "entry_path",
+    "new_id",
+    "parquet_ready",
+    "read_json",
+    "slugify",
+    "utc_now",
+    "writing",
+]
