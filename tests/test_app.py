@@ -202,6 +202,11 @@ def test_item_explorer_insights_compare(trained):
         assert not at.error, [e.value for e in at.error]
     # compare the trained preset with the current setting: the table covers the accuracy metrics
     assert any("Jaccard" in (m.label or "") for m in at.metric)
+    # every metric row, coverage and personalisation included, has an interval and a p-value
+    (table,) = [d.value for d in at.dataframe if "ci_low" in d.value.columns]
+    assert {"Catalog coverage", "Personalisation"} <= set(table["metric"])
+    assert table[["ci_low", "ci_high", "p_perm"]].notna().all().all(), table
+    assert (table["ci_low"] <= table["ci_high"]).all()
 
 
 def test_export_recommendations(trained):

@@ -213,4 +213,6 @@ class Evaluating(RunBase):
         """Offline A/B of two fusion + re-rank configurations on this run's test split."""
         a = self.evaluate(preset_a.fusion, preset_a.rerank)
         b = self.evaluate(preset_b.fusion, preset_b.rerank)
-        return compare(a.fusion, b.fusion, a.ranked.topk, b.ranked.topk)
+        return compare(
+            a.fusion, b.fusion, a.ranked.topk, b.ranked.topk, n_items=self.dataset.n_items
+        )

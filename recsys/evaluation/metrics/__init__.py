@@ -32,6 +32,7 @@ from recsys.evaluation.metrics.beyond import (
     Novelty,
     Personalization,
     Serendipity,
+    catalog_metrics,
     gini_index,
     lorenz_curve,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "Serendipity",
     "accuracy_metrics",
     "evaluate_lists",
+    "catalog_metrics",
     "gini_index",
     "higher_is_better",
     "lorenz_curve",

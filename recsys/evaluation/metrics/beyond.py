@@ -180,6 +180,15 @@ class Serendipity(AtK):
 
 
 # ---------------------------------------------------------------------------- catalogue level
+# Each catalogue-level metric is a function of the exposure counts ``c_i`` (lists holding item
+# i) and the number of non-empty lists. ``from_exposure`` takes a batch of them, one row per
+# resample of the users (``recsys.evaluation.offline_ab`` bootstraps the difference of two
+# configurations with it); ``calc`` is the batch of one.
+def list_count(ctx: EvalContext, k: int) -> int:
+    """Number of non-empty lists (cut at ``k``)."""
+    return int((ctx.items[:, :k] >= 0).any(axis=1).sum())
+
+
 @dataclass(frozen=True)
 class Coverage:
     """Catalog coverage = |union_u L_u| / n_items (Ge et al. 2010), over all listed users."""
@@ -189,7 +198,12 @@ class Coverage:
 
     def calc(self, ctx: EvalContext) -> float:
         """Share of the catalog in at least one list."""
-        return float((ctx.exposure(self.k) > 0).sum() / max(ctx.n_items, 1))
+        exposure = ctx.exposure(self.k)[None]
+        return float(self.from_exposure(exposure, np.array([list_count(ctx, self.k)]))[0])
+
+    def from_exposure(self, counts: np.ndarray, n_lists: np.ndarray) -> np.ndarray:
+        """(R,) coverage of ``counts`` (R, n_items); ``n_lists`` (R,) is not needed."""
+        return (counts > 0).sum(axis=1) / max(counts.shape[1], 1)
 
 
 @dataclass(frozen=True)
@@ -206,12 +220,20 @@ class DistributionalCoverage:
 
     def calc(self, ctx: EvalContext) -> float:
         """Normalised entropy of item exposure, 0 (one item) to 1 (uniform)."""
-        c = ctx.exposure(self.k).astype(np.float64)
-        total = c.sum()
-        if total == 0 or ctx.n_items < 2:
-            return float("nan")
-        p = c[c > 0] / total
-        return float(-(p * np.log(p)).sum() / np.log(ctx.n_items))
+        exposure = ctx.exposure(self.k)[None]
+        return float(self.from_exposure(exposure, np.array([list_count(ctx, self.k)]))[0])
+
+    def from_exposure(self, counts: np.ndarray, n_lists: np.ndarray) -> np.ndarray:
+        """(R,) normalised entropy of each row of ``counts`` (R, n_items); NaN for empty rows."""
+        c = np.asarray(counts, dtype=np.float64)
+        n_items = c.shape[1]
+        total = c.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = c / total
+            h = -np.where(c > 0, p * np.log(np.where(c > 0, p, 1.0)), 0.0).sum(axis=1)
+        if n_items < 2:
+            return np.full(len(c), np.nan)
+        return np.where(total[:, 0] > 0, h / np.log(n_items), np.nan)
 
 
 @dataclass(frozen=True)
@@ -229,18 +251,29 @@ class Gini:
         """Gini index of item exposure, 0 (equal) to 1 (one item takes all)."""
         return gini_index(ctx.exposure(self.k))
 
+    def from_exposure(self, counts: np.ndarray, n_lists: np.ndarray) -> np.ndarray:
+        """(R,) Gini index of each row of ``counts`` (R, n_items)."""
+        return gini_rows(counts)
+
+
+def gini_rows(counts: np.ndarray) -> np.ndarray:
+    """(R,) Gini index of each row of ``counts`` (R, n); NaN for rows that are all zero."""
+    c = np.sort(np.asarray(counts, dtype=np.float64), axis=1)
+    n = c.shape[1]
+    total = c.sum(axis=1)
+    i = np.arange(1, n + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = ((2 * i - n - 1) * c).sum(axis=1) / (n * total)
+    return np.where((total > 0) & (n > 0), g, np.nan)
+
 
 def gini_index(counts: np.ndarray) -> float:
     """Gini index of ``counts`` (n,): ``sum_i (2 i - n - 1) c_(i) / (n sum c)``, c ascending.
 
     Equals 1 - 2 x the area under the Lorenz curve (``lorenz_curve``). NaN when all are zero.
     """
-    c = np.sort(np.asarray(counts, dtype=np.float64))
-    n, total = len(c), c.sum()
-    if total == 0 or n == 0:
-        return float("nan")
-    i = np.arange(1, n + 1)
-    return float(((2 * i - n - 1) * c).sum() / (n * total))
+    c = np.asarray(counts, dtype=np.float64).reshape(1, -1)
+    return float(gini_rows(c)[0]) if c.size else float("nan")
 
 
 def lorenz_curve(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -272,11 +305,21 @@ class Personalization:
 
     def calc(self, ctx: EvalContext) -> float:
         """1 - mean pairwise list overlap; NaN with fewer than two lists."""
-        n = int((ctx.items[:, : self.k] >= 0).any(axis=1).sum())
-        if n < 2:
-            return float("nan")
-        c = ctx.exposure(self.k).astype(np.float64)
-        return float(1.0 - (c * (c - 1)).sum() / (self.k * n * (n - 1)))
+        exposure = ctx.exposure(self.k)[None]
+        return float(self.from_exposure(exposure, np.array([list_count(ctx, self.k)]))[0])
+
+    def from_exposure(self, counts: np.ndarray, n_lists: np.ndarray) -> np.ndarray:
+        """(R,) personalisation of ``counts`` (R, n_items) over ``n_lists`` (R,) lists."""
+        c = np.asarray(counts, dtype=np.float64)
+        n = np.asarray(n_lists, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = 1.0 - (c * (c - 1)).sum(axis=1) / (self.k * n * (n - 1))
+        return np.where(n >= 2, out, np.nan)
+
+
+def catalog_metrics(k: int) -> tuple[Coverage, DistributionalCoverage, Gini, Personalization]:
+    """The catalogue-level metrics at cut-off ``k`` (one value per set of lists, no per-user)."""
+    return (Coverage(k), DistributionalCoverage(k), Gini(k), Personalization(k))
 
 
 # ---------------------------------------------------------------------------- ratings

@@ -14,13 +14,10 @@ from recsys.evaluation.metrics.beyond import (
     AvgPopularity,
     BrandDiversity,
     CategoryDiversity,
-    Coverage,
-    DistributionalCoverage,
     Diversity,
-    Gini,
     Novelty,
-    Personalization,
     Serendipity,
+    catalog_metrics,
 )
 from recsys.evaluation.metrics.context import EvalContext, nan_mean
 from recsys.evaluation.metrics.ratings import MAE, RMSE
@@ -129,12 +126,11 @@ def evaluate_lists(
         per = metric.calc_per_user(ctx)
         per_user[metric.name] = per
         values[metric.name] = nan_mean(per)
-    for catalog_metric in (Coverage(k), DistributionalCoverage(k), Gini(k)):
+    for catalog_metric in catalog_metrics(k):
         values[catalog_metric.key] = catalog_metric.calc(ctx)
     for metric in (Novelty(k), Diversity(k), CategoryDiversity(k), BrandDiversity(k)):
         per_user[metric.key] = metric.calc_per_user(ctx)
         values[metric.key] = nan_mean(per_user[metric.key])
-    values["personalization"] = Personalization(k).calc(ctx)
     per_user["avg_popularity"] = AvgPopularity(k).calc_per_user(ctx)
     values["avg_popularity"] = nan_mean(per_user["avg_popularity"])
     per_user["serendipity"] = Serendipity(k).calc_per_user(ctx)
