@@ -306,3 +306,22 @@ def test_stacking_errors():
     stacker = StackingFuser().fit(pool, truth)
     with pytest.raises(ConfigError, match="retrain"):
         stacker.predict(POOL)
+
+
+def test_cascade_packed_sort_equals_lexsort():
+    from recsys.ranking.fusion.cascade import _sort_rows
+
+    rng = np.random.default_rng(11)
+    n, c = 40, 30
+    tier = rng.integers(0, 4, (n, c)).astype(np.int64)
+    buckets = [np.floor(rng.random((n, c)) * 12) for _ in range(5)]
+    buckets[1][rng.random((n, c)) < 0.2] = np.inf  # missing scores
+    pos = np.broadcast_to(np.arange(c), (n, c))
+    expected = np.lexsort([pos, *buckets[::-1], tier], axis=-1)
+    np.testing.assert_array_equal(_sort_rows([tier, *buckets]), expected)
+    floats = [rng.random((n, c)) for _ in range(3)]  # not whole numbers: lexsort path
+    expected = np.lexsort([pos, *floats[::-1], tier], axis=-1)
+    np.testing.assert_array_equal(_sort_rows([tier, *floats]), expected)
+    wide = [np.floor(rng.random((n, c)) * 1e6) for _ in range(4)]  # > 63 bits: lexsort path
+    expected = np.lexsort([pos, *wide[::-1], tier], axis=-1)
+    np.testing.assert_array_equal(_sort_rows([tier, *wide]), expected)
