@@ -156,7 +156,7 @@ st.dataframe(
         "title": st.column_config.TextColumn(t("common.title"), width="large"),
         "category": st.column_config.TextColumn(t("common.category")),
         "brand": st.column_config.TextColumn(t("common.brand")),
-        "price": st.column_config.NumberColumn(t("common.price"), format="%.0f"),
+        "price": tables.price_column(),
         "interactions": st.column_config.NumberColumn(t("ins.n_interactions")),
     },
 )

@@ -78,6 +78,19 @@ def test_first_start_creates_demo_store(workspace):
     assert not at.error
     # charts and report are rendered
     assert any("Demo store" in m.value for m in at.markdown)
+    # the demo store's prices are in yuan; another currency is a setting kept with the dataset
+    ds_id = at.session_state["dataset_id"]
+    currency = at.selectbox(key=f"data_currency_{ds_id}")
+    assert currency.value == "¥"
+    currency.set_value("£")
+    at.run()
+    assert any(c.value.startswith("Prices show as £") for c in at.caption)
+    from recsys.service.workspace import Workspace
+
+    assert Workspace(workspace).dataset_meta(ds_id)["currency"] == "£"
+    at.selectbox(key=f"data_currency_{ds_id}").set_value("¥")
+    at.run()
+    assert Workspace(workspace).dataset_meta(ds_id)["currency"] == "¥"
 
 
 def test_language_switch_to_chinese(workspace):
@@ -189,6 +202,9 @@ def test_user_explorer_and_what_if(trained):
     at.selectbox(key="ue_user").set_value(users[3].split(" · ")[0])
     at.run()
     assert not at.exception and not at.error
+    # every card names its item id and shows the price in the demo store's currency
+    cards = [c.value for c in at.caption if c.value.startswith("item ")]
+    assert len(cards) >= 10 and all("¥" in c for c in cards[:10]), cards[:3]
     at.button(key="ue_wi_add").click()
     at.run()
     assert not at.exception

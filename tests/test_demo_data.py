@@ -178,10 +178,12 @@ def test_every_item_has_its_own_title(seed, n_items):
     # variants differ by colour or brand, and the columns say the same as the title
     coloured = catalog["color"] != "Clear"
     plain = catalog["title"].str.replace(r" \(Edition \d+\)$", "", regex=True)
-    assert all(t.endswith(c) for t, c in zip(plain[coloured], catalog["color"][coloured]))
+    assert all(
+        t.endswith(c) for t, c in zip(plain[coloured], catalog["color"][coloured], strict=True)
+    )
     phones = catalog["category"] == "phone"
     sizes = catalog["storage_gb"][phones].map(lambda g: "1TB" if g >= 1024 else f"{g:.0f}GB")
-    assert all(f" {z} " in t for t, z in zip(catalog["title"][phones], sizes))
+    assert all(f" {z} " in t for t, z in zip(catalog["title"][phones], sizes, strict=True))
     assert all(t.startswith(b) or m for t, b, m in catalog[["title", "brand", "model"]].to_numpy())
     if n_items <= 500:
         assert not catalog["title"].str.contains("Edition").any()

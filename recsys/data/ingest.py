@@ -305,6 +305,7 @@ def _load(
                 "the same user ids."
             )
     _advise(report, has_catalog=cat is not None)
+    _advise_catalog(report, merged)
     report.usable = True
     mappings = {"interactions": dict(ifile.mapping)}
     if cfile is not None:
@@ -346,6 +347,59 @@ def _advise(report: ReadinessReport, *, has_catalog: bool) -> None:
         w.append("no time column: temporal splits and trending are not available (random split).")
     if not has_catalog and not log_attrs:
         w.append("no catalog: content-based models have no item text to learn from.")
+    _advise_size(report)
+
+
+#: Readiness thresholds: a warning above this share of dropped rows in a file ...
+MAX_DROPPED_SHARE = 0.05
+#: ... below this many days between the first and the last event ...
+MIN_SPAN_DAYS = 14
+#: ... and above this share of catalog items without a price.
+MAX_MISSING_PRICE_SHARE = 0.2
+
+
+def _advise_size(report: ReadinessReport) -> None:
+    """Warnings about how much of the upload is usable: drop rate, time span, repeat users."""
+    w = report.warnings
+    for f in report.files:
+        if f.rows_read and (f.rows_read - f.rows_kept) / f.rows_read > MAX_DROPPED_SHARE:
+            share = (f.rows_read - f.rows_kept) / f.rows_read
+            w.append(
+                f"{f.kind} file '{f.name}': {share:.0%} of its rows were dropped "
+                f"({f.rows_read - f.rows_kept:,} of {f.rows_read:,}); check the reasons below and "
+                "the column mapping before training."
+            )
+    if report.time_start and report.time_end:
+        span = pd.Timestamp(report.time_end) - pd.Timestamp(report.time_start)
+        if span < pd.Timedelta(days=MIN_SPAN_DAYS):
+            w.append(
+                f"the interactions cover only {span.total_seconds() / 86400:.1f} days "
+                f"({report.time_start[:10]} to {report.time_end[:10]}): a temporal test split "
+                "holds the last hours or days, which may not be typical."
+            )
+
+
+def _advise_catalog(report: ReadinessReport, catalog: pd.DataFrame | None) -> None:
+    """Warnings about the catalog: titles shared by several items, prices mostly missing."""
+    if catalog is None or not len(catalog):
+        return
+    w = report.warnings
+    if Col.TITLE in catalog.columns:
+        titles = catalog[Col.TITLE].astype("string").str.strip()
+        titles = titles[titles.notna() & (titles != "")]
+        shared = titles[titles.duplicated(keep=False)]
+        if len(shared):
+            w.append(
+                f"{shared.nunique():,} title(s) are shared by {len(shared):,} items (e.g. "
+                f"'{shared.iloc[0]}'): shoppers cannot tell these items apart; add the variant "
+                "(colour, size) to the title."
+            )
+    if Col.PRICE in catalog.columns:
+        missing = float(catalog[Col.PRICE].isna().mean())
+        if missing > MAX_MISSING_PRICE_SHARE:
+            w.append(
+                f"{missing:.0%} of the items have no price: price filters and rules leave them out."
+            )
 
 
 def load_catalog(

@@ -44,7 +44,7 @@ import pandas as pd
 
 from recsys.data.dataset import Dataset
 from recsys.data.schema import Col
-from recsys.errors import WorkspaceError
+from recsys.errors import ConfigError, WorkspaceError
 from recsys.models.base import Recommender
 from recsys.service.atomic import (
     atomic_directory,
@@ -185,6 +185,20 @@ class Workspace:
     def dataset_meta(self, dataset_id: str) -> dict:
         """The ``meta.json`` of a dataset."""
         return read_json(entry_path(self.root, "datasets", dataset_id) / _DATASET_MARKER)
+
+    def update_dataset_meta(self, dataset_id: str, **values) -> None:
+        """Change settings kept in a dataset's metadata (e.g. ``currency``), atomically.
+
+        The identity and sizes (``id``, ``name``, counts, ``format_version``) cannot change.
+        """
+        fixed = {"id", "created_at", "format_version", "n_users", "n_items", "n_interactions"}
+        if fixed & set(values):
+            raise ConfigError(f"dataset metadata {sorted(fixed & set(values))} cannot change.")
+        path = entry_path(self.root, "datasets", dataset_id) / _DATASET_MARKER
+        with writing(f"dataset '{dataset_id}'"):
+            meta = read_json(path)
+            meta.update(values)
+            atomic_write_json(path, meta)
 
     def load_frames(self, dataset_id: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """The stored ``(events, catalog)`` frames exactly as saved (catalog may be None)."""
