@@ -365,7 +365,7 @@ def clean_catalog(
             f"were left empty (lines {format_lines(raw.short_lines)})."
         )
     keep = drops.keep
-    canonical = {ROLE_COLUMN[r] for r in roles} | {"genres"}
+    canonical = {ROLE_COLUMN[r] for r in roles} | {Col.GENRES}
     data: dict[str, np.ndarray] = {Col.ITEM: items.to_numpy()[keep]}
     for role, column in roles.items():
         if role != "item":

@@ -219,7 +219,7 @@ def item_attributes(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
         if column in out.columns:
             out[column] = strip_text(out[column])
     if Col.CATEGORY in out.columns and bool(out[Col.CATEGORY].str.contains("|", regex=False).any()):
-        out["genres"] = out[Col.CATEGORY]
+        out[Col.GENRES] = out[Col.CATEGORY]
         out[Col.CATEGORY] = out[Col.CATEGORY].str.split("|", n=1).str[0].str.strip()
         notes.append(
             "categories like 'A|B' were split: category = the first one, the full list is in 'genres'."
