@@ -31,7 +31,8 @@ def _headline(ev, base, k: int) -> None:
     head = shown_keys(
         k, [c for c in ev.fusion.values if _finite(ev.fusion.values, c)], headline=True
     )
-    for col, key in zip(st.columns(len(head)), head, strict=True):
+    cols = [c for start in range(0, len(head), PER_ROW) for c in st.columns(PER_ROW)]
+    for col, key in zip(cols, head, strict=False):
         value = ev.fusion.values.get(key)
         ref = base.fusion.values.get(key)
         delta = None if value is None or ref is None else value - ref
