@@ -176,6 +176,12 @@ def concat(pools: Sequence[CandidatePool]) -> CandidatePool:
     )
 
 
+def pool_block_rows(n_items: int, n_models: int, block_size: int = 512) -> int:
+    """Users ``build_pool`` scores at once: ``block_size``, lowered so that one block's raw
+    score matrices (``n_models`` x rows x ``n_items`` float32) stay under ~256 MB."""
+    return max(1, min(int(block_size), _BLOCK_BYTES // max(1, 4 * n_items * n_models)))
+
+
 def build_pool(
     scorers: Mapping[str, Scorer],
     users: np.ndarray,
@@ -183,6 +189,7 @@ def build_pool(
     exclude: sp.csr_matrix | None = None,
     block_size: int = 512,
     n_jobs: int | None = None,
+    n_items: int | None = None,
 ) -> CandidatePool:
     """Score users once per model and keep the union of every model's top-M.
 
@@ -197,6 +204,11 @@ def build_pool(
         of one block stay under ~256 MB).
     n_jobs : worker threads over blocks of users (None: one per core; 1 = serial; results
         are identical).
+    n_items : the scorers' catalogue size when known. Then every block, the first included,
+        has ``pool_block_rows(n_items, n_models, block_size)`` users, so a user's scores depend
+        only on their position in ``users`` modulo that: pools built over consecutive slices
+        of ``users`` that start on multiples of it equal slices of one pool over all of them
+        (BLAS products round a row differently depending on the rows beside it).
 
     Returns
     -------
@@ -204,14 +216,15 @@ def build_pool(
 
     Notes
     -----
-    The first block runs alone: it fixes ``n_items`` (hence the block size and the widest
+    The first block runs alone: it fixes ``n_items`` (when not given) (hence the block size and the widest
     possible union ``min(n_items, n_models * M)``) and warms any lazy cache inside the models.
     The output arrays are then allocated once at that width and every block writes its rows
     straight into them; at the end they are narrowed in place to the widest union found (no
     second copy of the pool). The other blocks run on worker threads with BLAS held to one
     thread each (numpy releases the GIL); each thread copies the models' scores of its block
     into one buffer it keeps for all its blocks, so the large per-block arrays are not
-    re-allocated (and page-faulted) block after block.
+    re-allocated (and page-faulted) block after block. BLAS runs on one thread for every block
+    (the first too), so the thread count never changes a score.
     """
     if not scorers:
         raise ConfigError("a candidate pool needs at least one model.")
@@ -228,8 +241,11 @@ def build_pool(
         )
 
     step = max(1, int(block_size))
+    if n_items is not None:
+        step = pool_block_rows(n_items, len(names), step)
     first = users[:step]
-    raw = [_checked_scores(name, scorers[name](first), len(first), None) for name in names]
+    with threadpool_limits(limits=1, user_api="blas"):
+        raw = [_checked_scores(name, scorers[name](first), len(first), n_items) for name in names]
     n_items = raw[0].shape[1]
     for name, s in zip(names, raw, strict=True):
         _checked_scores(name, s, len(first), n_items)
@@ -243,7 +259,7 @@ def build_pool(
     raw = [np.fmax(s, np.float32(-np.inf), dtype=np.float32) for s in raw]  # copy, NaN -> -inf
     widths = [_block_into(out, 0, first, raw, per, exclude)]
     del raw
-    step = max(1, min(step, _BLOCK_BYTES // max(1, 4 * n_items * len(names))))
+    step = pool_block_rows(n_items, len(names), block_size)
     starts = range(len(first), n, step)
     local = threading.local()
 
@@ -259,11 +275,12 @@ def build_pool(
             del s
         return _block_into(out, start, block, raw, per, exclude)
 
-    if n_jobs > 1 and len(starts) > 1:
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_jobs) as ex:
-            widths.extend(ex.map(run_block, starts))
-    else:
-        widths.extend(run_block(start) for start in starts)
+    with threadpool_limits(limits=1, user_api="blas"):
+        if n_jobs > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(n_jobs) as ex:
+                widths.extend(ex.map(run_block, starts))
+        else:
+            widths.extend(run_block(start) for start in starts)
     width = max(widths)
     items = _narrow(out.items, width)
     scores = _narrow(out.scores, width)

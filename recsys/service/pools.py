@@ -21,6 +21,7 @@ def strategy_pool(
     cold_threshold: int,
     per_model: int,
     exclude: sp.csr_matrix | None,
+    n_jobs: int | None = None,
 ) -> CandidatePool:
     """Pool for ``users`` with the serving strategy applied, all users of a block at once.
 
@@ -33,6 +34,7 @@ def strategy_pool(
     ----------
     models : fitted models by name. users : (n,) internal user indices.
     activity : (n_users,) training interactions per user.
+    n_jobs : threads of the pool build (``build_pool``; None: one per core).
     """
 
     def scorer_for(model: Recommender) -> Callable[[np.ndarray], np.ndarray]:
@@ -54,7 +56,10 @@ def strategy_pool(
         return score
 
     scorers = {name: scorer_for(model) for name, model in models.items()}
-    return build_pool(scorers, users, per_model=per_model, exclude=exclude)
+    n_items = next(iter(models.values())).n_items_ if models else None
+    return build_pool(
+        scorers, users, per_model=per_model, exclude=exclude, n_jobs=n_jobs, n_items=n_items
+    )
 
 
 def profile_pool(
