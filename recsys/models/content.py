@@ -107,15 +107,32 @@ class ContentTfidf(Recommender):
         The mean's denominator cancels in the cosine: ``(r S) / ||r F||`` per row.
         """
         num = np.asarray((rows @ self.neighbours_).toarray(), dtype=np.float32)
-        profiles = rows @ self.item_features_  # (n, n_features) sparse
-        norm = np.sqrt(np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel())
-        norm = norm.astype(np.float32)
+        norm = self._profile_norms(rows)
         np.divide(num, norm[:, None], out=num, where=norm[:, None] > 0)
         num[norm <= 0] = 0.0
         return num
 
+    def _profile_norms(self, rows: sp.csr_matrix) -> np.ndarray:
+        """(n,) float32 ``||r F||`` of the profiles of ``rows``."""
+        profiles = rows @ self.item_features_  # (n, n_features) sparse
+        norm = np.sqrt(np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel())
+        return norm.astype(np.float32)
+
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
         return self._profile_scores(self.user_rows_[user_idx])
+
+    def pool_scores(self, user_idx: np.ndarray) -> sp.csr_matrix:
+        """``(r S) / ||r F||`` as a sparse (n, n_items) float32 matrix (missing = 0): the values
+        of ``score_items`` (the same float32 division per stored entry)."""
+        self.check_fitted()
+        rows = self.user_rows_[np.asarray(user_idx)]
+        num = sp.csr_matrix(rows @ self.neighbours_, dtype=np.float32)
+        norm = self._profile_norms(rows)
+        per_entry = np.repeat(norm, np.diff(num.indptr))
+        np.divide(num.data, per_entry, out=num.data, where=per_entry > 0)
+        num.data[per_entry <= 0] = 0.0
+        num.eliminate_zeros()
+        return num
 
     def _score_history(self, item_idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
         row = sp.csr_matrix(
