@@ -56,16 +56,18 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 
 
 @contextmanager
-def atomic_stream(path: str | Path) -> Iterator[BinaryIO]:
+def atomic_stream(path: str | Path, *, make_parent: bool = True) -> Iterator[BinaryIO]:
     """Open a temporary sibling of ``path`` to write in pieces; it becomes ``path`` on success.
 
     The file is named ``.tmp-<name>.<random>`` until the ``with`` block ends without an
     exception; it is then flushed, fsynced and renamed onto ``path`` (``os.replace``). On an
     exception it is removed; a killed process leaves only the ``.tmp-`` file, which never looks
     like the output and which :func:`remove_leftovers` clears before the next write.
+    Without ``make_parent`` a missing folder is an error (``FileNotFoundError``).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parent:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}.")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -66,14 +66,17 @@ class TableWriter:
 
     CSV: the header once (after a UTF-8 BOM with ``excel_bom``), text cells neutralised against
     spreadsheet formulas (``export.neutralize_formulas``), exactly as ``export.to_csv_bytes``
-    writes the whole table. Parquet: one row group per frame, the schema of the first frame.
+    writes the whole table. Parquet: one row group per frame, with ``schema`` (a
+    ``pyarrow.Schema``; default: the first frame's), so that parts written apart agree.
     """
 
-    def __init__(self, f: BinaryIO, fmt: str, *, excel_bom: bool = False) -> None:
+    def __init__(
+        self, f: BinaryIO, fmt: str, *, excel_bom: bool = False, schema: Any = None
+    ) -> None:
         self.f, self.fmt, self.excel_bom = f, fmt, excel_bom
         self.rows = 0
         self._parquet: Any = None  # pyarrow.parquet.ParquetWriter, opened by the first frame
-        self._schema: Any = None
+        self._schema: Any = schema  # pyarrow.Schema; default: the first frame's
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.fmt == "csv":
@@ -86,11 +89,12 @@ class TableWriter:
             import pyarrow.parquet as pq
 
             table = pa.Table.from_pandas(frame, preserve_index=False)
-            if self._parquet is None:
+            if self._schema is None:
                 self._schema = table.schema
-                self._parquet = pq.ParquetWriter(self.f, self._schema)
-            elif not table.schema.equals(self._schema, check_metadata=False):
+            if not table.schema.equals(self._schema, check_metadata=False):
                 table = table.cast(self._schema)
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.f, self._schema)
             self._parquet.write_table(table)
         self.rows += len(frame)
 
