@@ -87,6 +87,17 @@ class Recommender(BaseEstimator):
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def pool_scores(self, user_idx: np.ndarray) -> np.ndarray | sp.csr_matrix:
+        """``score_items`` in the cheapest exact form for the candidate pool.
+
+        Default: ``score_items``. A model may instead return a CSR matrix of finite scores
+        >= 0 where missing entries score 0 (neighbour models), or a read-only broadcast of one
+        row when every user gets the same scores (popularity); ``recsys.ranking.pool_scores``
+        then selects and gathers without a dense (n, n_items) array. Values must be those
+        ``score_items`` gives.
+        """
+        return self.score_items(user_idx)
+
     def score_history(self, item_idx: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Scores of every item for an ad-hoc user known only by a history (cold or what-if user).
 

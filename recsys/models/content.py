@@ -124,6 +124,21 @@ class ContentTfidf(Recommender):
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
         return self._profile_scores(self.user_rows_[user_idx], self.profile_norms_[user_idx])
 
+    def pool_scores(self, user_idx: np.ndarray) -> sp.csr_matrix:
+        """``(r S) / ||r F||`` as a sparse (n, n_items) float32 matrix (missing = 0).
+
+        The values of ``score_items`` (the same float32 division per stored entry).
+        """
+        self.check_fitted()
+        user_idx = np.asarray(user_idx)
+        num = sp.csr_matrix(self.user_rows_[user_idx] @ self.neighbours_, dtype=np.float32)
+        norm = self.profile_norms_[user_idx]
+        per_entry = np.repeat(norm, np.diff(num.indptr))
+        np.divide(num.data, per_entry, out=num.data, where=per_entry > 0)
+        num.data[per_entry <= 0] = 0.0
+        num.eliminate_zeros()
+        return num
+
     def _score_history(self, item_idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
         row = sp.csr_matrix(
             (weights, (np.zeros(len(item_idx), np.int32), item_idx)), shape=(1, self.n_items_)

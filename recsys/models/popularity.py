@@ -55,6 +55,11 @@ class Popularity(Recommender):
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
         return np.tile(self.item_scores_, (len(user_idx), 1))
 
+    def pool_scores(self, user_idx: np.ndarray) -> np.ndarray:
+        """The scores row broadcast to every user (read-only, no copy)."""
+        self.check_fitted()
+        return np.broadcast_to(self.item_scores_, (len(user_idx), len(self.item_scores_)))
+
     def _score_history(self, item_idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return self.item_scores_.copy()
 
