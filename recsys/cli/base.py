@@ -193,7 +193,10 @@ def read_preset(args: argparse.Namespace, dataset):
     if getattr(args, "preset", None):
         return Preset.read(args.preset)
     for name, reason in unsuitable_models(DEFAULT_MODELS, dataset).items():
-        sys.stderr.write(f"note: {name} is left out of the default preset: {reason}\n")
+        sys.stderr.write(
+            f"note: {name} is left out of the default preset: {reason}. "
+            "Name it in a --preset to fit it anyway.\n"
+        )
     return default_preset(dataset=dataset)
 
 
