@@ -55,10 +55,19 @@ def _param_widget(model: str, cls, name: str, default):
         )
     if isinstance(default, bool):
         return st.checkbox(label, value=default, key=key)
+    bounds = cls.param_ranges.get(name)  # declared once, in the library
     if isinstance(default, int):
-        return int(st.number_input(label, value=default, step=1, key=key))
+        low, high = (int(bounds.low), int(bounds.high)) if bounds else (None, None)
+        return int(
+            st.number_input(label, min_value=low, max_value=high, value=default, step=1, key=key)
+        )
     if isinstance(default, float):
-        return float(st.number_input(label, value=default, format="%g", key=key))
+        low_f, high_f = (float(bounds.low), float(bounds.high)) if bounds else (None, None)
+        return float(
+            st.number_input(
+                label, min_value=low_f, max_value=high_f, value=default, format="%g", key=key
+            )
+        )
     text = st.text_input(
         label, value="" if default is None else str(default), key=key, help=t("train.none_help")
     )

@@ -117,3 +117,10 @@ class ConfigError(RecsysError, ValueError):
 
 class WorkspaceError(RecsysError, OSError):
     """The workspace on disk is missing something or cannot be written."""
+
+
+class InvalidRunError(WorkspaceError):
+    """A stored run cannot be used: an older or unknown format, or files that are not ours.
+
+    Such a run is never executed: nothing in it is unpickled or imported.
+    """

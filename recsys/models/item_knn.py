@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
-from recsys.models.base import ProgressCallback, Recommender, pair_values
+from recsys.models.base import ParamRange, ProgressCallback, Recommender, pair_values
 
 #: Dense cells per similarity block (rows x n_items); bounds memory at ~4 bytes x this.
 _BLOCK_CELLS = 16_000_000
@@ -59,6 +59,13 @@ class ItemKNN(Recommender):
     name: ClassVar[str] = "item_knn"
     label: ClassVar[str] = "Item kNN (bought together)"
     handles_cold_users: ClassVar[bool] = True
+    param_ranges: ClassVar[dict[str, ParamRange]] = {
+        "k_neighbors": ParamRange(1, 5000, integer=True),
+        "shrinkage": ParamRange(0, 1e6),
+        "bm25_k1": ParamRange(0, 100),
+        "bm25_b": ParamRange(0, 1),
+    }
+    state_fields: ClassVar[dict[str, str]] = {"user_rows_": "csr", "similarity_": "csr"}
 
     def __init__(
         self,
