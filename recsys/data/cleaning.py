@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.data.csv_reader import REPORT_LINES
+from recsys.data.limits import MAX_PRICE
 from recsys.data.prices import price_bands
 from recsys.data.schema import Col
 
@@ -191,7 +192,7 @@ def parse_prices(s: pd.Series) -> tuple[pd.Series, int]:
     """Price strings -> (prices float64, NaN = unknown; count of unreadable non-empty values).
 
     Strips currency symbols and thousands separators (``$1,299.00``, ``1.299,00 €``,
-    ``¥89``); 0 or negative -> unknown.
+    ``¥89``); 0 or negative -> unknown; beyond ``MAX_PRICE`` (or not finite) -> unreadable.
     """
     t = strip_text(s)
     digits = t.str.replace(r"[^\d.,\-]", "", regex=True)
@@ -203,6 +204,7 @@ def parse_prices(s: pd.Series) -> tuple[pd.Series, int]:
     )
     digits = digits.where(european, digits.str.replace(",", "", regex=False))
     price = pd.to_numeric(digits, errors="coerce").astype("float64")
+    price = price.where(price.abs() <= MAX_PRICE)  # also inf: 400 digits are not a price
     unreadable = int(((t != "") & price.isna()).sum())
     price = price.where(price > 0)
     return price, unreadable
