@@ -28,6 +28,7 @@ import pandas as pd
 
 from recsys.errors import ConfigError
 from recsys.service.atomic import atomic_write_bytes
+from recsys.service.leftovers import remove_leftovers
 
 FORMATS = ("csv", "parquet")
 #: Characters that start a formula: ASCII, full-width and small forms.
@@ -190,10 +191,15 @@ def table_bytes(
 def write_table(
     frame: pd.DataFrame, path: str | Path, fmt: str | None = None, *, excel_bom: bool = False
 ) -> Path:
-    """Write ``frame`` atomically (temp file + rename); format from ``fmt`` or the suffix."""
+    """Write ``frame`` atomically (temp file + rename); format from ``fmt`` or the suffix.
+
+    Temporary files an interrupted earlier write of the same file left beside it
+    (``.tmp-<name>.<random>``) are removed first.
+    """
     path = Path(path)
     fmt = fmt or ("parquet" if path.suffix.lower() == ".parquet" else "csv")
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(path.parent, path.name)
     return atomic_write_bytes(path, table_bytes(frame, fmt, excel_bom=excel_bom))
 
 

@@ -70,7 +70,7 @@ def save(
     except InvalidRunError as err:
         raise WorkspaceError(f"the run was not saved: {err.params.get('reason', err)}.") from err
     target = entry_path(root, "runs", run_id)
-    with writing(f"run '{run_id}'"), atomic_directory(target) as tmp:
+    with writing(f"run '{run_id}'", root), atomic_directory(target) as tmp:
         (tmp / "models").mkdir()
         for key, model in models.items():
             save_model(model, tmp / "models" / key)

@@ -56,6 +56,8 @@ from recsys.service.atomic import (
 )
 from recsys.service.entries import (
     complete_dirs,
+    disk_full,
+    disk_full_error,
     entry_path,
     new_id,
     parquet_ready,
@@ -64,6 +66,7 @@ from recsys.service.entries import (
     utc_now,
     writing,
 )
+from recsys.service.leftovers import remove_leftovers
 from recsys.service.preset import Preset
 
 log = logging.getLogger(__name__)
@@ -109,7 +112,27 @@ class Workspace:
             for sub in ("datasets", "runs", "presets", "exports"):
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as err:
+            if disk_full(err):
+                raise disk_full_error(self.root) from err
             raise WorkspaceError(f"cannot create the workspace folder {self.root}: {err}") from err
+        self.clean_leftovers()
+
+    def clean_leftovers(self) -> int:
+        """Remove temporary files that interrupted writes left (ours only); how many.
+
+        ``state.json`` temp files go at once (their writes hold the state lock, taken here);
+        those of presets and exports once older than ``ABANDONED_AFTER`` seconds. Half-built
+        dataset and run folders are removed by the listings (``stale_after``).
+        """
+        removed = 0
+        try:
+            with self._state_lock():
+                removed += remove_leftovers(self.root, "state.json", older_than=0)
+        except OSError:  # a read-only or full disk: leave them for the next start
+            pass
+        for sub in ("presets", "exports"):
+            removed += remove_leftovers(self.root / sub)
+        return removed
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -154,7 +177,7 @@ class Workspace:
             has_catalog=catalog is not None,
             has_users=users is not None,
         )
-        with writing(f"dataset '{name}'"), atomic_directory(target) as tmp:
+        with writing(f"dataset '{name}'", self.root), atomic_directory(target) as tmp:
             parquet_ready(events).to_parquet(tmp / "events.parquet", index=False)
             if catalog is not None:
                 parquet_ready(catalog).to_parquet(tmp / "catalog.parquet", index=False)
@@ -227,7 +250,7 @@ class Workspace:
         runs = self.list_runs(dataset_id) if with_runs else []
         for run in runs:
             self.delete_run(run["run_id"])
-        with writing(f"the deletion of dataset '{dataset_id}'"):
+        with writing(f"the deletion of dataset '{dataset_id}'", self.root):
             remove_tree(path)
         log.info("dataset %s deleted (with %d run(s))", dataset_id, len(runs))
         if self.get_state().get("active_dataset") == dataset_id:
@@ -299,7 +322,7 @@ class Workspace:
 
     def delete_run(self, run_id: str) -> None:
         """Remove a run (valid or not)."""
-        with writing(f"the deletion of run '{run_id}'"):
+        with writing(f"the deletion of run '{run_id}'", self.root):
             remove_tree(entry_path(self.root, "runs", run_id))
         log.info("run %s deleted", run_id)
 
@@ -321,7 +344,7 @@ class Workspace:
             created_at=(existing or {}).get("created_at", now),
             updated_at=now,
         )
-        with writing(f"preset '{data['name']}'"):
+        with writing(f"preset '{data['name']}'", self.root):
             atomic_write_json(entry_path(self.root, "presets", preset_id, ".json"), data)
         return preset_id
 
@@ -376,7 +399,7 @@ class Workspace:
         safe_stem = slugify(stem, max_len=80, default="export")
         safe_ext = re.sub(r"[^A-Za-z0-9]", "", ext)[:10]
         safe = f"{safe_stem}.{safe_ext}" if safe_ext else safe_stem
-        with writing(f"export '{safe}'"):
+        with writing(f"export '{safe}'", self.root):
             return atomic_write_bytes(self.root / "exports" / safe, bytes(data))
 
     def list_exports(self) -> list[Path]:
@@ -413,7 +436,7 @@ class Workspace:
 
     def set_state(self, **values) -> None:
         """Update keys of the state (read-modify-write under a file lock, atomic write)."""
-        with writing("the app state"), self._state_lock():
+        with writing("the app state", self.root), self._state_lock():
             state = self.get_state()
             state.update(values)
             atomic_write_json(self.root / "state.json", state)
