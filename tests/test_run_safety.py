@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys.errors import InvalidRunError
+from recsys.errors import InvalidRunError, WorkspaceError
 from recsys.models import storage
 from recsys.models.popularity import Popularity
 from recsys.service.persistence import load_run
@@ -168,3 +168,30 @@ def test_the_fingerprint_is_checked_before_any_model_file_is_read(ws, monkeypatc
     other = dataset.with_interactions(dataset.interactions.head(2), name="other")
     with pytest.raises(InvalidRunError, match="different data"):
         load_run(ws, run_id, dataset=other)
+
+
+def test_a_run_has_a_size_and_deletes_alone(ws):
+    dataset = ws.load_dataset(ws.ds_id)
+    manifest = {"dataset_fingerprint": dataset.fingerprint}
+    keep, drop = (
+        ws.save_run(ws.ds_id, {"full__popularity": Popularity().fit(dataset)}, manifest)
+        for _ in range(2)
+    )
+    folder = ws.root / "runs" / drop
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    assert len(files) == 3  # manifest, model .npz + .json
+    assert ws.run_size(drop) == sum(p.stat().st_size for p in files) > 0
+    ws.delete_run(drop)
+    assert [r["run_id"] for r in ws.list_runs()] == [keep] and not folder.exists()
+    with pytest.raises(WorkspaceError, match="not in the workspace"):
+        ws.run_size(drop)
+    with pytest.raises(WorkspaceError, match="not a valid run id"):
+        ws.run_size("../datasets")
+
+
+def test_a_folder_no_run_of_ours_can_be_named_is_neither_listed_nor_read(ws, tmp_path):
+    marker = tmp_path / "pwned"
+    name = "![x](y.png) `Run`"
+    _plant(ws, name, _current_manifest(ws, name), {"full__popularity.npz": _malicious(marker)})
+    assert ws.list_runs() == [] and ws.invalid_runs() == []
+    assert not marker.exists()

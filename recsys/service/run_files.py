@@ -31,6 +31,7 @@ from recsys.service.run_manifest import (
     RUN_FORMAT,
     check_manifest,
     invalid,
+    other_data,
 )
 
 log = logging.getLogger(__name__)
@@ -130,11 +131,7 @@ def load(
     run_id = path.name
     manifest = checked(path)
     if fingerprint is not None and manifest["dataset_fingerprint"] != fingerprint:
-        raise InvalidRunError(
-            "this run was trained on different data; train again on the active dataset.",
-            code="run.other_data",
-            params={"run": run_id},
-        )
+        raise other_data(run_id)
     models: dict[str, Recommender] = {}
     for key, name in manifest["models"].items():
         try:

@@ -64,6 +64,15 @@ def invalid(run_id: str, reason: str) -> InvalidRunError:
     )
 
 
+def other_data(run_id: str) -> InvalidRunError:
+    """The error of a run whose dataset fingerprint is not the active dataset's."""
+    return InvalidRunError(
+        "this run was trained on different data; train again on the active dataset.",
+        code="run.other_data",
+        params={"run": run_id},
+    )
+
+
 def check_manifest(data: Any, run_id: str, *, now: datetime | None = None) -> dict[str, Any]:
     """``data`` when it is a valid manifest of run ``run_id``; else ``InvalidRunError``."""
     if not isinstance(data, dict):
@@ -123,5 +132,6 @@ __all__ = [
     "SCHEMA",
     "check_manifest",
     "invalid",
+    "other_data",
     "outdated",
 ]

@@ -45,7 +45,7 @@ import pandas as pd
 
 from recsys.data.dataset import Dataset
 from recsys.data.schema import Col
-from recsys.errors import InvalidRunError, WorkspaceError
+from recsys.errors import InvalidRunError, Message, WorkspaceError
 from recsys.models.base import Recommender
 from recsys.service import run_files as runs
 from recsys.service.atomic import (
@@ -286,10 +286,15 @@ class Workspace:
         """Run folders that cannot be used: ``run_id``, ``problem`` (plain words), ``code``.
 
         Runs of an older version (pickled models) and anything this version did not write.
-        Nothing in them is unpickled or executed.
+        Nothing in them is unpickled or executed. ``problem`` is a ``Message`` (the English
+        text, carrying the error's code and parameters for a translation).
         """
         return [
-            {"run_id": err.params.get("run"), "problem": str(err), "code": err.code}
+            {
+                "run_id": err.params.get("run"),
+                "problem": Message(str(err), err.code, **err.params),
+                "code": err.code,
+            }
             for m, err in self._scan_runs()
             if err is not None
         ]
@@ -297,6 +302,11 @@ class Workspace:
     def _scan_runs(self) -> list[tuple[dict | None, InvalidRunError | None]]:
         out: list[tuple[dict | None, InvalidRunError | None]] = []
         for path in complete_dirs(self.root / "runs", _RUN_MARKER, self.stale_after):
+            try:
+                entry_path(self.root, "runs", path.name)
+            except WorkspaceError:  # a folder name no run of ours has: not listed, not read
+                log.warning("ignoring runs/%r: not a run folder name", path.name)
+                continue
             try:
                 out.append((runs.checked(path), None))
             except InvalidRunError as err:
@@ -319,6 +329,20 @@ class Workspace:
         ``InvalidRunError`` for an outdated, foreign or other-data run.
         """
         return runs.load(entry_path(self.root, "runs", run_id), fingerprint)
+
+    def run_size(self, run_id: str) -> int:
+        """Bytes a stored run (valid or not) takes on disk: what deleting it frees."""
+        path = entry_path(self.root, "runs", run_id)
+        if not path.is_dir():
+            raise WorkspaceError(f"run '{run_id}' is not in the workspace.")
+        total = 0
+        for folder, _, files in os.walk(path):  # does not follow links
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(folder, name)).st_size
+                except OSError:  # removed meanwhile
+                    continue
+        return total
 
     def delete_run(self, run_id: str) -> None:
         """Remove a run (valid or not)."""
