@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recsys.cli.base import write_json
 from recsys.errors import WorkspaceError
 from recsys.models.popularity import Popularity
 from recsys.service import atomic
@@ -139,17 +141,13 @@ def test_state_json_leftovers_of_killed_writes_go_when_the_workspace_opens(tmp_p
     # each start removed the leftover of the kill before it (the probe had 16 after 30 kills)
     ours = sorted(p.name for p in root.glob(".tmp-state.json.*"))
     assert len(ours) == 1 and re.fullmatch(r"\.tmp-state\.json\.[a-z0-9_]{8}", ours[0])
-    foreign = ["notes.tmp-state.json.abcdefgh", ".tmp-state.json.bak", ".tmp-state.json.ABCDEFGH"]
+    foreign = ["notes.tmp-state.json.abcdefgh", ".tmp-statefile.json.abcdefgh", "state.json.bak"]
     for name in foreign:
         (root / name).write_text("not ours")
-    (root / ".tmp-state.json.dir12345").mkdir()  # a directory: not a temp file of ours
 
     ws = Workspace(root)
-    assert not [p for p in root.iterdir() if p.name in ours]
-    assert (
-        all((root / name).exists() for name in foreign)
-        and (root / ".tmp-state.json.dir12345").is_dir()
-    )
+    assert not list(root.glob(".tmp-state.json*"))
+    assert all((root / name).exists() for name in foreign)
     assert ws.get_state() == {"active_dataset": "a-12345678"}  # the killed writes changed nothing
 
 
@@ -177,10 +175,65 @@ def test_a_killed_cli_write_leaves_nothing_once_the_file_is_written_again(tmp_pa
     )
     [left] = list(out.parent.glob(".tmp-recs.csv.*"))
     assert pd.read_csv(out, dtype=str)["user_id"].tolist() == ["u1"]  # the old file is intact
-    _age(left)
-    foreign = [out.parent / ".tmp-recs.csv.keep", out.parent / ".tmp-other.csv.abcd1234"]
+    foreign = [out.parent / "recs.csv.keep", out.parent / ".tmp-other.csv.abcd1234"]
     for p in foreign:
         p.write_text("x")
-        _age(p)
     write_table(frame, out)
     assert not left.exists() and all(p.exists() for p in foreign)
+
+
+def test_a_killed_cli_json_report_leaves_nothing_once_written_again(tmp_path):
+    out = tmp_path / "report.json"
+    _killed_during_replace(
+        f"from pathlib import Path\nfrom recsys.cli.base import write_json\n"
+        f"write_json(Path({str(out)!r}), {{'ok': 1}})\n",
+        ROOT,
+    )
+    assert list(tmp_path.glob(".tmp-report.json.*")) and not out.exists()
+    write_json(out, {"ok": 2})
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+# ---------------------------------------------------------------------------- permissions
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_exports_reports_and_workspace_files_are_0644_whatever_the_umask(tmp_path, monkeypatch):
+    monkeypatch.delenv(atomic.FILE_MODE_ENV, raising=False)
+    old = os.umask(0o077)  # mkstemp alone would give 0600: colleagues could not read exports
+    try:
+        frame = pd.DataFrame({"user_id": ["u1"], "item_id": ["a"]})
+        written = [
+            write_table(frame, tmp_path / "recs.csv"),
+            write_table(frame, tmp_path / "recs.parquet"),
+        ]
+        write_json(tmp_path / "report.json", {"ok": 1})
+        written.append(tmp_path / "report.json")
+        ws = Workspace(tmp_path / "ws")
+        written.append(ws.save_export("top.csv", b"a,b\r\n"))
+        ws.save_preset(Preset(name="p"), as_new=True)
+        ws.set_state(active_dataset=None)
+        ds_id = ws.save_dataset("shop", EVENTS, None, {})
+        dataset = ws.load_dataset(ds_id)
+        manifest = {"dataset_fingerprint": dataset.fingerprint}
+        ws.save_run(ds_id, {"full__popularity": Popularity().fit(dataset)}, manifest)
+    finally:
+        os.umask(old)
+    written += [p for p in ws.root.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    assert len(written) >= 12
+    assert {p.name: oct(_mode(p)) for p in written} == {p.name: "0o644" for p in written}
+    folders = [p for p in ws.root.rglob("*") if p.is_dir()]
+    assert len(folders) >= 7  # datasets, runs, presets, exports, a dataset, a run, its models
+    assert {p.name: oct(_mode(p)) for p in folders} == {p.name: "0o755" for p in folders}
+
+
+def test_the_mode_is_configurable_per_workspace_and_by_environment(tmp_path, monkeypatch):
+    ws = Workspace(tmp_path / "ws", file_mode="640")
+    assert _mode(ws.save_export("a.csv", b"x")) == 0o640
+    monkeypatch.setenv(atomic.FILE_MODE_ENV, "0600")
+    assert _mode(write_table(pd.DataFrame({"a": [1]}), tmp_path / "b.csv")) == 0o600
+    assert _mode(Workspace(tmp_path / "ws2").save_export("c.csv", b"x")) == 0o600
+    for bad in ("777", "0o044", "rw-r--r--", "1644"):
+        with pytest.raises(WorkspaceError, match="not valid"):
+            Workspace(tmp_path / "ws3", file_mode=bad)

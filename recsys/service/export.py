@@ -27,8 +27,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.errors import ConfigError
-from recsys.service.atomic import atomic_write_bytes
-from recsys.service.leftovers import remove_leftovers
+from recsys.service.atomic import atomic_write_bytes, remove_leftovers
 
 FORMATS = ("csv", "parquet")
 #: Characters that start a formula: ASCII, full-width and small forms.
@@ -189,18 +188,24 @@ def table_bytes(
 
 
 def write_table(
-    frame: pd.DataFrame, path: str | Path, fmt: str | None = None, *, excel_bom: bool = False
+    frame: pd.DataFrame,
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    excel_bom: bool = False,
+    mode: int | None = None,
 ) -> Path:
     """Write ``frame`` atomically (temp file + rename); format from ``fmt`` or the suffix.
 
     Temporary files an interrupted earlier write of the same file left beside it
-    (``.tmp-<name>.<random>``) are removed first.
+    (``.tmp-<name>.*``) are removed first. The file gets ``mode`` (default
+    ``recsys.service.atomic.file_mode``: 0644 unless configured).
     """
     path = Path(path)
     fmt = fmt or ("parquet" if path.suffix.lower() == ".parquet" else "csv")
     path.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(path.parent, path.name)
-    return atomic_write_bytes(path, table_bytes(frame, fmt, excel_bom=excel_bom))
+    remove_leftovers(path)
+    return atomic_write_bytes(path, table_bytes(frame, fmt, excel_bom=excel_bom), mode=mode)
 
 
 __all__ = [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from recsys.errors import ConfigError, InvalidRunError, WorkspaceError
 from recsys.models import Recommender, model_class
 from recsys.models.storage import load_model, model_files, read_arrays, save_model
 from recsys.service.atomic import atomic_directory, atomic_write_json
-from recsys.service.entries import entry_path, utc_now, writing
+from recsys.service.entries import complete_dirs, entry_path, utc_now, writing
 from recsys.service.run_manifest import (
     MAX_MANIFEST_BYTES,
     RUN_FORMAT,
@@ -45,8 +46,13 @@ def save(
     models: dict[str, Recommender],
     manifest: dict,
     arrays: dict[str, np.ndarray] | None = None,
+    *,
+    mode: int | None = None,
 ) -> str:
-    """Store a run under ``root/runs``; returns its id (see ``Workspace.save_run``)."""
+    """Store a run under ``root/runs``; returns its id (see ``Workspace.save_run``).
+
+    Its files get ``mode`` (``recsys.service.atomic.file_mode``).
+    """
     entry_path(root, "datasets", dataset_id)  # validates the id
     for key, model in models.items():
         if not (isinstance(model, Recommender) and _registered(model)):
@@ -71,7 +77,7 @@ def save(
     except InvalidRunError as err:
         raise WorkspaceError(f"the run was not saved: {err.params.get('reason', err)}.") from err
     target = entry_path(root, "runs", run_id)
-    with writing(f"run '{run_id}'", root), atomic_directory(target) as tmp:
+    with writing(f"run '{run_id}'", root), atomic_directory(target, mode=mode) as tmp:
         (tmp / "models").mkdir()
         for key, model in models.items():
             save_model(model, tmp / "models" / key)
@@ -124,6 +130,41 @@ def checked(path: Path) -> dict:
     return manifest
 
 
+def scan(root: Path, stale_after: float) -> list[tuple[dict | None, InvalidRunError | None]]:
+    """``(manifest, None)`` of each usable run under ``root/runs``, ``(None, error)`` of the rest.
+
+    A folder whose name is no run id is neither listed nor read; an unreadable one is skipped.
+    """
+    out: list[tuple[dict | None, InvalidRunError | None]] = []
+    for path in complete_dirs(root / "runs", MARKER, stale_after):
+        try:
+            entry_path(root, "runs", path.name)
+        except WorkspaceError:
+            log.warning("ignoring runs/%r: not a run folder name", path.name)
+            continue
+        try:
+            out.append((checked(path), None))
+        except InvalidRunError as err:
+            out.append((None, err))
+        except WorkspaceError:
+            continue
+    return out
+
+
+def size(path: Path) -> int:
+    """Bytes the run folder ``path`` takes on disk (links not followed)."""
+    if not path.is_dir():
+        raise WorkspaceError(f"run '{path.name}' is not in the workspace.")
+    total = 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:  # removed meanwhile
+                continue
+    return total
+
+
 def load(
     path: Path, fingerprint: str | None = None
 ) -> tuple[dict[str, Recommender], dict, dict[str, np.ndarray]]:
@@ -150,4 +191,4 @@ def load(
     return models, manifest, arrays
 
 
-__all__ = ["MARKER", "checked", "load", "read_manifest", "save"]
+__all__ = ["MARKER", "checked", "load", "read_manifest", "save", "scan", "size"]

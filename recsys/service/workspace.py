@@ -52,8 +52,12 @@ from recsys.service.atomic import (
     atomic_directory,
     atomic_write_bytes,
     atomic_write_json,
+    dir_mode,
+    remove_abandoned,
+    remove_leftovers,
     remove_tree,
 )
+from recsys.service.atomic import file_mode as atomic_file_mode
 from recsys.service.entries import (
     complete_dirs,
     disk_full,
@@ -66,7 +70,6 @@ from recsys.service.entries import (
     utc_now,
     writing,
 )
-from recsys.service.leftovers import remove_leftovers
 from recsys.service.preset import Preset
 
 log = logging.getLogger(__name__)
@@ -78,7 +81,6 @@ DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "data" / "workspace"
 FORMAT_VERSION = 1
 
 _DATASET_MARKER = "meta.json"
-_RUN_MARKER = runs.MARKER
 
 
 @dataclass(frozen=True)
@@ -101,16 +103,30 @@ class Workspace:
     root : folder of the workspace; default ``$FUSION_STUDIO_WORKSPACE`` or ``data/workspace/``.
     stale_after : seconds after which an incomplete entry left by a crashed save is removed
         during listing.
+    file_mode : permissions of every file written (exports, presets, datasets, runs, state);
+        default ``$FUSION_STUDIO_FILE_MODE`` or 0644 (``recsys.service.atomic.file_mode``).
     """
 
-    def __init__(self, root: str | Path | None = None, *, stale_after: float = 3600.0) -> None:
+    def __init__(
+        self,
+        root: str | Path | None = None,
+        *,
+        stale_after: float = 3600.0,
+        file_mode: int | str | None = None,
+    ) -> None:
         if root is None:
             root = os.environ.get(ENV_VAR) or DEFAULT_ROOT
         self.root = Path(root).expanduser().resolve()
         self.stale_after = float(stale_after)
         try:
+            self.file_mode = atomic_file_mode(file_mode)
+        except ValueError as err:
+            raise WorkspaceError(str(err)) from err
+        try:
             for sub in ("datasets", "runs", "presets", "exports"):
-                (self.root / sub).mkdir(parents=True, exist_ok=True)
+                if not (self.root / sub).is_dir():
+                    (self.root / sub).mkdir(parents=True, exist_ok=True)
+                    os.chmod(self.root / sub, dir_mode(self.file_mode))
         except OSError as err:
             if disk_full(err):
                 raise disk_full_error(self.root) from err
@@ -118,20 +134,21 @@ class Workspace:
         self.clean_leftovers()
 
     def clean_leftovers(self) -> int:
-        """Remove temporary files that interrupted writes left (ours only); how many.
+        """Remove the ``.tmp-`` files that interrupted writes left; how many.
 
-        ``state.json`` temp files go at once (their writes hold the state lock, taken here);
-        those of presets and exports once older than ``ABANDONED_AFTER`` seconds. Half-built
-        dataset and run folders are removed by the listings (``stale_after``).
+        ``state.json``'s go at once (its writes hold the state lock, taken here); those in
+        ``presets/`` and ``exports/`` once older than ``atomic.ABANDONED_AFTER`` seconds (a
+        younger one may be another session's write). Half-built dataset and run folders are
+        removed by the listings (``stale_after``).
         """
         removed = 0
         try:
             with self._state_lock():
-                removed += remove_leftovers(self.root, "state.json", older_than=0)
+                removed += remove_leftovers(self.root / "state.json")
         except OSError:  # a read-only or full disk: leave them for the next start
             pass
         for sub in ("presets", "exports"):
-            removed += remove_leftovers(self.root / sub)
+            removed += remove_abandoned(self.root / sub)
         return removed
 
     def __repr__(self) -> str:
@@ -177,13 +194,16 @@ class Workspace:
             has_catalog=catalog is not None,
             has_users=users is not None,
         )
-        with writing(f"dataset '{name}'", self.root), atomic_directory(target) as tmp:
+        with (
+            writing(f"dataset '{name}'", self.root),
+            atomic_directory(target, mode=self.file_mode) as tmp,
+        ):
             parquet_ready(events).to_parquet(tmp / "events.parquet", index=False)
             if catalog is not None:
                 parquet_ready(catalog).to_parquet(tmp / "catalog.parquet", index=False)
             if users is not None:
                 parquet_ready(users).to_parquet(tmp / "users.parquet", index=False)
-            atomic_write_json(tmp / _DATASET_MARKER, info)  # the marker: written last
+            atomic_write_json(tmp / _DATASET_MARKER, info, mode=self.file_mode)  # marker: last
         log.info("dataset %s saved (%d interactions)", dataset_id, len(events))
         return dataset_id
 
@@ -270,7 +290,7 @@ class Workspace:
         dataset_id, created_at, format_version, models, arrays`` filled in and must then pass
         the schema (``recsys.service.run_manifest``). ``arrays`` are numeric, in ``arrays.npz``.
         """
-        return runs.save(self.root, dataset_id, models, manifest, arrays)
+        return runs.save(self.root, dataset_id, models, manifest, arrays, mode=self.file_mode)
 
     def list_runs(self, dataset_id: str | None = None) -> list[dict]:
         """Manifests of complete, valid runs (optionally of one dataset), newest first.
@@ -300,20 +320,7 @@ class Workspace:
         ]
 
     def _scan_runs(self) -> list[tuple[dict | None, InvalidRunError | None]]:
-        out: list[tuple[dict | None, InvalidRunError | None]] = []
-        for path in complete_dirs(self.root / "runs", _RUN_MARKER, self.stale_after):
-            try:
-                entry_path(self.root, "runs", path.name)
-            except WorkspaceError:  # a folder name no run of ours has: not listed, not read
-                log.warning("ignoring runs/%r: not a run folder name", path.name)
-                continue
-            try:
-                out.append((runs.checked(path), None))
-            except InvalidRunError as err:
-                out.append((None, err))
-            except WorkspaceError:  # unreadable: skipped as before
-                continue
-        return out
+        return runs.scan(self.root, self.stale_after)
 
     def run_manifest(self, run_id: str) -> dict:
         """The manifest of a stored run, checked against the schema (``InvalidRunError``)."""
@@ -332,17 +339,7 @@ class Workspace:
 
     def run_size(self, run_id: str) -> int:
         """Bytes a stored run (valid or not) takes on disk: what deleting it frees."""
-        path = entry_path(self.root, "runs", run_id)
-        if not path.is_dir():
-            raise WorkspaceError(f"run '{run_id}' is not in the workspace.")
-        total = 0
-        for folder, _, files in os.walk(path):  # does not follow links
-            for name in files:
-                try:
-                    total += os.lstat(os.path.join(folder, name)).st_size
-                except OSError:  # removed meanwhile
-                    continue
-        return total
+        return runs.size(entry_path(self.root, "runs", run_id))
 
     def delete_run(self, run_id: str) -> None:
         """Remove a run (valid or not)."""
@@ -369,7 +366,8 @@ class Workspace:
             updated_at=now,
         )
         with writing(f"preset '{data['name']}'", self.root):
-            atomic_write_json(entry_path(self.root, "presets", preset_id, ".json"), data)
+            path = entry_path(self.root, "presets", preset_id, ".json")
+            atomic_write_json(path, data, mode=self.file_mode)
         return preset_id
 
     def list_presets(self) -> list[dict]:
@@ -424,7 +422,9 @@ class Workspace:
         safe_ext = re.sub(r"[^A-Za-z0-9]", "", ext)[:10]
         safe = f"{safe_stem}.{safe_ext}" if safe_ext else safe_stem
         with writing(f"export '{safe}'", self.root):
-            return atomic_write_bytes(self.root / "exports" / safe, bytes(data))
+            return atomic_write_bytes(
+                self.root / "exports" / safe, bytes(data), mode=self.file_mode
+            )
 
     def list_exports(self) -> list[Path]:
         """Export files, newest first."""
@@ -463,7 +463,7 @@ class Workspace:
         with writing("the app state", self.root), self._state_lock():
             state = self.get_state()
             state.update(values)
-            atomic_write_json(self.root / "state.json", state)
+            atomic_write_json(self.root / "state.json", state, mode=self.file_mode)
 
 
 #: Keys the workspace adds to a stored preset's JSON (not part of the preset itself).
