@@ -37,6 +37,7 @@ Decisions worth knowing
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from collections.abc import Mapping
@@ -54,12 +55,13 @@ from recsys.data.clean_tables import (
 )
 from recsys.data.cleaning import EVENT_TYPES, normalize_event
 from recsys.data.column_roles import ITEM_ATTRIBUTE_ROLES, detect_roles, role_aliases
-from recsys.data.csv_reader import MAX_CELL_CHARS, RawTable, read_csv_bytes
+from recsys.data.csv_reader import MAX_CELL_CHARS, RawTable, check_upload_cost, read_csv_bytes
 from recsys.data.dataset import Dataset
+from recsys.data.limits import SAMPLE_BYTES
 from recsys.data.prices import price_bands
 from recsys.data.report import FileReport, ReadinessReport
 from recsys.data.schema import Col
-from recsys.errors import DataValidationError
+from recsys.errors import DataValidationError, warnings_logged
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +99,12 @@ class LoadResult:
 
 
 def _read_source(source: Source, default_name: str) -> tuple[bytes, str]:
+    """The file's bytes and name; a path is judged (size, columns, memory) before it is read."""
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source), default_name
     path = Path(source)
+    with path.open("rb") as fh:
+        check_upload_cost(os.fstat(fh.fileno()).st_size, fh.read(SAMPLE_BYTES), path.name)
     return path.read_bytes(), path.name
 
 
@@ -166,10 +171,11 @@ def load_dataset(
     report = ReadinessReport()
     t0 = time.perf_counter()
     try:
-        result = _load(
-            report, interactions, catalog, interactions_name, catalog_name,
-            interactions_map, catalog_map, event_weights, name, users, users_name, users_map,
-        )  # fmt: skip
+        with warnings_logged("reading the upload"):
+            result = _load(
+                report, interactions, catalog, interactions_name, catalog_name,
+                interactions_map, catalog_map, event_weights, name, users, users_name, users_map,
+            )  # fmt: skip
     except DataValidationError as err:
         report.usable = False
         report.errors.append(str(err))

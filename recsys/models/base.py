@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 from recsys.data.dataset import Dataset
-from recsys.errors import ColdStartError, ConfigError, NotFittedError
+from recsys.errors import ColdStartError, ConfigError, NotFittedError, warnings_logged
 from recsys.models.state import decode_state, encode_state
 from recsys.ranking.topk import TopK, top_k_indices
 
@@ -128,7 +128,8 @@ class Recommender(BaseEstimator):
         """Learn from ``dataset`` (forgetting any earlier fit) and return ``self``."""
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
             delattr(self, attr)
-        self._fit(dataset, progress or (lambda fraction, message: None))
+        with warnings_logged(f"fitting {self.name}"):  # library warnings go to the log
+            self._fit(dataset, progress or (lambda fraction, message: None))
         self.n_users_ = dataset.n_users
         self.n_items_ = dataset.n_items
         self.fitted_ = True
