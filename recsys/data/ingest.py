@@ -212,6 +212,7 @@ def _load(
     raw = read_csv_bytes(data, interactions_name or default)
     del data
     events, parts = clean_interactions(raw, interactions_map, event_weights)
+    del raw  # the all-string table: hundreds of MB on a large log
     ifile: FileReport = parts["file"]
     report.files.append(ifile)
     report.warnings.extend(parts["warnings"])
@@ -223,6 +224,7 @@ def _load(
         craw = read_csv_bytes(cdata, catalog_name or cdefault)
         del cdata
         cat, cparts = clean_catalog(craw, catalog_map)
+        del craw
         cfile = cparts["file"]
         report.files.append(cfile)
         report.warnings.extend(cparts["warnings"])
@@ -235,6 +237,7 @@ def _load(
         uraw = read_csv_bytes(udata, users_name or udefault)
         del udata
         utable, uparts = clean_users(uraw, users_map)
+        del uraw
         ufile = uparts["file"]
         report.files.append(ufile)
         report.warnings.extend(uparts["warnings"])
