@@ -176,10 +176,10 @@ def _contrib_chart(frame: pd.DataFrame, names: list[str], key: str) -> None:
             fig.add_bar(
                 y=bar_labels,
                 x=frame[c].to_numpy(),
-                name=labels.model_label(m),
+                name=labels.part_label(m),
                 orientation="h",
                 marker_color=colors[m],
-                hovertemplate="%{y}<br>" + labels.model_label(m) + ": %{x:.3f}<extra></extra>",
+                hovertemplate="%{y}<br>" + labels.part_label(m) + ": %{x:.3f}<extra></extra>",
             )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
@@ -298,7 +298,8 @@ with tab_list:
     if explained is not None and len(explained):
         st.caption(t("ue.fused_help"))
         _cards(explained)
-        _contrib_chart(explained, run.model_names, key="ue_contrib")
+        parts = [c.removeprefix("contrib_") for c in explained.columns if c.startswith("contrib_")]
+        _contrib_chart(explained, parts, key="ue_contrib")
     elif explained is not None:
         st.info(t("ue.empty_list"))
 with tab_models:

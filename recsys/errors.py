@@ -135,6 +135,10 @@ class InvalidRunError(WorkspaceError):
     """
 
 
+class MemoryBudgetError(RecsysError, MemoryError):
+    """A task would need more memory than the machine has available; nothing was started."""
+
+
 @contextmanager
 def warnings_logged(what: str) -> Iterator[None]:
     """Record the Python warnings raised in the block and log them (INFO), one line each.

@@ -288,3 +288,16 @@ def test_shipped_example_preset_is_valid():
 
     preset = Preset.read(Path(__file__).parents[1] / "docs" / "presets" / "diverse-blend.json")
     assert preset.rerank.mmr_lambda == 0.8 and len(preset.rerank.rules) == 2
+
+
+def test_compare_and_export_with_learning_to_rank(store, capsys):
+    ltr = store["dir"] / "ltr.json"
+    ltr.write_text(json.dumps({"id": "ltr", "name": "LTR", **FAST, "fusion": {"method": "ltr"}}))
+    args = ["--interactions", store["interactions"], "--quiet"]
+    assert main(["compare", *args, "--a", store["a"], "--b", str(ltr)]) == 0
+    assert "ndcg@10" in capsys.readouterr().out
+    out = store["dir"] / "ltr.csv"
+    code = main(["export", *args, "--preset", str(ltr), "--k", "3", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    table = pd.read_csv(out, dtype={"user_id": str, "item_id": str})
+    assert table.groupby("user_id")["rank"].max().max() == 3

@@ -73,6 +73,13 @@ def trained_preset_label(run) -> str:
     return t("lab.trained_preset_tuned" if weights_tuned(run) else "lab.trained_preset")
 
 
+def part_label(name: str) -> str:
+    """A part of a fused score: a model, or learning to rank's ``context`` / ``base`` parts."""
+    if name in ("context", "base"):
+        return t(f"contrib.{name}")
+    return model_label(name)
+
+
 def strategy_label(candidate: str) -> str:
     """A strategy of the validation choice: the blend, learning to rank, or a model's name."""
     if candidate in ("blend", "ltr"):

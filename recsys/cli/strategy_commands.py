@@ -1,4 +1,7 @@
-"""Commands that train a strategy: ``export``, ``audience``, ``evaluate``, ``compare``."""
+"""Commands that train a strategy: ``audience``, ``evaluate``, ``compare``.
+
+``export`` has its own module, ``export_commands``.
+"""
 
 from __future__ import annotations
 
@@ -18,45 +21,6 @@ from recsys.cli.base import (
 )
 from recsys.errors import ConfigError
 from recsys.jsonable import jsonable
-
-
-def _add_export(p: argparse.ArgumentParser) -> None:
-    add_data_arguments(p, users_flag=False)  # export's --users lists user ids
-    p.add_argument("--k", type=int, default=20, help="list length (default 20)")
-    p.add_argument("--out", type=Path, required=True, help="output file")
-    p.add_argument(
-        "--format", choices=("csv", "parquet"), help="default: from the file suffix, else csv"
-    )
-    p.add_argument(
-        "--excel", action="store_true", help="UTF-8 with BOM so Excel shows Chinese text"
-    )
-    p.add_argument("--users", nargs="*", help="only these user ids")
-
-
-def _run_export(args: argparse.Namespace) -> int:
-    from recsys.service.export import write_table
-
-    if not 1 <= args.k <= 1000:
-        raise ConfigError("--k must be between 1 and 1000.")
-    dataset = load_data(args)
-    run, preset = train_strategy(args, dataset)
-    rerank_cfg = preset.rerank.__class__.from_dict({**preset.rerank.to_dict(), "k": args.k})
-    table = run.recommend(args.users, preset.fusion, rerank_cfg).table()
-    table["preset_id"] = preset.id
-    fmt = args.format or ("parquet" if args.out.suffix.lower() == ".parquet" else "csv")
-    write_table(table, args.out, fmt, excel_bom=args.excel)
-    say(
-        f"wrote {len(table):,} rows for {table['user_id'].nunique():,} users to {args.out} "
-        f"(preset '{preset.id}', fusion {preset.fusion.method}, weights "
-        + ", ".join(f"{m}={w:.2f}" for m, w in preset.fusion.weights.items())
-        + ")"
-    )
-    return EXIT_OK
-
-
-register("export", "train, fuse and write top-k recommendations for every user")(
-    _add_export, _run_export
-)
 
 
 def _add_audience(p: argparse.ArgumentParser) -> None:
@@ -192,13 +156,16 @@ def _add_compare(p: argparse.ArgumentParser) -> None:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
+    from recsys.ranking.fusion import FUSERS
     from recsys.service.preset import Preset
     from recsys.service.training import train_run
 
     a, b = Preset.read(args.a), Preset.read(args.b)
     union = Preset.from_dict({**a.to_dict(), "models": {**b.models, **a.models}, "id": "ab-union"})
     dataset = load_data(args)
-    run = train_run(dataset, union, progress=progress_printer(args), stages=("test",))
+    learns = any(FUSERS[p.fusion.method].needs_training for p in (a, b))
+    stages = ("validation", "test") if learns else ("test",)  # learned fusers fit on validation
+    run = train_run(dataset, union, progress=progress_printer(args), stages=stages)
     result = run.compare(a, b)
     say(f"A = {a.name}   B = {b.name}")
     say(result.table.round(4).to_string(index=False))

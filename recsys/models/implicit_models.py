@@ -49,6 +49,8 @@ def confidence(weights: sp.csr_matrix, alpha: float, scale: str) -> sp.csr_matri
 
 
 class _ImplicitFactorModel(Recommender):
+    factor_param: ClassVar[str | None] = "factors"
+    fit_bytes_per_pair: ClassVar[float] = 40.0
     """Shared fit wrapper and block scoring; subclasses build the implicit model."""
 
     state_fields: ClassVar[dict[str, str]] = {"user_factors_": "array", "item_factors_": "array"}

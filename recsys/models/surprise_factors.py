@@ -21,6 +21,8 @@ _BIAS_CELLS = 1 << 15
 class _FactorModel(SurpriseRecommender):
     """``est = mu + b_u + b_i + z_u . q_i`` (biased) or ``z_u . q_i``; Surprise's fallbacks."""
 
+    factor_param: ClassVar[str | None] = "n_factors"
+
     biased: bool = True
     state_fields: ClassVar[dict[str, str]] = {
         **SurpriseRecommender.state_fields,

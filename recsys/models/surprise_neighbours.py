@@ -102,6 +102,14 @@ class SurpriseKNNBaseline(_BaselineMixin, SurpriseRecommender):
         "resid_": "csr",
     }
 
+    @classmethod
+    def memory_need(
+        cls, n_users: int, n_items: int, n_pairs: int, params: dict | None = None
+    ) -> tuple[int, int]:
+        """The trainset's dicts while fitting; the dense item-by-item matrix kept (``8 n²``)."""
+        kept = 8 * n_items * n_items + 12 * n_pairs
+        return int(cls.fit_bytes_per_pair * n_pairs) + kept, kept
+
     def __init__(
         self,
         k: int = 40,
@@ -311,6 +319,14 @@ class SurpriseSlopeOne(SurpriseRecommender):
         "co_": "csr",
         "user_mean_": "array",
     }
+
+    @classmethod
+    def memory_need(
+        cls, n_users: int, n_items: int, n_pairs: int, params: dict | None = None
+    ) -> tuple[int, int]:
+        """The trainset's dicts while fitting; the dense item-by-item matrix kept (``8 n²``)."""
+        kept = 8 * n_items * n_items + 12 * n_pairs
+        return int(cls.fit_bytes_per_pair * n_pairs) + kept, kept
 
     def __init__(self, max_items: int = 20_000, implicit_rating: str = "log") -> None:
         self.max_items = max_items

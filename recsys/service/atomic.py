@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 #: Prefix of temporary files and directories; listings skip these names.
 TMP_PREFIX = ".tmp-"
@@ -97,6 +98,37 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, mode: int | None = None
     return path
 
 
+@contextmanager
+def atomic_stream(
+    path: str | Path, *, make_parent: bool = True, mode: int | None = None
+) -> Iterator[BinaryIO]:
+    """Open a temporary sibling of ``path`` to write in pieces; it becomes ``path`` on success.
+
+    The file is named ``.tmp-<name>.<random>`` until the ``with`` block ends without an
+    exception; it is then flushed, fsynced and renamed onto ``path`` (``os.replace``). On an
+    exception it is removed; a killed process leaves only the ``.tmp-`` file, which never looks
+    like the output and which :func:`remove_leftovers` clears before the next write.
+    Without ``make_parent`` a missing folder is an error (``FileNotFoundError``). The file gets
+    ``mode`` (default :func:`file_mode`).
+    """
+    path = Path(path)
+    if make_parent:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    mode = file_mode(mode)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
 def remove_leftovers(path: str | Path) -> int:
     """Remove what killed writes of ``path`` left beside it; return how many.
 
@@ -147,6 +179,34 @@ def remove_abandoned(directory: str | Path, *, older_than: float = ABANDONED_AFT
     return removed
 
 
+@contextmanager
+def atomic_replace_directory(target: str | Path, *, mode: int | None = None) -> Iterator[Path]:
+    """Build a directory under a temporary name; it replaces ``target`` (file or folder) at the end.
+
+    Like :func:`atomic_directory`, but ``target`` may already exist: the old one is renamed away
+    only once the new one is complete, then the new one is renamed into place. A reader sees the
+    old output, briefly none, or the new one; never a partial one. Files get ``mode`` (default
+    :func:`file_mode`), folders :func:`dir_mode`.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mode = file_mode(mode)
+    tmp = target.parent / f"{TMP_PREFIX}{target.name}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        _settle(tmp, mode)
+        if target.is_dir() and not target.is_symlink():
+            remove_tree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    fsync_dir(target.parent)
+
+
 def atomic_write_text(path: str | Path, text: str, *, mode: int | None = None) -> Path:
     """UTF-8 text, written atomically (``mode`` as in :func:`atomic_write_bytes`)."""
     return atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
@@ -186,22 +246,27 @@ def atomic_directory(target: str | Path, *, mode: int | None = None) -> Iterator
     tmp.mkdir()
     try:
         yield tmp
-        os.chmod(tmp, dir_mode(mode))
-        for child in tmp.rglob("*"):
-            if child.is_symlink():
-                continue
-            if child.is_dir():
-                os.chmod(child, dir_mode(mode))
-            elif child.is_file():
-                with open(child, "rb+") as f:
-                    os.fchmod(f.fileno(), mode)
-                    os.fsync(f.fileno())
-        fsync_dir(tmp)
+        _settle(tmp, mode)
         os.rename(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     fsync_dir(target.parent)
+
+
+def _settle(tmp: Path, mode: int) -> None:
+    """Give a built folder's files ``mode`` (folders :func:`dir_mode`) and flush them to disk."""
+    os.chmod(tmp, dir_mode(mode))
+    for child in tmp.rglob("*"):
+        if child.is_symlink():
+            continue
+        if child.is_dir():
+            os.chmod(child, dir_mode(mode))
+        elif child.is_file():
+            with open(child, "rb+") as f:
+                os.fchmod(f.fileno(), mode)
+                os.fsync(f.fileno())
+    fsync_dir(tmp)
 
 
 def remove_tree(path: str | Path) -> None:
@@ -221,6 +286,8 @@ __all__ = [
     "TMP_PREFIX",
     "TRASH_PREFIX",
     "atomic_directory",
+    "atomic_replace_directory",
+    "atomic_stream",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",

@@ -127,19 +127,27 @@ def decode_ids(encoded: pd.Series) -> pd.Series:
     return encoded.map(lambda v: v if pd.isna(v) else unquote(str(v)))
 
 
-def safe_frame(frame: pd.DataFrame, id_columns: Iterable[str] = ()) -> pd.DataFrame:
+#: Line end of every CSV the app writes (RFC 4180; see :func:`to_csv_bytes`).
+CSV_LINE_END = "\r\n"
+
+
+def safe_frame(
+    frame: pd.DataFrame, id_columns: Iterable[str] = (), *, encode: Iterable[str] = ()
+) -> pd.DataFrame:
     """What a CSV of ``frame`` holds: formulas neutralised, ids exact (see the module doc).
 
-    ``id_columns`` adds columns to those :func:`is_id_column` recognises.
+    ``id_columns`` adds columns to those :func:`is_id_column` recognises; id columns in
+    ``encode`` are percent-encoded even when this frame's ids need no protection (a file
+    written in blocks keeps one header).
     """
-    extra = set(id_columns)
+    extra, forced = set(id_columns), set(encode)
     parts, names = [], []
     for j, column in enumerate(frame.columns):
         values = frame.iloc[:, j]
-        if not (is_id_column(column) or column in extra):
+        if not (is_id_column(column) or column in extra or column in forced):
             parts.append(_neutral_cells(values))
             names.append(column)
-        elif needs_protection(values).any():
+        elif column in forced or needs_protection(values).any():
             parts.append(encode_ids(values))
             names.append(f"{column}{ENCODED_SUFFIX}")
         else:
@@ -157,7 +165,7 @@ def to_csv_bytes(
     a reader would start a new row there, and the rest of the cell could run as a formula.
     """
     buffer = io.StringIO()
-    safe_frame(frame, id_columns).to_csv(buffer, index=False, lineterminator="\r\n")
+    safe_frame(frame, id_columns).to_csv(buffer, index=False, lineterminator=CSV_LINE_END)
     return buffer.getvalue().encode("utf-8-sig" if excel_bom else "utf-8")
 
 
