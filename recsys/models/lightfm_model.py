@@ -105,6 +105,7 @@ class LightFMRecommender(Recommender):
         "user_alpha": ParamRange(0, 10),
         "user_feature_share": ParamRange(0.001, 0.999),
         "max_text_features": ParamRange(0, 10_000, integer=True),
+        "max_token_share": ParamRange(0.001, 1),
         "n_negatives": ParamRange(0, 100, integer=True),
         "num_threads": ParamRange(1, 256, integer=True),
         "max_sampled": ParamRange(1, 10_000, integer=True),
