@@ -75,9 +75,7 @@ def run_quality(dataset: Dataset, name: str, preset: Preset | None = None) -> Qu
     tuning and the strategy choice, so the printed time is a whole training.
     """
     t0 = time.perf_counter()
-    run = train_run(
-        dataset, benchmark_preset(dataset, preset), stages=STAGES, tune=True
-    )
+    run = train_run(dataset, benchmark_preset(dataset, preset), stages=STAGES, tune=True)
     seconds = time.perf_counter() - t0
     metric = f"ndcg@{K}"
     rr = run.preset.rerank
