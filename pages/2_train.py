@@ -16,7 +16,7 @@ from recsys.service.preset import SPLIT_METHODS, Preset, default_preset, unsuita
 from recsys.service.progress import TrainingProgress, measured_costs, training_plan
 from recsys.service.training import train_run
 from ui import labels, nav, state
-from ui.errors import boundary, error_text, message_text
+from ui.errors import boundary, coded_text, error_text, message_text, show_error
 from ui.frame import page_header
 from ui.i18n import t
 
@@ -46,10 +46,19 @@ def _param_widget(model: str, cls, name: str, default):
         )
     if isinstance(default, bool):
         return st.checkbox(label, value=default, key=key)
+    bounds = cls.param_ranges.get(name)  # declared once, in the library
     if isinstance(default, int):
-        return int(st.number_input(label, value=default, step=1, key=key))
+        low, high = (int(bounds.low), int(bounds.high)) if bounds else (None, None)
+        return int(
+            st.number_input(label, min_value=low, max_value=high, value=default, step=1, key=key)
+        )
     if isinstance(default, float):
-        return float(st.number_input(label, value=default, format="%g", key=key))
+        low_f, high_f = (float(bounds.low), float(bounds.high)) if bounds else (None, None)
+        return float(
+            st.number_input(
+                label, min_value=low_f, max_value=high_f, value=default, format="%g", key=key
+            )
+        )
     text = st.text_input(
         label, value="" if default is None else str(default), key=key, help=t("train.none_help")
     )
@@ -97,6 +106,47 @@ def _split_caption(info: dict) -> str:
     return text
 
 
+def _size(run_id: str) -> str:
+    mb = state.run_size_mb(run_id)
+    return "?" if mb is None else f"{mb:,.1f}"
+
+
+def _delete(run_id: str, label: str) -> None:
+    try:
+        state.delete_run(run_id)
+    except RecsysError as err:
+        show_error(err)
+    else:
+        st.session_state["train_flash"] = t("train.run_deleted", name=label)
+        st.rerun()
+
+
+def _delete_run_button(run_id: str, label: str) -> None:
+    """Delete the picked run, its size shown, after a confirmation."""
+    size = _size(run_id)
+    with st.popover(t("train.delete_run", size=size), icon=":material/delete:"):
+        st.markdown(t("train.delete_run_confirm", name=label, size=size))
+        if st.button(t("data.delete_yes"), type="primary", key=f"tr_del_{run_id}"):
+            _delete(run_id, label)
+
+
+def _unusable_runs() -> None:
+    """Run folders that fail the checks: reported (never opened), each deletable."""
+    bad = state.invalid_runs()
+    if not bad:
+        return
+    with st.expander(t("train.invalid_runs", n=len(bad)), icon=":material/warning:"):
+        for rec in bad:
+            run_id = str(rec["run_id"])
+            st.warning(coded_text(rec["problem"], "err"))
+            if st.button(
+                t("train.delete_invalid", size=_size(run_id)),
+                key=f"tr_del_bad_{run_id}",
+                icon=":material/delete:",
+            ):
+                _delete(run_id, run_id)
+
+
 # ---------------------------------------------------------------------------- page
 page_header("train.title", "train.intro")
 ds = nav.require_dataset()
@@ -120,6 +170,8 @@ if runs:
     if picked != active:
         state.pick_run(picked)
         st.rerun()
+    _delete_run_button(picked, run_labels[picked])
+_unusable_runs()
 
 # ---- model choice and parameters
 slow_mark = {n: (t("train.slow_mark") if model_class(n).slow else "") for n in MODEL_NAMES}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recsys.models import DEFAULT_MODELS
+from recsys.models import DEFAULT_MODELS, model_class
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 300
@@ -153,6 +153,17 @@ def test_train_page_offers_the_new_single_models(workspace):
     options = at.multiselect[0].options
     for label in ("EASE", "RP3beta", "ALS", "BPR"):
         assert any(o.startswith(label) for o in options), (label, options)
+
+
+def test_train_page_number_inputs_take_the_library_bounds(workspace):
+    at = _goto(_app(), TRAIN)
+    for key, name, param in (
+        ("tr_p_lightfm_warp_no_components", "lightfm_warp", "no_components"),
+        ("tr_p_als_regularization", "als", "regularization"),
+    ):
+        bounds = model_class(name).param_ranges[param]
+        widget = at.number_input(key=key)
+        assert (widget.min, widget.max) == (bounds.low, bounds.high), key
 
 
 def test_train_shows_each_models_metrics(trained):

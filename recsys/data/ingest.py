@@ -37,6 +37,7 @@ Decisions worth knowing
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from collections.abc import Mapping
@@ -54,12 +55,13 @@ from recsys.data.clean_tables import (
 )
 from recsys.data.cleaning import EVENT_TYPES, normalize_event
 from recsys.data.column_roles import ITEM_ATTRIBUTE_ROLES, detect_roles, role_aliases
-from recsys.data.csv_reader import MAX_CELL_CHARS, RawTable, read_csv_bytes
+from recsys.data.csv_reader import MAX_CELL_CHARS, RawTable, check_upload_cost, read_csv_bytes
 from recsys.data.dataset import Dataset
+from recsys.data.limits import SAMPLE_BYTES
 from recsys.data.prices import price_bands
 from recsys.data.report import FileReport, ReadinessReport
 from recsys.data.schema import Col
-from recsys.errors import DataValidationError
+from recsys.errors import DataValidationError, warnings_logged
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +99,12 @@ class LoadResult:
 
 
 def _read_source(source: Source, default_name: str) -> tuple[bytes, str]:
+    """The file's bytes and name; a path is judged (size, columns, memory) before it is read."""
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source), default_name
     path = Path(source)
+    with path.open("rb") as fh:
+        check_upload_cost(os.fstat(fh.fileno()).st_size, fh.read(SAMPLE_BYTES), path.name)
     return path.read_bytes(), path.name
 
 
@@ -166,10 +171,11 @@ def load_dataset(
     report = ReadinessReport()
     t0 = time.perf_counter()
     try:
-        result = _load(
-            report, interactions, catalog, interactions_name, catalog_name,
-            interactions_map, catalog_map, event_weights, name, users, users_name, users_map,
-        )  # fmt: skip
+        with warnings_logged("reading the upload"):
+            result = _load(
+                report, interactions, catalog, interactions_name, catalog_name,
+                interactions_map, catalog_map, event_weights, name, users, users_name, users_map,
+            )  # fmt: skip
     except DataValidationError as err:
         report.usable = False
         report.errors.append(str(err))
@@ -206,6 +212,7 @@ def _load(
     raw = read_csv_bytes(data, interactions_name or default)
     del data
     events, parts = clean_interactions(raw, interactions_map, event_weights)
+    del raw  # the all-string table: hundreds of MB on a large log
     ifile: FileReport = parts["file"]
     report.files.append(ifile)
     report.warnings.extend(parts["warnings"])
@@ -217,6 +224,7 @@ def _load(
         craw = read_csv_bytes(cdata, catalog_name or cdefault)
         del cdata
         cat, cparts = clean_catalog(craw, catalog_map)
+        del craw
         cfile = cparts["file"]
         report.files.append(cfile)
         report.warnings.extend(cparts["warnings"])
@@ -229,6 +237,7 @@ def _load(
         uraw = read_csv_bytes(udata, users_name or udefault)
         del udata
         utable, uparts = clean_users(uraw, users_map)
+        del uraw
         ufile = uparts["file"]
         report.files.append(ufile)
         report.warnings.extend(uparts["warnings"])

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from recsys.data.dataset import Dataset
 from recsys.data.schema import Col
 from recsys.data.split import split
-from recsys.errors import Message
+from recsys.errors import Message, warnings_logged
 from recsys.models import Recommender, make_model
 from recsys.ranking.fusion import FUSERS, FusionConfig
 from recsys.ranking.fusion.crossfit import out_of_fold
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 RunProgress = Callable[[str, str | None, float, str], None]
 
 
+@warnings_logged("training")
 def train_run(
     dataset: Dataset,
     preset: Preset,
