@@ -17,7 +17,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from recsys.cli import data_commands, strategy_commands, tool_commands  # noqa: F401 (registers)
+from recsys.cli import (  # noqa: F401 (registers)
+    data_commands,
+    live_commands,
+    strategy_commands,
+    tool_commands,
+)
 from recsys.cli.base import (
     COMMANDS,
     EXIT_ERROR,

@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def save_run(run: Run, workspace: Workspace, dataset_id: str) -> str:
-    """Store fitted models and the manifest in the workspace; returns the run id."""
+def save_run(run: Run, workspace: Workspace, dataset_id: str, *, extra: dict | None = None) -> str:
+    """Store fitted models and the manifest in the workspace; returns the run id.
+
+    ``extra`` adds JSON entries to the manifest (an incremental update records ``update``).
+    """
     models = {
         f"{stage}__{name}": model
         for stage, st in run.stages.items()
@@ -46,6 +49,7 @@ def save_run(run: Run, workspace: Workspace, dataset_id: str) -> str:
         "weights_tuned": run.weights_tuned,
         "strategy_choice": run.strategy_choice.to_dict() if run.strategy_choice else None,
         "dataset_id": dataset_id,
+        **(extra or {}),
     }
     run_id = workspace.save_run(dataset_id, models, manifest)
     log.info("run %s saved (dataset %s, %d fitted models)", run_id, dataset_id, len(models))
