@@ -18,6 +18,7 @@ from ui import labels, nav, state
 from ui.errors import boundary, error_text, message_text
 from ui.frame import page_header
 from ui.i18n import t
+from ui.train_update import update_panel
 
 HIDDEN_PARAMS = {"loss", "num_threads"}
 SHOWN_METRICS = [
@@ -303,4 +304,5 @@ if run is not None:
     chosen = labels.strategy_caption(run)
     if chosen:
         st.caption(chosen)
+    update_panel(st.session_state.get("run_id"))
     st.page_link(nav.PAGE_FILES["fusion"], label=t("train.next"), icon=":material/tune:")

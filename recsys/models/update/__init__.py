@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from recsys.data.dataset import Dataset
+from recsys.errors import Message
 from recsys.models.base import Recommender
 from recsys.models.update.delta import DataDelta, FullRetrainNeeded, data_delta
 from recsys.models.update.factors import update_als, update_lightfm, update_surprise_factors
@@ -48,7 +49,10 @@ UPDATERS: dict[str, Updater] = {
 
 @dataclass(frozen=True)
 class ModelUpdate:
-    """What happened to one model: ``incremental`` or not, in words, and the seconds it took."""
+    """What happened to one model: ``incremental`` or not, in words, and the seconds it took.
+
+    ``note`` is a ``recsys.errors.Message`` (English text, a code the interface translates).
+    """
 
     model: Recommender
     incremental: bool
@@ -66,17 +70,18 @@ def update_model(
     """
     t0 = time.perf_counter()
     updater = UPDATERS.get(model.name)
-    reason = "no incremental path for this model"
+    reason: str = Message("no incremental path for this model", "update.why_none")
     if updater is not None:
         try:
             d = delta if delta is not None else data_delta(old, new)
             updated, note = updater(model, old, new, d)
             return ModelUpdate(updated, True, note, time.perf_counter() - t0)
         except FullRetrainNeeded as why:
-            reason = str(why)
+            reason = why.args[0] if why.args and isinstance(why.args[0], Message) else str(why)
     fresh = type(model)(**model.get_params())
     fresh.fit(new)
-    return ModelUpdate(fresh, False, f"full retrain: {reason}", time.perf_counter() - t0)
+    note = Message(f"full retrain: {reason}", "update.retrained", reason=reason)
+    return ModelUpdate(fresh, False, note, time.perf_counter() - t0)
 
 
 __all__ = [

@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys.data.dataset import Dataset
+from recsys.errors import Message
 
 
 class FullRetrainNeeded(Exception):
@@ -77,7 +78,9 @@ def data_delta(old: Dataset, new: Dataset) -> DataDelta:
     user_map = new.user_ids.to_internal(old.user_ids.external_ids, strict=False).astype(np.int64)
     item_map = new.item_ids.to_internal(old.item_ids.external_ids, strict=False).astype(np.int64)
     if (user_map < 0).any() or (item_map < 0).any():
-        raise FullRetrainNeeded("users or items were removed from the data")
+        raise FullRetrainNeeded(
+            Message("users or items were removed from the data", "update.why_removed")
+        )
     shape = (new.n_users, new.n_items)
     x_old = _remap_sparse(old.matrix("weight"), user_map, item_map, shape)
     x_new = new.matrix("weight")

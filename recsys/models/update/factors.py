@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from recsys.data.dataset import Dataset
 from recsys.data.schema import Col
+from recsys.errors import Message
 from recsys.models.base import Recommender
 from recsys.models.implicit_models import confidence
 from recsys.models.surprise_base import derive_ratings
@@ -124,6 +125,10 @@ def _copy(model: Recommender) -> Recommender:
     return out
 
 
+def _fold_note(n: int) -> Message:
+    return Message(f"fold-in of {n:,} users", "update.fold_in", n=n)
+
+
 def _sizes(model: Recommender, delta: DataDelta) -> None:
     model.n_users_ = delta.n_users
     model.n_items_ = delta.n_items
@@ -194,7 +199,7 @@ def update_surprise_factors(
     m.user_known_ = m.user_known_.copy()
     m.user_known_[ch] = has
     _sizes(m, delta)
-    return m, f"fold-in of {len(ch):,} users"
+    return m, _fold_note(len(ch))
 
 
 # ---------------------------------------------------------------------------- implicit ALS
@@ -207,18 +212,25 @@ def update_als(model, old: Dataset, new: Dataset, delta: DataDelta) -> tuple[Rec
     items = delta.remap_items(model.item_factors_).astype(np.float64)
     ch = delta.changed_users
     if len(ch) and reg <= 0:
-        raise FullRetrainNeeded("ALS without regularization has no stable fold-in")
+        raise FullRetrainNeeded(
+            Message("ALS without regularization has no stable fold-in", "update.why_als_reg")
+        )
     rows = conf[ch]
     base = items.T @ items
     users[ch] = batched_ridge(_minus_one(rows), rows, items, np.full(len(ch), reg), base)
     fresh = delta.new_items
-    note = f"fold-in of {len(ch):,} users"
+    note = _fold_note(len(ch))
     if len(fresh):
         cols = conf[:, fresh].T.tocsr()  # (new items, users)
         items[fresh] = batched_ridge(
             _minus_one(cols), cols, users, np.full(len(fresh), reg), users.T @ users
         )
-        note += f", {len(fresh):,} new items"
+        note = Message(
+            f"fold-in of {len(ch):,} users, {len(fresh):,} new items",
+            "update.fold_in_items",
+            n=len(ch),
+            items=len(fresh),
+        )
     m.user_factors_ = users.astype(np.float32)
     m.item_factors_ = items.astype(np.float32)
     m.item_gram_ = m.item_factors_.astype(np.float64).T @ m.item_factors_.astype(np.float64)
@@ -252,7 +264,7 @@ def update_lightfm(model, old: Dataset, new: Dataset, delta: DataDelta) -> tuple
     m.user_emb_[ch] = profile.astype(np.float32)
     m.user_bias_[ch] = 0.0
     _sizes(m, delta)
-    return m, f"fold-in of {len(ch):,} users"
+    return m, _fold_note(len(ch))
 
 
 __all__ = ["batched_ridge", "update_als", "update_lightfm", "update_surprise_factors"]

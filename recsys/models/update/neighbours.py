@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys.data.dataset import Dataset
+from recsys.errors import Message
 from recsys.models.base import Recommender, pair_values
 from recsys.models.rp3beta import _row_normalised
 from recsys.models.update.delta import DataDelta, FullRetrainNeeded
@@ -38,7 +39,13 @@ _BLOCK_CELLS = 8_000_000
 def update_item_knn(model, old: Dataset, new: Dataset, delta: DataDelta) -> tuple[Recommender, str]:
     """Item kNN: touched rows recomputed, the other rows rescaled (module docstring)."""
     if model.weighting != "none":
-        raise FullRetrainNeeded(f"user weighting '{model.weighting}' depends on every user")
+        raise FullRetrainNeeded(
+            Message(
+                f"user weighting '{model.weighting}' depends on every user",
+                "update.why_weighting",
+                weighting=model.weighting,
+            )
+        )
     cosine = model.similarity == "cosine"
     lam = float(model.shrinkage) if cosine else 0.0
     x = pair_values(new.matrix("weight"), model.binary)
@@ -66,7 +73,7 @@ def update_item_knn(model, old: Dataset, new: Dataset, delta: DataDelta) -> tupl
     m.similarity_ = _patched(delta.remap_item_square(model.similarity_), touched, rows, scale, k)
     m.user_rows_ = x
     m.n_users_, m.n_items_ = delta.n_users, delta.n_items
-    return m, f"{len(touched):,} of {delta.n_items:,} item rows recomputed"
+    return m, _rows_note(len(touched), delta.n_items)
 
 
 def update_rp3beta(model, old: Dataset, new: Dataset, delta: DataDelta) -> tuple[Recommender, str]:
@@ -92,7 +99,16 @@ def update_rp3beta(model, old: Dataset, new: Dataset, delta: DataDelta) -> tuple
     m.similarity_ = _patched(delta.remap_item_square(model.similarity_), touched, rows, scale, k)
     m.user_rows_ = x
     m.n_users_, m.n_items_ = delta.n_users, delta.n_items
-    return m, f"{len(touched):,} of {delta.n_items:,} item rows recomputed"
+    return m, _rows_note(len(touched), delta.n_items)
+
+
+def _rows_note(touched: int, n_items: int) -> Message:
+    return Message(
+        f"{touched:,} of {n_items:,} item rows recomputed",
+        "update.rows",
+        n=touched,
+        total=n_items,
+    )
 
 
 def _damping(pop: np.ndarray, beta: float) -> np.ndarray:

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from recsys.data.dataset import Dataset
 from recsys.data.schema import Col
+from recsys.errors import Message
 from recsys.models.base import Recommender
 from recsys.models.popularity import time_decay
 from recsys.models.update.delta import DataDelta, FullRetrainNeeded
@@ -36,7 +37,12 @@ def update_popularity(
     half_life = getattr(model, "half_life_days", None)
     decays = half_life is not None and (np.isfinite(ts_old).any() or np.isfinite(ts_new).any())
     if decays and not (np.isfinite(ts_old).all() and np.isfinite(ts_new).all()):
-        raise FullRetrainNeeded("pairs without a timestamp decay relative to the oldest one")
+        raise FullRetrainNeeded(
+            Message(
+                "pairs without a timestamp decay relative to the oldest one",
+                "update.why_timestamps",
+            )
+        )
     in_old = _changed_rows(old.interactions, delta.user_map, delta.changed_users)
     in_new = np.isin(new.interactions[Col.USER_IDX].to_numpy(), delta.changed_users)
     scores = delta.remap_items(model.item_scores_.astype(np.float64))
@@ -49,7 +55,8 @@ def update_popularity(
     m = copy.copy(model)
     m.item_scores_ = np.maximum(scores, 0.0).astype(np.float32)
     m.n_users_, m.n_items_ = delta.n_users, delta.n_items
-    return m, f"counts of {len(delta.changed_users):,} users swapped"
+    n = len(delta.changed_users)
+    return m, Message(f"counts of {n:,} users swapped", "update.counts", n=n)
 
 
 def _changed_rows(frame: pd.DataFrame, user_map: np.ndarray, changed: np.ndarray) -> np.ndarray:
@@ -72,7 +79,9 @@ def _contributions(
 def update_content(model, old: Dataset, new: Dataset, delta: DataDelta) -> tuple[Recommender, str]:
     """Content: user rows rebuilt, item side kept (refit when new items bring catalog data)."""
     if _new_items_described(new, delta.new_items):
-        raise FullRetrainNeeded("new catalog items change the TF-IDF vocabulary")
+        raise FullRetrainNeeded(
+            Message("new catalog items change the TF-IDF vocabulary", "update.why_vocabulary")
+        )
     df = new.interactions
     w = (
         np.ones(len(df), np.float64)
@@ -96,9 +105,12 @@ def update_content(model, old: Dataset, new: Dataset, delta: DataDelta) -> tuple
         ch = delta.changed_users
         norms[ch] = m._profile_norms(rows[ch])
         m.profile_norms_ = norms
-        return m, f"profiles of {len(ch):,} users rebuilt"
+        return m, Message(f"profiles of {len(ch):,} users rebuilt", "update.profiles", n=len(ch))
     m.profile_norms_ = m._profile_norms(rows)
-    return m, "every user profile rebuilt (time decay moves with the newest event)"
+    return m, Message(
+        "every user profile rebuilt (time decay moves with the newest event)",
+        "update.profiles_all",
+    )
 
 
 def _reorder_rows(stacked: sp.csr_matrix, delta: DataDelta) -> sp.csr_matrix:
