@@ -104,3 +104,144 @@ def _run_update(args: argparse.Namespace) -> int:
 register("update", "fold new events into a saved run without a full retrain")(
     _add_update, _run_update
 )
+
+
+# --------------------------------------------------------------------------- abtest
+def _add_abtest(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    a = sub.add_parser("assign", help="split users into variants by a salted hash of the id")
+    a.add_argument("--users", type=Path, required=True, help="CSV with a user id column")
+    a.add_argument("--variants", default="A,B", help="variant names, comma separated (A,B)")
+    a.add_argument("--shares", help="shares in the order of --variants, e.g. 50,50 (equal)")
+    a.add_argument("--salt", default=None, help="the experiment's salt (default: fusion-studio)")
+    a.add_argument("--stratify", metavar="COLUMN", help="split every value of this column evenly")
+    a.add_argument("--out", type=Path, required=True, help="assignment CSV to write")
+    r = sub.add_parser("analyse", help="per-variant CTR, conversion, revenue, lift, significance")
+    r.add_argument("--outcomes", type=Path, required=True, help="outcomes CSV (one row per user)")
+    r.add_argument("--assignment", type=Path, help="assignment CSV: users without outcomes = 0")
+    r.add_argument("--control", help="control variant (default: the first in sorted order)")
+    r.add_argument(
+        "--shares", help="planned shares for the sample-ratio check, e.g. A=50,B=50 (equal)"
+    )
+    r.add_argument("--alpha", type=float, default=0.05, help="significance level (0.05)")
+    r.add_argument("--power", type=float, default=0.8, help="power for the MDE (0.8)")
+    r.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples (2000)")
+    r.add_argument("--json", type=Path, metavar="OUT", help="also write the analysis as JSON")
+    s = sub.add_parser("size", help="users needed per variant to detect a relative lift")
+    s.add_argument("--baseline", type=float, required=True, help="control rate (or mean)")
+    s.add_argument("--lift", type=float, required=True, help="relative lift, 0.05 = +5 %%")
+    s.add_argument(
+        "--metric", choices=("conversion", "ctr", "revenue_per_user"), default="conversion"
+    )
+    s.add_argument("--sd", type=float, help="standard deviation (revenue_per_user)")
+    s.add_argument("--alpha", type=float, default=0.05)
+    s.add_argument("--power", type=float, default=0.8)
+    s.add_argument("--variants", type=int, default=2, help="number of variants (2)")
+
+
+def _numbers(text: str | None, what: str) -> list[float] | None:
+    if not text:
+        return None
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(f"{what} must be numbers separated by commas, got '{text}'.") from None
+
+
+def _run_abtest(args: argparse.Namespace) -> int:
+    return {"assign": _abtest_assign, "analyse": _abtest_analyse, "size": _abtest_size}[
+        args.action
+    ](args)
+
+
+def _abtest_assign(args: argparse.Namespace) -> int:
+    from recsys.data.column_roles import resolve_mapping
+    from recsys.data.csv_reader import read_csv_bytes
+    from recsys.evaluation.abtest import DEFAULT_SALT, assign
+    from recsys.service.export import write_table
+
+    raw = read_csv_bytes(args.users.read_bytes(), args.users.name)
+    user = resolve_mapping(list(raw.frame.columns), "users", None, raw.file_name)["user"]
+    segments = None
+    if args.stratify:
+        if args.stratify not in raw.frame.columns:
+            raise ConfigError(
+                f"--stratify {args.stratify}: no such column in {raw.file_name}; columns: "
+                + ", ".join(raw.frame.columns)
+                + "."
+            )
+        segments = raw.frame[args.stratify]
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    table = assign(
+        raw.frame[user],
+        variants,
+        _numbers(args.shares, "--shares"),
+        salt=args.salt or DEFAULT_SALT,
+        segments=segments,
+    )
+    write_table(table, args.out, "csv")
+    counts = table["variant"].value_counts()
+    say(
+        f"wrote {len(table):,} users to {args.out}: "
+        + ", ".join(f"{v}: {int(counts.get(v, 0)):,}" for v in variants)
+    )
+    return EXIT_OK
+
+
+def _abtest_analyse(args: argparse.Namespace) -> int:
+    from recsys.evaluation.abtest import analyse
+    from recsys.evaluation.outcomes import read_assignment, read_outcomes
+
+    plan = read_assignment(args.assignment) if args.assignment else None
+    outcomes = read_outcomes(args.outcomes, assignment=plan)
+    shares = {k: float(v) for k, v in parse_pairs(_split(args.shares), "--shares").items()}
+    result = analyse(
+        outcomes,
+        control=args.control,
+        shares=shares or None,
+        alpha=args.alpha,
+        power=args.power,
+        bootstrap_draws=args.bootstrap,
+    )
+    say(result.variants.round(4).to_string(index=False))
+    say("")
+    shown = ["variant", "metric", "test", "lift", "lift_low", "lift_high", "p_value"]
+    say(result.comparisons[[*shown, "significant", "mde_relative"]].round(4).to_string(index=False))
+    srm = result.srm
+    verdict = "MISMATCH: do not trust the results" if srm["mismatch"] else "ok"
+    say(f"sample ratio: {srm['counts']} chi2={srm['chi2']:.2f} p={srm['p_value']:.4f} ({verdict})")
+    for note in result.notes:
+        say(f"note: {note}")
+    if args.json:
+        write_json(args.json, result.to_dict())
+        say(f"analysis written to {args.json}")
+    return EXIT_OK
+
+
+def _split(text: str | None) -> list[str]:
+    return [x for x in (text or "").split(",") if x.strip()]
+
+
+def _abtest_size(args: argparse.Namespace) -> int:
+    from recsys.evaluation.abtest import plan_sample_size
+
+    plan = plan_sample_size(
+        args.baseline,
+        args.lift,
+        metric=args.metric,
+        sd=args.sd,
+        alpha=args.alpha,
+        power=args.power,
+        variants=args.variants,
+    )
+    say(
+        f"{plan['per_arm']:,} users per variant ({plan['total']:,} in all) to detect a "
+        f"{args.lift:+.1%} lift of {args.metric} from {args.baseline:g} "
+        f"(alpha {args.alpha:g}, power {args.power:g})"
+    )
+    return EXIT_OK
+
+
+register("abtest", "online A/B test: assign users to variants, analyse outcomes, sample size")(
+    _add_abtest, _run_abtest
+)
