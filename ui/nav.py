@@ -17,6 +17,7 @@ PAGE_FILES: dict[str, str] = {
     "items": "pages/5_items.py",
     "insights": "pages/6_insights.py",
     "compare": "pages/7_compare.py",
+    "abtest": "pages/9_abtest.py",
     "export": "pages/8_export.py",
 }
 
@@ -34,6 +35,7 @@ SECTIONS: dict[str, list[tuple[str, str]]] = {
     ],
     "nav.section.ship": [
         ("compare", ":material/compare_arrows:"),
+        ("abtest", ":material/science:"),
         ("export", ":material/download:"),
     ],
 }
