@@ -31,6 +31,13 @@ def _add_export(p: argparse.ArgumentParser) -> None:
         "--excel", action="store_true", help="UTF-8 with BOM so Excel shows Chinese text"
     )
     p.add_argument("--users", nargs="*", help="only these user ids")
+    p.add_argument(
+        "--pseudonymise",
+        action="store_true",
+        help="replace user ids by HMAC-SHA-256 pseudonyms (key in the workspace secrets); the "
+        "mapping is written next to the output as <out>.mapping.csv: keep it local",
+    )
+    p.add_argument("--workspace", type=Path, help="workspace whose key pseudonymises (default)")
 
 
 def _run_export(args: argparse.Namespace) -> int:
@@ -44,6 +51,14 @@ def _run_export(args: argparse.Namespace) -> int:
     table = run.recommend(args.users, preset.fusion, rerank_cfg).table()
     table["preset_id"] = preset.id
     fmt = args.format or ("parquet" if args.out.suffix.lower() == ".parquet" else "csv")
+    if args.pseudonymise:
+        from recsys.service.pseudonyms import pseudonymise_table, workspace_key
+        from recsys.service.workspace import Workspace
+
+        table, local = pseudonymise_table(table, workspace_key(Workspace(args.workspace)))
+        local_path = args.out.with_name(args.out.name + ".mapping.csv")
+        write_table(local, local_path, "csv")
+        say(f"wrote the re-identification mapping to {local_path} (keep it local)")
     write_table(table, args.out, fmt, excel_bom=args.excel)
     say(
         f"wrote {len(table):,} rows for {table['user_id'].nunique():,} users to {args.out} "

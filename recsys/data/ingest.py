@@ -40,7 +40,7 @@ import logging
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -53,10 +53,11 @@ from recsys.data.clean_tables import (
     clean_users,
 )
 from recsys.data.cleaning import EVENT_TYPES, normalize_event
-from recsys.data.column_roles import ITEM_ATTRIBUTE_ROLES, detect_roles, role_aliases
+from recsys.data.column_roles import ITEM_ATTRIBUTE_ROLES, Kind, detect_roles, role_aliases
 from recsys.data.csv_reader import MAX_CELL_CHARS, RawTable, read_csv_bytes
 from recsys.data.dataset import Dataset
 from recsys.data.prices import price_bands
+from recsys.data.privacy import find_personal_columns, protect
 from recsys.data.report import FileReport, ReadinessReport
 from recsys.data.schema import Col
 from recsys.errors import DataValidationError
@@ -103,6 +104,35 @@ def _read_source(source: Source, default_name: str) -> tuple[bytes, str]:
     return path.read_bytes(), path.name
 
 
+def screen_personal(
+    report: ReadinessReport,
+    raw: RawTable,
+    kind: Kind,
+    personal: tuple[str, bytes | None],
+    mapping: Mapping[str, str | None] | None = None,
+) -> RawTable:
+    """Report the raw table's personal-data columns (no values); drop or hash them if asked.
+
+    Columns that play a role (the user id, a title ...) are hashed, never dropped.
+    """
+    action, key = personal
+    found = find_personal_columns(raw.frame, raw.file_name)
+    if not found:
+        return raw
+    ids = set(detect_roles(list(raw.frame.columns), kind).values())
+    ids |= {str(c) for c in (mapping or {}).values() if c}
+    for col in found:
+        done = {"keep": "kept", "drop": "dropped", "hash": "hashed"}[action]
+        if action == "drop" and col.column in ids:
+            done = "hashed (an id column is needed)"
+        report.personal_columns.append({**asdict(col), "action": done})
+        advice = "; drop or hash it before sharing the data" if action == "keep" else ""
+        report.warnings.append(f"{col.describe()}: personal data, {done}{advice}.")
+    log.info("%d column(s) of %s look like personal data (%s)", len(found), kind, action)
+    frame = protect(raw.frame, found, action, key, keep=sorted(ids))
+    return replace(raw, frame=frame)
+
+
 def _merge_catalog(catalog: pd.DataFrame | None, attrs: pd.DataFrame | None) -> pd.DataFrame | None:
     """Catalog rows first; items known only from the log (with log attributes) appended."""
     if attrs is None:
@@ -141,6 +171,8 @@ def load_dataset(
     users: Source | None = None,
     users_name: str | None = None,
     users_map: Mapping[str, str | None] | None = None,
+    personal: str = "keep",
+    personal_key: bytes | None = None,
 ) -> LoadResult:
     """Read, clean and validate an upload; build the ``Dataset``.
 
@@ -154,6 +186,9 @@ def load_dataset(
     users_name : file name to show; users_map : ``{"user": column}`` override.
     event_weights : weight per event type (default ``DEFAULT_EVENT_WEIGHTS``).
     name : the dataset label.
+    personal : what to do with columns that look like personal data
+        (``recsys.data.privacy``): ``keep`` (only reported), ``drop`` or ``hash``
+        (HMAC-SHA-256 with ``personal_key``); id columns are hashed, never dropped.
 
     Raises
     ------
@@ -169,6 +204,7 @@ def load_dataset(
         result = _load(
             report, interactions, catalog, interactions_name, catalog_name,
             interactions_map, catalog_map, event_weights, name, users, users_name, users_map,
+            (personal, personal_key),
         )  # fmt: skip
     except DataValidationError as err:
         report.usable = False
@@ -201,9 +237,16 @@ def _load(
     users: Source | None = None,
     users_name: str | None = None,
     users_map: Mapping[str, str | None] | None = None,
+    personal: tuple[str, bytes | None] = ("keep", None),
 ) -> LoadResult:
     data, default = _read_source(interactions, "interactions.csv")
-    raw = read_csv_bytes(data, interactions_name or default)
+    raw = screen_personal(
+        report,
+        read_csv_bytes(data, interactions_name or default),
+        "interactions",
+        personal,
+        interactions_map,
+    )
     del data
     events, parts = clean_interactions(raw, interactions_map, event_weights)
     ifile: FileReport = parts["file"]
@@ -214,7 +257,13 @@ def _load(
     cfile: FileReport | None = None
     if catalog is not None:
         cdata, cdefault = _read_source(catalog, "catalog.csv")
-        craw = read_csv_bytes(cdata, catalog_name or cdefault)
+        craw = screen_personal(
+            report,
+            read_csv_bytes(cdata, catalog_name or cdefault),
+            "catalog",
+            personal,
+            catalog_map,
+        )
         del cdata
         cat, cparts = clean_catalog(craw, catalog_map)
         cfile = cparts["file"]
@@ -226,7 +275,9 @@ def _load(
     ufile: FileReport | None = None
     if users is not None:
         udata, udefault = _read_source(users, "users.csv")
-        uraw = read_csv_bytes(udata, users_name or udefault)
+        uraw = screen_personal(
+            report, read_csv_bytes(udata, users_name or udefault), "users", personal, users_map
+        )
         del udata
         utable, uparts = clean_users(uraw, users_map)
         ufile = uparts["file"]
