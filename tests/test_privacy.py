@@ -159,3 +159,46 @@ def test_pseudonymised_export_round_trips_through_the_local_mapping(tmp_path, ca
     again, _ = pseudonymise_table(back, key)
     assert list(again["user_id"]) == list(exported["user_id"])
     assert (ws / "secrets" / "pseudonym.key").stat().st_mode & 0o077 == 0
+
+
+def test_deleting_users_removes_their_events_and_marks_runs_stale(tmp_path, caplog, capsys):
+    from recsys.errors import RecsysError
+    from recsys.service.persistence import load_run, save_run
+    from recsys.service.preset import Preset
+    from recsys.service.training import train_run
+    from tests.fixtures_data import make_frames
+
+    events, catalog = make_frames(40, 30, seed=5)
+    ws = Workspace(tmp_path / "ws")
+    ds_id = ws.save_dataset("shop", events, catalog, {})
+    other = ws.save_dataset("other", events.loc[events["user_id"] != "U001"], catalog, {})
+    run_id = save_run(
+        train_run(ws.load_dataset(ds_id), Preset(models={"popularity": {}})), ws, ds_id
+    )
+    before = len(events)
+    n_u001 = int((events["user_id"] == "U001").sum())
+    n_u002 = int((events["user_id"] == "U002").sum())
+    with caplog.at_level(logging.DEBUG):
+        from recsys.service.forget import forget_users
+
+        done = forget_users(ws, ["U001", "NOBODY"])
+    assert done.found == 1 and done.not_found == 1
+    assert done.events_removed == {ds_id: n_u001} and done.stale_runs == [run_id]
+    assert "U001" not in caplog.text  # ids are never logged
+    left = ws.load_dataset(ds_id)
+    assert "U001" not in set(left.user_ids.external_ids) and len(ws.load_frames(ds_id)[0]) == (
+        before - n_u001
+    )
+    assert ws.dataset_meta(ds_id)["history"][-1]["deleted_users"] == 1
+    assert len(ws.load_frames(other)[0]) == before - n_u001  # had no U001: untouched
+    assert "history" not in ws.dataset_meta(other)
+    manifest = next(m for m in ws.list_runs() if m["run_id"] == run_id)
+    assert "retrain" in manifest["stale"]["reason"]
+    with pytest.raises(RecsysError, match="different data"):
+        load_run(ws, run_id)
+    # by file, through the CLI
+    ids = tmp_path / "delete.csv"
+    ids.write_text("customer_id,reason\nU002,request\n", encoding="utf-8")
+    assert cli_main(["forget", "--file", str(ids), "--workspace", str(ws.root)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1 of 1 users found") and f"{2 * n_u002:,} events removed" in out

@@ -245,3 +245,35 @@ def _abtest_size(args: argparse.Namespace) -> int:
 register("abtest", "online A/B test: assign users to variants, analyse outcomes, sample size")(
     _add_abtest, _run_abtest
 )
+
+
+# --------------------------------------------------------------------------- forget
+def _add_forget(p: argparse.ArgumentParser) -> None:
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", nargs="+", metavar="ID", help="user ids to delete")
+    who.add_argument("--file", type=Path, help="CSV of user ids to delete (a user id column)")
+    p.add_argument(
+        "--workspace",
+        type=Path,
+        help="workspace folder (default: $FUSION_STUDIO_WORKSPACE, else data/workspace)",
+    )
+
+
+def _run_forget(args: argparse.Namespace) -> int:
+    from recsys.service.forget import forget_users, read_user_ids
+    from recsys.service.workspace import Workspace
+
+    ids = read_user_ids(args.file) if args.file else list(args.user)
+    done = forget_users(Workspace(args.workspace), ids)
+    say(
+        f"{done.found:,} of {done.requested:,} users found; "
+        f"{sum(done.events_removed.values()):,} events removed from "
+        f"{len(done.events_removed):,} dataset(s); {len(done.stale_runs):,} run(s) marked stale "
+        "(retrain or delete them)"
+    )
+    return EXIT_OK
+
+
+register("forget", "delete users' events from every dataset (right to be forgotten)")(
+    _add_forget, _run_forget
+)

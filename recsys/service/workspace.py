@@ -29,6 +29,7 @@ The rules all entries share (ids, paths, completeness, JSON reads, OS errors tur
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -231,7 +232,46 @@ class Workspace:
         if self.get_state().get("active_dataset") == dataset_id:
             self.set_state(active_dataset=None)
 
+    def replace_frames(
+        self,
+        dataset_id: str,
+        events: pd.DataFrame,
+        users: pd.DataFrame | None,
+        note: dict,
+    ) -> None:
+        """Overwrite a dataset's events (and user table) in place; ``note`` joins its history.
+
+        For deletions on request: the id stays, the counts in ``meta.json`` are updated and
+        ``note`` (counts and a time, never ids) is appended to ``meta["history"]``.
+        """
+        path = entry_path(self.root, "datasets", dataset_id)
+        meta = self.dataset_meta(dataset_id)
+        meta.update(
+            n_users=int(events[Col.USER].nunique()) if Col.USER in events.columns else 0,
+            n_interactions=len(events),
+            history=[*meta.get("history", []), note],
+        )
+        with writing(f"dataset '{dataset_id}'"):
+            buffer = io.BytesIO()
+            parquet_ready(events).to_parquet(buffer, index=False)
+            atomic_write_bytes(path / "events.parquet", buffer.getvalue())
+            if users is not None and (path / "users.parquet").is_file():
+                buffer = io.BytesIO()
+                parquet_ready(users).to_parquet(buffer, index=False)
+                atomic_write_bytes(path / "users.parquet", buffer.getvalue())
+            atomic_write_json(path / _DATASET_MARKER, meta)
+        log.info("dataset %s rewritten (%d interactions)", dataset_id, len(events))
+
     # ------------------------------------------------------------------ runs
+    def mark_run_stale(self, run_id: str, reason: str) -> None:
+        """Record in a run's manifest that its training data changed (``stale``: reason, time)."""
+        path = entry_path(self.root, "runs", run_id)
+        manifest = read_json(path / _RUN_MARKER)
+        manifest["stale"] = {"reason": reason, "at": utc_now()}
+        with writing(f"run '{run_id}'"):
+            atomic_write_json(path / _RUN_MARKER, manifest)
+        log.info("run %s marked stale", run_id)
+
     def save_run(
         self,
         dataset_id: str,

@@ -1,0 +1,110 @@
+"""Deleting shoppers on request (right to be forgotten): their events leave every dataset.
+
+``forget_users(workspace, user_ids)`` removes every event and user-table row of the given users
+from every dataset of the workspace (in place: the dataset keeps its id, ``meta.json`` records
+how many users and events were removed and when, never which), and marks every run trained on
+a changed dataset as stale (``manifest["stale"]``): such a run's models were fitted on the
+deleted events and still hold traces of them (user factors, co-occurrence counts), so it must
+be retrained or deleted; it can no longer be loaded for the changed data. Ids are never
+logged. Exports already written and handed out are outside the workspace's reach.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from recsys.data.column_roles import resolve_mapping
+from recsys.data.csv_reader import read_csv_bytes
+from recsys.data.schema import Col
+from recsys.errors import DataValidationError
+from recsys.service.entries import utc_now
+from recsys.service.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+STALE_REASON = "trained on events of users deleted on request: retrain or delete this run"
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What a deletion did: counts per dataset, the runs now stale, requested ids not found."""
+
+    requested: int
+    found: int
+    events_removed: dict[str, int]
+    stale_runs: list[str]
+
+    @property
+    def not_found(self) -> int:
+        """Requested ids that no dataset had."""
+        return self.requested - self.found
+
+
+def read_user_ids(source: bytes | str | Path, file_name: str | None = None) -> list[str]:
+    """User ids from a CSV with a user id column (or a single column of ids)."""
+    if isinstance(source, bytes | bytearray):
+        data, name = bytes(source), file_name or "users_to_delete.csv"
+    else:
+        path = Path(source)
+        data, name = path.read_bytes(), file_name or path.name
+    raw = read_csv_bytes(data, name)
+    columns = list(raw.frame.columns)
+    if len(columns) == 1:
+        column = columns[0]
+    else:
+        column = resolve_mapping(columns, "users", None, name)["user"]
+    ids = raw.frame[column].astype(str).str.strip()
+    ids = ids[ids != ""]
+    if len(ids) == 0:
+        raise DataValidationError("no user ids in the file.", file=name, column=column)
+    return list(pd.unique(ids))
+
+
+def forget_users(workspace: Workspace, user_ids: Iterable[str]) -> Forgotten:
+    """Remove the users' events from every dataset; mark the affected runs stale."""
+    ids = pd.Index(pd.unique(pd.Series([str(u).strip() for u in user_ids], dtype=object)))
+    found: set[str] = set()
+    removed: dict[str, int] = {}
+    stale: list[str] = []
+    for info in workspace.list_datasets():
+        events, _ = workspace.load_frames(info.id)
+        users = workspace.load_users(info.id)
+        hit = events[Col.USER].astype(str).isin(ids).to_numpy()
+        uhit = users[Col.USER].astype(str).isin(ids).to_numpy() if users is not None else None
+        if not hit.any() and (uhit is None or not uhit.any()):
+            continue
+        found |= set(events.loc[hit, Col.USER].astype(str))
+        if users is not None and uhit is not None:
+            found |= set(users.loc[uhit, Col.USER].astype(str))
+        gone = int(pd.Series(events.loc[hit, Col.USER]).nunique())
+        note = {"deleted_users": gone, "deleted_events": int(hit.sum()), "at": utc_now()}
+        workspace.replace_frames(
+            info.id,
+            events.loc[~hit].reset_index(drop=True),
+            users.loc[~uhit].reset_index(drop=True)
+            if users is not None and uhit is not None
+            else None,
+            note,
+        )
+        removed[info.id] = int(hit.sum())
+        for run in workspace.list_runs(info.id):
+            workspace.mark_run_stale(str(run["run_id"]), STALE_REASON)
+            stale.append(str(run["run_id"]))
+    log.info(
+        "deletion request: %d of %d users found, %d events removed from %d dataset(s), "
+        "%d run(s) marked stale",
+        len(found),
+        len(ids),
+        sum(removed.values()),
+        len(removed),
+        len(stale),
+    )
+    return Forgotten(len(ids), len(found), removed, stale)
+
+
+__all__ = ["STALE_REASON", "Forgotten", "forget_users", "read_user_ids"]
