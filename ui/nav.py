@@ -14,6 +14,7 @@ PAGE_FILES: dict[str, str] = {
     "train": "pages/2_train.py",
     "fusion": "pages/3_fusion.py",
     "users": "pages/4_users.py",
+    "search": "pages/10_search.py",
     "items": "pages/5_items.py",
     "insights": "pages/6_insights.py",
     "compare": "pages/7_compare.py",
@@ -30,6 +31,7 @@ SECTIONS: dict[str, list[tuple[str, str]]] = {
     ],
     "nav.section.explore": [
         ("users", ":material/person_search:"),
+        ("search", ":material/search:"),
         ("items", ":material/inventory_2:"),
         ("insights", ":material/insights:"),
     ],

@@ -277,3 +277,38 @@ def _run_forget(args: argparse.Namespace) -> int:
 register("forget", "delete users' events from every dataset (right to be forgotten)")(
     _add_forget, _run_forget
 )
+
+
+# --------------------------------------------------------------------------- search
+def _add_search(p: argparse.ArgumentParser) -> None:
+    from recsys.cli.base import add_data_arguments
+
+    add_data_arguments(p, users_flag=False)
+    p.add_argument("--user", required=True, help="the shopper the results are personalised for")
+    p.add_argument("--query", required=True, help="search text (any language)")
+    p.add_argument(
+        "--weight", type=float, default=0.5, help="personalisation weight in [0, 1] (0.5)"
+    )
+    p.add_argument("--k", type=int, default=10, help="results shown (10)")
+
+
+def _run_search(args: argparse.Namespace) -> int:
+    from recsys.cli.base import load_data, train_strategy
+    from recsys.service.searching import search_for_user
+
+    if not 0 <= args.weight <= 1:
+        raise ConfigError("--weight must lie between 0 and 1.")
+    dataset = load_data(args)
+    run, preset = train_strategy(args, dataset, stages=("full",))
+    table = search_for_user(run, args.user, args.query, args.weight, k=args.k, fusion=preset.fusion)
+    if table.empty:
+        say(f"no item matches '{args.query}'")
+        return EXIT_OK
+    shown = [c for c in ("item_id", "title", "brand", "category") if c in table.columns]
+    say(table[[*shown, "plain_rank", "personal_rank", "moved"]].to_string(index=False))
+    return EXIT_OK
+
+
+register("search", "search the catalog for a query, personalised for one shopper")(
+    _add_search, _run_search
+)
