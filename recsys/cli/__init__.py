@@ -1,7 +1,8 @@
 """Command line: ``python -m recsys <command> ...``.
 
 Each command is a pair of functions registered in :data:`COMMANDS` (``base.register``), one
-module per group of commands (``data_commands``, ``strategy_commands``, ``tool_commands``)::
+module per group of commands (``data_commands``, ``export_commands``, ``strategy_commands``,
+``tool_commands``)::
 
     def _add_foo(parser: argparse.ArgumentParser) -> None: ...   # declare arguments
     def _run_foo(args: argparse.Namespace) -> int: ...           # do it, return exit code
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 
 from recsys.cli import (  # noqa: F401 (registers)
     data_commands,
+    export_commands,
     live_commands,
     strategy_commands,
     tool_commands,

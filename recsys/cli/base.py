@@ -189,29 +189,64 @@ def progress_printer(args: argparse.Namespace):
     return report
 
 
-def train_strategy(args: argparse.Namespace, dataset, *, stages=None):
-    """Train the run for ``args`` and return (run, preset) with tuned weights when no preset is given."""
-    from recsys.models import DEFAULT_MODELS
+def strategy_stages(args: argparse.Namespace, preset) -> tuple[str, ...]:
+    """The stages serving ``preset`` needs.
+
+    ``full`` always, ``validation`` when weights are tuned (no preset given) or the fusion
+    learns; never ``test`` (nothing that serves reads it).
+    """
     from recsys.ranking.fusion import FUSERS
+
+    tuned = getattr(args, "preset", None) is None
+    needs_validation = FUSERS[preset.fusion.method].needs_training or tuned
+    return ("validation", "full") if needs_validation else ("full",)
+
+
+def read_preset(args: argparse.Namespace, dataset):
+    """The preset of ``--preset``, or the default one for ``dataset``.
+
+    Models that cannot be fitted on it are left out, with a note on stderr saying why.
+    """
+    from recsys.models import DEFAULT_MODELS, model_class
     from recsys.service.preset import Preset, default_preset, unsuitable_models
-    from recsys.service.stage import STAGES
-    from recsys.service.training import train_run
 
     if getattr(args, "preset", None):
-        preset = Preset.read(args.preset)
-    else:
-        for name, reason in unsuitable_models(DEFAULT_MODELS, dataset).items():
-            sys.stderr.write(f"note: {name} is left out of the default preset: {reason}\n")
-        preset = default_preset(dataset=dataset)
-    if stages is None:
-        # A given preset needs only the models fitted on all data, unless its fusion learns
-        # (stacking) or no preset was given (weights are then tuned on the validation split).
-        needs_validation = (
-            FUSERS[preset.fusion.method].needs_training or getattr(args, "preset", None) is None
+        return Preset.read(args.preset)
+    for name, reason in unsuitable_models(DEFAULT_MODELS, dataset).items():
+        fits_anyway = model_class(name).size_problem(dataset) is None
+        tail = " Name it in a --preset to fit it anyway." if fits_anyway else ""
+        sys.stderr.write(
+            f"note: {name} is left out of the default preset: {reason.rstrip('.')}.{tail}\n"
         )
-        stages = STAGES if needs_validation else ("full",)
+    return default_preset(dataset=dataset)
+
+
+def train_strategy(
+    args: argparse.Namespace,
+    dataset,
+    *,
+    stages=None,
+    preset=None,
+    sampled_validation: bool = False,
+):
+    """Train the run for ``args`` and return (run, preset) with tuned weights when no preset is given.
+
+    ``stages`` default to ``strategy_stages``; ``sampled_validation`` see ``train_run``.
+    """
+    from recsys.service.training import train_run
+
+    preset = preset or read_preset(args, dataset)
+    if stages is None:
+        stages = strategy_stages(args, preset)
     tune = getattr(args, "preset", None) is None and "validation" in stages
-    run = train_run(dataset, preset, progress=progress_printer(args), stages=stages, tune=tune)
+    run = train_run(
+        dataset,
+        preset,
+        progress=progress_printer(args),
+        stages=stages,
+        tune=tune,
+        sampled_validation=sampled_validation,
+    )
     if tune:
         run.preset.id, run.preset.name = "default-tuned", "Default (weights tuned on validation)"
     return run, run.preset

@@ -1,4 +1,7 @@
-"""Commands that train a strategy: ``export``, ``audience``, ``evaluate``, ``compare``."""
+"""Commands that train a strategy: ``audience``, ``evaluate``, ``compare``.
+
+``export`` has its own module, ``export_commands``.
+"""
 
 from __future__ import annotations
 
@@ -18,60 +21,6 @@ from recsys.cli.base import (
 )
 from recsys.errors import ConfigError
 from recsys.jsonable import jsonable
-
-
-def _add_export(p: argparse.ArgumentParser) -> None:
-    add_data_arguments(p, users_flag=False)  # export's --users lists user ids
-    p.add_argument("--k", type=int, default=20, help="list length (default 20)")
-    p.add_argument("--out", type=Path, required=True, help="output file")
-    p.add_argument(
-        "--format", choices=("csv", "parquet"), help="default: from the file suffix, else csv"
-    )
-    p.add_argument(
-        "--excel", action="store_true", help="UTF-8 with BOM so Excel shows Chinese text"
-    )
-    p.add_argument("--users", nargs="*", help="only these user ids")
-    p.add_argument(
-        "--pseudonymise",
-        action="store_true",
-        help="replace user ids by HMAC-SHA-256 pseudonyms (key in the workspace secrets); the "
-        "mapping is written next to the output as <out>.mapping.csv: keep it local",
-    )
-    p.add_argument("--workspace", type=Path, help="workspace whose key pseudonymises (default)")
-
-
-def _run_export(args: argparse.Namespace) -> int:
-    from recsys.service.export import write_table
-
-    if not 1 <= args.k <= 1000:
-        raise ConfigError("--k must be between 1 and 1000.")
-    dataset = load_data(args)
-    run, preset = train_strategy(args, dataset)
-    rerank_cfg = preset.rerank.__class__.from_dict({**preset.rerank.to_dict(), "k": args.k})
-    table = run.recommend(args.users, preset.fusion, rerank_cfg).table()
-    table["preset_id"] = preset.id
-    fmt = args.format or ("parquet" if args.out.suffix.lower() == ".parquet" else "csv")
-    if args.pseudonymise:
-        from recsys.service.pseudonyms import pseudonymise_table, workspace_key
-        from recsys.service.workspace import Workspace
-
-        table, local = pseudonymise_table(table, workspace_key(Workspace(args.workspace)))
-        local_path = args.out.with_name(args.out.name + ".mapping.csv")
-        write_table(local, local_path, "csv")
-        say(f"wrote the re-identification mapping to {local_path} (keep it local)")
-    write_table(table, args.out, fmt, excel_bom=args.excel)
-    say(
-        f"wrote {len(table):,} rows for {table['user_id'].nunique():,} users to {args.out} "
-        f"(preset '{preset.id}', fusion {preset.fusion.method}, weights "
-        + ", ".join(f"{m}={w:.2f}" for m, w in preset.fusion.weights.items())
-        + ")"
-    )
-    return EXIT_OK
-
-
-register("export", "train, fuse and write top-k recommendations for every user")(
-    _add_export, _run_export
-)
 
 
 def _add_audience(p: argparse.ArgumentParser) -> None:

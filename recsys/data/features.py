@@ -175,14 +175,16 @@ def tokenize(text: str) -> list[str]:
 
 
 def item_token_matrix(
-    dataset: Dataset, *, max_features: int = 300, min_df: int = 2
+    dataset: Dataset, *, max_features: int = 300, min_df: int = 2, max_share: float = 1.0
 ) -> tuple[sp.csr_matrix, list[str]]:
     """Binary bag of the ``max_features`` most frequent text tokens (see ``tokenize``).
+
+    Tokens found in more than ``max_share`` of the items (words every title has) are left out.
 
     Returns ``(matrix (n_items, n_tokens) float32 CSR, names "text=token")``; (n_items, 0)
     when there is no text.
     """
-    key = ("features.tokens", max_features, min_df)
+    key = ("features.tokens", max_features, min_df, max_share)
     if key in dataset._cache:
         return dataset._cache[key]
     docs = _item_text(dataset.catalog)
@@ -193,6 +195,7 @@ def item_token_matrix(
             binary=True,
             max_features=max_features,
             min_df=min(min_df, int((docs != "").sum())),
+            max_df=float(max_share) if max_share < 1.0 else 1.0,
             dtype=np.float32,
         )
         try:

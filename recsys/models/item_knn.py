@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, Literal
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
 from recsys.models.base import ProgressCallback, Recommender, pair_values
+from recsys.ranking.candidates import default_jobs
+from recsys.ranking.topk import top_k_indices
 
 #: Dense cells per similarity block (rows x n_items); bounds memory at ~4 bytes x this.
 _BLOCK_CELLS = 16_000_000
-#: Cells of the per-step temporaries (denominators, partition indices) inside a block.
-_ROW_CELLS = 1 << 20
 
 
 class ItemKNN(Recommender):
@@ -59,6 +62,8 @@ class ItemKNN(Recommender):
     name: ClassVar[str] = "item_knn"
     label: ClassVar[str] = "Item kNN (bought together)"
     handles_cold_users: ClassVar[bool] = True
+
+    neighbour_param: ClassVar[str | None] = "k_neighbors"
 
     def __init__(
         self,
@@ -123,7 +128,12 @@ class ItemKNN(Recommender):
 
     # ------------------------------------------------------------------ scoring
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
-        return np.asarray((self.user_rows_[user_idx] @ self.similarity_).toarray(), np.float32)
+        return np.asarray(self.pool_scores(user_idx).toarray(), np.float32)
+
+    def pool_scores(self, user_idx: np.ndarray) -> sp.csr_matrix:
+        """``r_u @ S`` as a sparse (n, n_items) float32 matrix (missing = 0)."""
+        self.check_fitted()
+        return sp.csr_matrix(self.user_rows_[np.asarray(user_idx)] @ self.similarity_)
 
     def _score_history(self, item_idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
         row = sp.csr_matrix(
@@ -139,6 +149,17 @@ class ItemKNN(Recommender):
         """
         self.check_fitted()
         return _row_top(self.similarity_, int(item_idx), k)
+
+
+def _bounded_map(ex: ThreadPoolExecutor, fn: Callable, items, ahead: int) -> Iterator:
+    """``ex.map(fn, items)`` in order, with at most ``ahead`` calls submitted ahead of the reader."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(ex.submit(fn, item))
+        if len(pending) > ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _row_top(m: sp.csr_matrix, row: int, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -171,16 +192,13 @@ def item_similarity_topk(
     xt = x.T.tocsr()  # (n_items, n_users)
     norms = np.sqrt(np.asarray(xt.multiply(xt).sum(axis=1)).ravel()).astype(np.float32)
 
-    step = max(1, _ROW_CELLS // max(x.shape[1], 1))  # rows of the small per-step temporaries
-
     def rows(start: int, stop: int) -> np.ndarray:
-        sims = (xt[start:stop] @ x).toarray()  # (b, n_items) co-occurrence
-        if cosine:  # a few rows at a time: the denominators stay small
-            for lo in range(0, stop - start, step):
-                hi = min(lo + step, stop - start)
-                denom = norms[start + lo : start + hi, None] * norms[None, :] + shrinkage
-                np.divide(sims[lo:hi], denom, out=sims[lo:hi], where=denom > 0)
-        return sims
+        co = xt[start:stop] @ x  # (b, n_items) sparse co-occurrence
+        if cosine:  # on the non-zeros only: the same float32 values as a dense division
+            r = np.repeat(np.arange(start, stop), np.diff(co.indptr))
+            denom = norms[r] * norms[co.indices] + shrinkage
+            np.divide(co.data, denom, out=co.data, where=denom > 0)
+        return co.toarray()
 
     return blocked_top_k(rows, x.shape[1], k, progress, "similarities")
 
@@ -192,6 +210,7 @@ def blocked_top_k(
     progress: ProgressCallback | None = None,
     what: str = "neighbours",
     keep_diagonal: bool = False,
+    n_jobs: int | None = None,
 ) -> sp.csr_matrix:
     """Sparse top-``k`` positive entries per row of a square matrix built block by block.
 
@@ -201,38 +220,54 @@ def blocked_top_k(
         about ``_BLOCK_CELLS`` cells, so no dense ``n²`` is ever made.
     n : size of the matrix; ``k`` : entries kept per row besides the diagonal.
     keep_diagonal : keep each row's diagonal entry too (it is dropped by default).
+    n_jobs : threads over blocks (None: one per core; numpy and scipy release the GIL).
 
     Returns
     -------
     (n, n) float32 CSR with sorted indices.
+
+    Notes
+    -----
+    A row's k are its k largest values, ties broken by the lower column (``top_k_indices``),
+    so the result does not depend on the thread count. ``top_k_indices`` takes rows that are
+    mostly zeros (a sparse co-occurrence) in stride, where ``argpartition`` slowed to ~20 ns
+    a cell: on 1M users x 100k items item-kNN fitted in 411 s CPU, 77 % of it in
+    ``argpartition``.
     """
     k = min(k, max(n - 1, 1))
     block = max(1, min(n, _BLOCK_CELLS // max(n, 1)))
-    diagonal = []
-    indptr = [np.zeros(1, np.int64)]
-    indices, data = [], []
-    for start in range(0, n, block):
+
+    def select(start: int) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
         stop = min(start + block, n)
         sims = rows(start, stop)
         local = np.arange(stop - start)
-        if keep_diagonal:
-            diagonal.append(sims[local, local + start].copy())
+        diag = sims[local, local + start].copy() if keep_diagonal else None
         sims[local, local + start] = 0.0
-        if k < n:  # a few rows at a time: argpartition's index temporaries stay small
-            step = max(1, _ROW_CELLS // max(n, 1))
-            part = np.empty((stop - start, k), np.int64)
-            for lo in range(0, stop - start, step):
-                hi = min(lo + step, stop - start)
-                part[lo:hi] = np.argpartition(sims[lo:hi], n - k, axis=1)[:, n - k :]
+        if k < n:
+            part, vals = top_k_indices(sims, k)
         else:
-            part = np.broadcast_to(np.arange(n), sims.shape)
-        vals = np.take_along_axis(sims, part, axis=1)
+            part, vals = np.broadcast_to(np.arange(n), sims.shape), sims
         keep = vals > 0
-        indices.append(part[keep].astype(np.int32))
-        data.append(vals[keep].astype(np.float32))
-        indptr.append(indptr[-1][-1] + np.cumsum(keep.sum(axis=1)))
-        if progress is not None:
-            progress(stop / n, f"{what} {stop}/{n} items")
+        return diag, part[keep].astype(np.int32), vals[keep].astype(np.float32), keep.sum(axis=1)
+
+    diagonal = []
+    indptr = [np.zeros(1, np.int64)]
+    indices, data = [], []
+    starts = range(0, n, block)
+    jobs = default_jobs() if n_jobs is None else max(1, int(n_jobs))
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(jobs) as ex:
+        # in order; at most ~2 blocks per thread in flight (memory)
+        for start, (diag, idx, vals, counts) in zip(
+            starts, _bounded_map(ex, select, starts, 2 * jobs), strict=True
+        ):
+            if diag is not None:
+                diagonal.append(diag)
+            indices.append(idx)
+            data.append(vals)
+            indptr.append(indptr[-1][-1] + np.cumsum(counts))
+            if progress is not None:
+                stop = min(start + block, n)
+                progress(stop / n, f"{what} {stop}/{n} items")
     s = sp.csr_matrix(
         (np.concatenate(data), np.concatenate(indices), np.concatenate(indptr)), shape=(n, n)
     )

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from recsys.data.dataset import Dataset
 from recsys.data.features import item_attribute_matrix, item_token_matrix
 from recsys.errors import ConfigError
-from recsys.models.base import ProgressCallback, Recommender
+from recsys.models.base import LARGE_LOG_PAIRS, ProgressCallback, Recommender
 from recsys.models.holdout import holdout_ndcg, inner_holdout
 
 
@@ -55,6 +55,11 @@ class LightFMRecommender(Recommender):
     user_feature_share : share of the attributes in the feature row of a user with training
         interactions (identity gets the rest); users without interactions use attributes only.
     max_text_features : number of text tokens used as item features (0: none).
+    max_token_share : text tokens found in more than this share of the items are not features
+        (words most titles share say little and cost a lot). 0.05 by default: on the validation
+        stage NDCG@10 rose from 0.0914 / 0.0688 / 0.1019 (all tokens) to 0.0976 / 0.0718 /
+        0.1032 on a 943 x 1,682 generated store, the demo store and MovieLens, and the fit took
+        a third of the CPU (18.5 s -> 5.7 s on the generated store).
     interaction_weight : ``"log1p"`` (sample weight ``log1p(weight)``) or ``"binary"``;
         ``warp-kos`` ignores sample weights.
     n_negatives : sampled negatives per positive for the logistic loss.
@@ -86,6 +91,8 @@ class LightFMRecommender(Recommender):
     handles_cold_users: ClassVar[bool] = True
     handles_cold_items: ClassVar[bool] = True
     loss_name: ClassVar[str] = "warp"
+    factor_param: ClassVar[str | None] = "no_components"
+    fit_bytes_per_pair: ClassVar[float] = 60.0
 
     def __init__(
         self,
@@ -99,6 +106,7 @@ class LightFMRecommender(Recommender):
         use_user_features: bool = True,
         user_feature_share: float = 0.1,
         max_text_features: int = 300,
+        max_token_share: float = 0.05,
         interaction_weight: Literal["log1p", "binary"] = "log1p",
         n_negatives: int = 1,
         num_threads: int = 1,
@@ -119,6 +127,7 @@ class LightFMRecommender(Recommender):
         self.use_user_features = use_user_features
         self.user_feature_share = user_feature_share
         self.max_text_features = max_text_features
+        self.max_token_share = max_token_share
         self.interaction_weight = interaction_weight
         self.n_negatives = n_negatives
         self.num_threads = num_threads
@@ -137,7 +146,9 @@ class LightFMRecommender(Recommender):
         warm = dataset.item_popularity() > 0
         ident = sp.diags(warm.astype(np.float32), format="csr")
         attrs, a_names = item_attribute_matrix(dataset)
-        tokens, t_names = item_token_matrix(dataset, max_features=int(self.max_text_features))
+        tokens, t_names = item_token_matrix(
+            dataset, max_features=int(self.max_text_features), max_share=float(self.max_token_share)
+        )
         side = sp.hstack([attrs, tokens], format="csr", dtype=np.float32)
         side_sum = np.asarray(side.sum(axis=1)).ravel()
         side = (
@@ -199,6 +210,16 @@ class LightFMRecommender(Recommender):
         return loss
 
     # ------------------------------------------------------------------ fit
+    @classmethod
+    def scale_problem(cls, dataset: Dataset) -> str | None:
+        """Above ``LARGE_LOG_PAIRS`` pairs the epochs take too long for the default preset."""
+        if len(dataset.interactions) > LARGE_LOG_PAIRS:
+            return (
+                "one LightFM epoch over 9.2M pairs took 3 min of CPU (1M users x 100k items, "
+                "2 cores): 20 epochs would take an hour per fit"
+            )
+        return super().scale_problem(dataset)
+
     def _fit(self, dataset: Dataset, progress: ProgressCallback) -> None:
         if self.epochs < 1:
             raise ConfigError("epochs must be at least 1.")

@@ -31,6 +31,13 @@ class Popularity(Recommender):
     label: ClassVar[str] = "Popularity"
     handles_cold_users: ClassVar[bool] = True
 
+    @classmethod
+    def memory_need(
+        cls, n_users: int, n_items: int, n_pairs: int, params: dict | None = None
+    ) -> tuple[int, int]:
+        """One value per pair while counting; one count per item kept."""
+        return 8 * n_pairs + 8 * n_items, 8 * n_items
+
     def __init__(self, by: Literal["users", "weight"] = "users") -> None:
         self.by = by
 
@@ -54,6 +61,11 @@ class Popularity(Recommender):
 
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
         return np.tile(self.item_scores_, (len(user_idx), 1))
+
+    def pool_scores(self, user_idx: np.ndarray) -> np.ndarray:
+        """The scores row broadcast to every user (read-only, no copy)."""
+        self.check_fitted()
+        return np.broadcast_to(self.item_scores_, (len(user_idx), len(self.item_scores_)))
 
     def _score_history(self, item_idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return self.item_scores_.copy()

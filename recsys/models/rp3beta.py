@@ -44,6 +44,8 @@ class RP3beta(Recommender):
     label: ClassVar[str] = "RP3beta (random walk)"
     handles_cold_users: ClassVar[bool] = True
 
+    neighbour_param: ClassVar[str | None] = "topk"
+
     def __init__(
         self, alpha: float = 0.5, beta: float = 0.4, topk: int = 100, binary: bool = True
     ) -> None:
@@ -76,7 +78,12 @@ class RP3beta(Recommender):
         self.user_rows_ = x
 
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
-        return np.asarray((self.user_rows_[user_idx] @ self.similarity_).toarray(), np.float32)
+        return np.asarray(self.pool_scores(user_idx).toarray(), np.float32)
+
+    def pool_scores(self, user_idx: np.ndarray) -> sp.csr_matrix:
+        """``r_u @ S`` as a sparse (n, n_items) float32 matrix (missing = 0)."""
+        self.check_fitted()
+        return sp.csr_matrix(self.user_rows_[np.asarray(user_idx)] @ self.similarity_)
 
     def _score_history(self, item_idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
         row = pair_values(history_row(item_idx, weights, self.n_items_), self.binary)

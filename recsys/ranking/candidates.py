@@ -18,13 +18,15 @@ from threadpoolctl import threadpool_limits
 
 from recsys.errors import ConfigError
 from recsys.ranking.normalise import descending_ranks, normalize_scores
-from recsys.ranking.topk import top_k_indices
+from recsys.ranking.pool_scores import BlockScores, block_scores
 
 #: ``scorer(user_block) -> (b, n_items)`` raw scores; -inf/NaN where the model cannot score.
-Scorer = Callable[[np.ndarray], np.ndarray]
+#: Dense, sparse (non-negative, missing = 0) or one row broadcast to every user: see
+#: ``recsys.ranking.pool_scores``.
+Scorer = Callable[[np.ndarray], "np.ndarray | sp.csr_matrix"]
 
 #: Upper bound (bytes) on the per-block raw score matrices held at once while building a pool.
-_BLOCK_BYTES = 256 * 2**20
+BLOCK_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,6 +179,15 @@ def concat(pools: Sequence[CandidatePool]) -> CandidatePool:
     )
 
 
+def pool_block_rows(n_items: int, n_models: int, block_size: int = 512) -> int:
+    """Users ``build_pool`` scores at once.
+
+    ``block_size``, lowered so that one block's raw score matrices (``n_models`` x rows x
+    ``n_items`` float32) stay under ~256 MB.
+    """
+    return max(1, min(int(block_size), BLOCK_BYTES // max(1, 4 * n_items * n_models)))
+
+
 def build_pool(
     scorers: Mapping[str, Scorer],
     users: np.ndarray,
@@ -184,6 +195,7 @@ def build_pool(
     exclude: sp.csr_matrix | None = None,
     block_size: int = 512,
     n_jobs: int | None = None,
+    n_items: int | None = None,
 ) -> CandidatePool:
     """Score users once per model and keep the union of every model's top-M.
 
@@ -198,6 +210,11 @@ def build_pool(
         of one block stay under ~256 MB).
     n_jobs : worker threads over blocks of users (None: one per core; 1 = serial; results
         are identical).
+    n_items : the scorers' catalogue size when known. Then every block, the first included,
+        has ``pool_block_rows(n_items, n_models, block_size)`` users, so a user's scores depend
+        only on their position in ``users`` modulo that: pools built over consecutive slices
+        of ``users`` that start on multiples of it equal slices of one pool over all of them
+        (BLAS products round a row differently depending on the rows beside it).
 
     Returns
     -------
@@ -205,14 +222,15 @@ def build_pool(
 
     Notes
     -----
-    The first block runs alone: it fixes ``n_items`` (hence the block size and the widest
+    The first block runs alone: it fixes ``n_items`` (when not given) (hence the block size and the widest
     possible union ``min(n_items, n_models * M)``) and warms any lazy cache inside the models.
     The output arrays are then allocated once at that width and every block writes its rows
     straight into them; at the end they are narrowed in place to the widest union found (no
     second copy of the pool). The other blocks run on worker threads with BLAS held to one
     thread each (numpy releases the GIL); each thread copies the models' scores of its block
     into one buffer it keeps for all its blocks, so the large per-block arrays are not
-    re-allocated (and page-faulted) block after block.
+    re-allocated (and page-faulted) block after block. BLAS runs on one thread for every block
+    (the first too), so the thread count never changes a score.
     """
     if not scorers:
         raise ConfigError("a candidate pool needs at least one model.")
@@ -221,7 +239,7 @@ def build_pool(
     names = tuple(scorers)
     users = np.asarray(users, dtype=np.int32)
     n = len(users)
-    n_jobs = _default_jobs() if n_jobs is None else int(n_jobs)
+    n_jobs = default_jobs() if n_jobs is None else int(n_jobs)
     if n == 0:
         empty = np.zeros((len(names), 0, 0), np.float32)
         return CandidatePool(
@@ -229,8 +247,12 @@ def build_pool(
         )
 
     step = max(1, int(block_size))
+    if n_items is not None:
+        step = pool_block_rows(n_items, len(names), step)
     first = users[:step]
-    raw = [_checked_scores(name, scorers[name](first), len(first), None) for name in names]
+    caches: dict[str, dict] = {name: {} for name in names}  # shared rows, sorted once
+    with threadpool_limits(limits=1, user_api="blas"):
+        raw = [_checked_scores(name, scorers[name](first), len(first), n_items) for name in names]
     n_items = raw[0].shape[1]
     for name, s in zip(names, raw, strict=True):
         _checked_scores(name, s, len(first), n_items)
@@ -241,30 +263,34 @@ def build_pool(
         scores=np.empty((len(names), n, cmax), np.float32),
         ranks=np.empty((len(names), n, cmax), np.float32),
     )
-    raw = [np.fmax(s, np.float32(-np.inf), dtype=np.float32) for s in raw]  # copy, NaN -> -inf
-    widths = [_block_into(out, 0, first, raw, per, exclude)]
+    ex = _excluded_cells(exclude, first)
+    parts = [block_scores(s, *ex, cache=caches[nm]) for nm, s in zip(names, raw, strict=True)]
     del raw
-    step = max(1, min(step, _BLOCK_BYTES // max(1, 4 * n_items * len(names))))
+    widths = [_block_into(out, 0, first, parts, per)]
+    del parts
+    step = pool_block_rows(n_items, len(names), block_size)
     starts = range(len(first), n, step)
     local = threading.local()
 
     def run_block(start: int) -> int:
         block = users[start : start + step]
         buf = getattr(local, "buf", None)
-        if buf is None:
+        if buf is None:  # dense scores are copied here (pages touched only when used)
             buf = local.buf = np.empty((len(names), step, n_items), np.float32)
-        raw = []
+        ex = _excluded_cells(exclude, block)
+        parts: list[BlockScores] = []
         for m, name in enumerate(names):
             s = _checked_scores(name, scorers[name](block), len(block), n_items)
-            raw.append(np.fmax(s, np.float32(-np.inf), out=buf[m, : len(block)]))
+            parts.append(block_scores(s, *ex, buf=buf[m], cache=caches[name]))
             del s
-        return _block_into(out, start, block, raw, per, exclude)
+        return _block_into(out, start, block, parts, per)
 
-    if n_jobs > 1 and len(starts) > 1:
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_jobs) as ex:
-            widths.extend(ex.map(run_block, starts))
-    else:
-        widths.extend(run_block(start) for start in starts)
+    with threadpool_limits(limits=1, user_api="blas"):
+        if n_jobs > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(n_jobs) as ex_:
+                widths.extend(ex_.map(run_block, starts))
+        else:
+            widths.extend(run_block(start) for start in starts)
     width = max(widths)
     items = _narrow(out.items, width)
     scores = _narrow(out.scores, width)
@@ -281,16 +307,17 @@ class _PoolArrays:
     ranks: np.ndarray
 
 
-def _default_jobs() -> int:
+def default_jobs() -> int:
     """Worker threads for a pool: the cores this process may run on."""
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
 
 
-def _checked_scores(name: str, s: np.ndarray, n_rows: int, n_items: int | None) -> np.ndarray:
-    """A scorer's output as a 2-d array, with its shape checked against the block."""
-    s = np.asarray(s)
+def _checked_scores(name: str, s, n_rows: int, n_items: int | None):
+    """A scorer's output as a 2-d array (or sparse matrix), its shape checked against the block."""
+    if not sp.issparse(s):
+        s = np.asarray(s)
     if s.ndim != 2 or s.shape[0] != n_rows:
         raise ValueError(f"scorer '{name}' returned shape {s.shape}, expected ({n_rows}, n_items)")
     if n_items is not None and s.shape[1] != n_items:
@@ -298,39 +325,40 @@ def _checked_scores(name: str, s: np.ndarray, n_rows: int, n_items: int | None) 
     return s
 
 
+def _excluded_cells(
+    exclude: sp.csr_matrix | None, block: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(row in block, item) of the excluded cells of ``block``'s users."""
+    if exclude is None:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    coo = exclude[block].tocoo()
+    return coo.row.astype(np.int64), coo.col.astype(np.int64)
+
+
 def _block_into(
     out: _PoolArrays,
     start: int,
     block: np.ndarray,
-    raw: list[np.ndarray],
+    parts: list[BlockScores],
     per_model: int,
-    exclude: sp.csr_matrix | None,
 ) -> int:
     """Pool one block of users into rows ``start:start + b`` of ``out``; returns its width.
 
-    ``raw`` holds each model's (b, n_items) float32 scores without NaN, in arrays this
-    function may modify (excluded items are set to -inf in place).
+    ``parts`` holds each model's scores of the block with the exclusions applied
+    (``pool_scores.block_scores``: dense, sparse or one shared row).
     """
     b = len(block)
     rows = slice(start, start + b)
-    if exclude is not None:
-        coo = exclude[block].tocoo()
-        for s in raw:
-            s[coo.row, coo.col] = -np.inf
-    tops = np.empty((b, len(raw) * per_model), np.int32)
-    for m, s in enumerate(raw):
-        tops[:, m * per_model : (m + 1) * per_model] = top_k_indices(s, per_model)[0]
+    tops = np.empty((b, len(parts) * per_model), np.int32)
+    for m, part in enumerate(parts):
+        tops[:, m * per_model : (m + 1) * per_model] = part.top(per_model)
     union = _row_union(tops)
     c = union.shape[1]
     out.items[rows, :c] = union
     out.items[rows, c:] = -1
-    safe = np.maximum(union, 0)
-    pad = union < 0
     scores = out.scores[:, rows, :c]
-    for m, s in enumerate(raw):
-        g = np.take_along_axis(s, safe, axis=1)
-        g[pad | ~np.isfinite(g)] = np.nan
-        scores[m] = g
+    for m, part in enumerate(parts):
+        scores[m] = part.gather(union)
     out.scores[:, rows, c:] = np.nan
     out.ranks[:, rows, :c] = descending_ranks(scores)
     out.ranks[:, rows, c:] = np.nan

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 #: Prefix of temporary files and directories; listings skip these names.
 TMP_PREFIX = ".tmp-"
@@ -52,6 +53,84 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
         raise
     fsync_dir(path.parent)
     return path
+
+
+@contextmanager
+def atomic_stream(path: str | Path, *, make_parent: bool = True) -> Iterator[BinaryIO]:
+    """Open a temporary sibling of ``path`` to write in pieces; it becomes ``path`` on success.
+
+    The file is named ``.tmp-<name>.<random>`` until the ``with`` block ends without an
+    exception; it is then flushed, fsynced and renamed onto ``path`` (``os.replace``). On an
+    exception it is removed; a killed process leaves only the ``.tmp-`` file, which never looks
+    like the output and which :func:`remove_leftovers` clears before the next write.
+    Without ``make_parent`` a missing folder is an error (``FileNotFoundError``).
+    """
+    path = Path(path)
+    if make_parent:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def remove_leftovers(path: str | Path) -> int:
+    """Remove what killed writes of ``path`` left beside it; return how many.
+
+    Leftovers are ``.tmp-<name>.*`` and ``.tmp-<name>-*`` files or folders. Run it only when no
+    other process writes ``path``.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        return 0
+    found = [
+        p
+        for p in path.parent.iterdir()
+        if p.name.startswith((f"{TMP_PREFIX}{path.name}.", f"{TMP_PREFIX}{path.name}-"))
+    ]
+    for p in found:
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+    return len(found)
+
+
+@contextmanager
+def atomic_replace_directory(target: str | Path) -> Iterator[Path]:
+    """Build a directory under a temporary name; it replaces ``target`` (file or folder) at the end.
+
+    Like :func:`atomic_directory`, but ``target`` may already exist: the old one is renamed away
+    only once the new one is complete, then the new one is renamed into place. A reader sees the
+    old output, briefly none, or the new one; never a partial one.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f"{TMP_PREFIX}{target.name}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        for child in tmp.rglob("*"):
+            if child.is_file():
+                with open(child, "rb+") as f:
+                    os.fsync(f.fileno())
+        fsync_dir(tmp)
+        if target.is_dir() and not target.is_symlink():
+            remove_tree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    fsync_dir(target.parent)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
@@ -117,10 +196,13 @@ __all__ = [
     "TMP_PREFIX",
     "TRASH_PREFIX",
     "atomic_directory",
+    "atomic_replace_directory",
+    "atomic_stream",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
     "fsync_dir",
     "json_default",
+    "remove_leftovers",
     "remove_tree",
 ]

@@ -1,7 +1,8 @@
 """What an online A/B test needs from a trained run: each variant's lists for its own users.
 
 ``variant_lists`` serves every variant's users with that variant's strategy (a ``Preset``: its
-fusion and re-ranking) from the run's models fitted on all data, and tags each row with the
+fusion and re-ranking) from the run's models fitted on all data, block by block
+(``recsys.service.blocks.BlockRanker``, as the streaming export does), and tags each row with the
 variant, so the store can load one file next to the assignment file
 (``recsys.evaluation.abtest.assign``). Assigned users the run does not know (no events yet)
 get no rows; ``unknown`` counts them so the interface can say so.
@@ -16,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from recsys.errors import ConfigError
+from recsys.service.batch_export import DEFAULT_BLOCK_USERS, user_blocks
+from recsys.service.blocks import BlockRanker
 from recsys.service.preset import Preset
 from recsys.service.run import Run
 
@@ -60,10 +63,12 @@ def variant_lists(
         rerank = preset.rerank
         if k is not None:
             rerank = type(rerank).from_dict({**rerank.to_dict(), "k": int(k)})
-        table = run.recommend(users, preset.fusion, rerank).table()
-        table.insert(0, "variant", variant)
-        table["preset_id"] = preset.id
-        frames.append(table)
+        ranker = BlockRanker.from_run(run, preset.fusion, rerank, columns={"preset_id": preset.id})
+        internal = run.dataset.user_ids.to_internal(users).astype(np.int32)
+        for block in user_blocks(internal, ranker.aligned(DEFAULT_BLOCK_USERS)):
+            table = ranker.table(block)
+            table.insert(0, "variant", variant)
+            frames.append(table)
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["variant"])
     return VariantLists(out, unknown)
 

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from recsys.models import Recommender
 from recsys.ranking.candidates import CandidatePool, build_pool
+from recsys.ranking.pool_scores import is_shared_row
 from recsys.ranking.topk import TopK, top_k_indices
 
 
@@ -21,6 +22,7 @@ def strategy_pool(
     cold_threshold: int,
     per_model: int,
     exclude: sp.csr_matrix | None,
+    n_jobs: int | None = None,
 ) -> CandidatePool:
     """Pool for ``users`` with the serving strategy applied, all users of a block at once.
 
@@ -33,18 +35,24 @@ def strategy_pool(
     ----------
     models : fitted models by name. users : (n,) internal user indices.
     activity : (n_users,) training interactions per user.
+    n_jobs : threads of the pool build (``build_pool``; None: one per core).
     """
 
-    def scorer_for(model: Recommender) -> Callable[[np.ndarray], np.ndarray]:
+    def scorer_for(model: Recommender) -> Callable[[np.ndarray], np.ndarray | sp.csr_matrix]:
         empty = (
             model.score_history(np.zeros(0, np.int32)).astype(np.float32)
             if model.handles_cold_users
             else None
         )
 
-        def score(block: np.ndarray) -> np.ndarray:
+        def score(block: np.ndarray) -> np.ndarray | sp.csr_matrix:
             act = activity[block]
-            out = model.score_items(block).astype(np.float32, copy=False)
+            out = model.pool_scores(block)
+            if sp.issparse(out) or is_shared_row(out):
+                if _already_served(out, act, empty, cold_threshold):
+                    return out  # new users already score ``empty``: keep the fast form
+                out = sp.csr_matrix(out).toarray() if sp.issparse(out) else np.array(out)
+            out = np.asarray(out).astype(np.float32, copy=False)
             if empty is not None:
                 out[act == 0] = empty
             else:
@@ -54,7 +62,26 @@ def strategy_pool(
         return score
 
     scorers = {name: scorer_for(model) for name, model in models.items()}
-    return build_pool(scorers, users, per_model=per_model, exclude=exclude)
+    n_items = next(iter(models.values())).n_items_ if models else None
+    return build_pool(
+        scorers, users, per_model=per_model, exclude=exclude, n_jobs=n_jobs, n_items=n_items
+    )
+
+
+def _already_served(out, act: np.ndarray, empty: np.ndarray | None, cold_threshold: int) -> bool:
+    """Whether a sparse or shared-row block needs no serving-strategy change.
+
+    True when the model scores new users (``act == 0``) as ``empty`` already and the block has
+    no cold users to blank out.
+    """
+    if empty is None:
+        return not (act < cold_threshold).any()
+    new = act == 0
+    if not new.any():
+        return True
+    if sp.issparse(out):  # a new user's row is empty (all 0): right when ``empty`` is all 0
+        return not empty.any() and sp.csr_matrix(out)[new].nnz == 0
+    return bool(np.array_equal(np.asarray(out)[0], empty))
 
 
 def profile_pool(

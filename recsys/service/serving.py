@@ -3,65 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from recsys.data.schema import DEFAULT_EVENT_WEIGHTS, Col
 from recsys.errors import RecsysError
-from recsys.evaluation.segments import serving_strategy
 from recsys.ranking.candidates import CandidatePool
 from recsys.ranking.explain import explain
 from recsys.ranking.fusion import FUSERS, FusionConfig, contributions, fuse
-from recsys.ranking.rerank import RankedLists, RerankConfig, rerank
+from recsys.ranking.rerank import RerankConfig, rerank
+from recsys.service.blocks import EXPORT_ITEM_COLUMNS, BlockRanker, Recommendations
 from recsys.service.pools import profile_pool, strategy_pool
 from recsys.service.run_base import RunBase
 
-if TYPE_CHECKING:
-    from recsys.data.dataset import Dataset
-
 #: The id shown for an ad-hoc user (a history typed in, or a what-if).
 WHAT_IF_USER = "(what-if)"
-#: Catalog columns that travel with every exported recommendation row.
-EXPORT_ITEM_COLUMNS: tuple[str, ...] = (Col.TITLE, Col.CATEGORY, Col.BRAND, Col.PRICE)
-
-
-@dataclass
-class Recommendations:
-    """Final lists for a set of users with everything needed to show or export them."""
-
-    dataset: Dataset
-    pool: CandidatePool
-    ranked: RankedLists
-    fused: np.ndarray
-    config: FusionConfig
-    rerank_config: RerankConfig
-    strategy: np.ndarray  # (n,) str: warm | cold | new | history
-    user_ids: np.ndarray  # (n,) external ids
-
-    def table(self) -> pd.DataFrame:
-        """One row per (user, rank): ids as uploaded, score, item info, per-model scores, strategy."""
-        topk = self.ranked.topk
-        rows, cols = np.nonzero(topk.items >= 0)
-        items = topk.items[rows, cols]
-        out = pd.DataFrame(
-            {
-                "user_id": self.user_ids[rows],
-                "rank": (cols + 1).astype(np.int32),
-                "item_id": self.dataset.item_ids.to_external(items),
-                "score": np.round(topk.scores[rows, cols].astype(np.float64), 6),
-            }
-        )
-        out = self.dataset.with_item_info(out, items, EXPORT_ITEM_COLUMNS)
-        pool_pos = self.ranked.pool_pos[rows, cols]
-        for m, name in enumerate(self.pool.model_names):
-            out[f"score_{name}"] = np.round(
-                self.pool.scores[m, rows, pool_pos].astype(np.float64), 6
-            )
-        out["strategy"] = self.strategy[rows]
-        return out
+__all__ = ["EXPORT_ITEM_COLUMNS", "WHAT_IF_USER", "Recommendations", "Serving"]
 
 
 class Serving(RunBase):
@@ -100,25 +58,15 @@ class Serving(RunBase):
         fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
         pool = self.full_pool()
         if user_ids is not None:
-            try:
-                users = self.dataset.user_ids.to_internal(list(user_ids))
-            except KeyError as err:
-                raise RecsysError(f"{err.args[0]}: these users are not in the dataset.") from None
-            pool = pool.subset(users)
-        fused, ranked = self._rank("full", pool, fusion, rr)
-        strategy = serving_strategy(
-            self.stages["full"].activity[pool.users], self.preset.cold_threshold
-        )
-        return Recommendations(
-            self.dataset,
-            pool,
-            ranked,
-            fused,
-            fusion,
-            rr,
-            strategy,
-            self.dataset.user_ids.to_external(pool.users),
-        )
+            pool = pool.subset(self.internal_users(user_ids))
+        return BlockRanker.from_run(self, fusion, rr).recommend_pool(pool)
+
+    def internal_users(self, user_ids: Sequence[str]) -> np.ndarray:
+        """(n,) int32 internal indices of external ``user_ids``; unknown ids raise a plain error."""
+        try:
+            return self.dataset.user_ids.to_internal(list(user_ids))
+        except KeyError as err:
+            raise RecsysError(f"{err.args[0]}: these users are not in the dataset.") from None
 
     def recommend_history(
         self,

@@ -42,6 +42,7 @@ class Stage:
     exclude: sp.csr_matrix | None = None
     single_reports: dict[str, dict[str, MetricReport]] = field(default_factory=dict)
     rating_errors: dict[str, dict[str, float]] = field(default_factory=dict)
+    pool_is_sample: bool = False  # the pool was built on the lab sample only (``train_run``)
 
     @cached_property
     def activity(self) -> np.ndarray:
@@ -59,6 +60,10 @@ class Stage:
             raise RuntimeError(f"the {self.name} stage has no candidate pool yet")
         return self.pool
 
+    def sample_rows(self, users: np.ndarray) -> np.ndarray:
+        """Positions in ``users`` (n,) of the lab's fixed stratified sample (all when few)."""
+        return stratified_sample(self.segment_rule.labels(self.activity[users]), LAB_SAMPLE_USERS)
+
     @cached_property
     def sample_pool(self) -> CandidatePool:
         """The pool of a fixed, stratified sample of its users (``LAB_SAMPLE_USERS`` at most).
@@ -66,6 +71,7 @@ class Stage:
         What the fusion lab re-fuses on every change; the whole pool when it is small.
         """
         pool = self.require_pool()
-        labels = self.segment_rule.labels(self.activity[pool.users])
-        rows = stratified_sample(labels, LAB_SAMPLE_USERS)
+        if self.pool_is_sample:
+            return pool
+        rows = self.sample_rows(pool.users)
         return pool if len(rows) == len(pool) else pool.subset(rows)

@@ -19,6 +19,7 @@ from recsys.models import Recommender, make_model
 from recsys.ranking.fusion import FUSERS
 from recsys.ranking.fusion.crossfit import out_of_fold
 from recsys.ranking.rerank import ItemTable, exclusion_matrix, rerank
+from recsys.service.memory import check_memory, training_memory
 from recsys.service.pools import strategy_pool
 from recsys.service.preset import Preset
 from recsys.service.run import Run
@@ -39,15 +40,27 @@ def train_run(
     progress: RunProgress | None = None,
     stages: Sequence[str] = STAGES,
     tune: bool = False,
+    sampled_validation: bool = False,
 ) -> Run:
     """Fit every model of ``preset`` for each stage and build the candidate pools.
+
+    With ``sampled_validation`` the validation pool is built for the lab's fixed stratified
+    sample of held-out users only (``Stage.sample_rows``, at most ~5,000) instead of all of them.
+    Tuning and the strategy choice read only that sample anyway, so they do not change; a
+    learned fuser then learns on the sample. This keeps a million-user run's validation pool
+    small (the export does it).
 
     With ``tune``, the preset's fusion weights are then replaced by weights tuned on the
     validation split (``Run.autotune``), and the run starts from the strategy that wins on
     validation: that blend, learning to rank or the best single model
     (``recsys.service.strategy.choose_strategy``; ``run.strategy_choice`` says which and by how
     much).
+
+    Before anything is fitted, the run's peak memory is estimated from the data's shape
+    (``recsys.service.memory``); a run that would not fit in the available memory raises
+    ``MemoryBudgetError`` with the knobs to turn.
     """
+    check_memory(training_memory(dataset, preset, stages, sampled_validation), "training")
     report = progress or (lambda stage, model, fraction, message: None)
     started = time.perf_counter()
     run = prepare_run(dataset, preset)
@@ -65,7 +78,7 @@ def train_run(
             fitted[stage][name] = model
     report("pools", None, 0.0, Message("building candidate pools", "progress.pools"))
     t0 = time.perf_counter()
-    install_stages(run, fitted)
+    install_stages(run, fitted, sampled_validation=sampled_validation)
     run.timings["pools"] = round(time.perf_counter() - t0, 3)
     method = FUSERS[preset.fusion.method]
     if method.needs_training and "validation" in run.stages:
@@ -153,8 +166,16 @@ def prepare_run(dataset: Dataset, preset: Preset) -> Run:
     return Run(dataset, preset, outer, inner)
 
 
-def install_stages(run: Run, fitted: Mapping[str, dict[str, Recommender]]) -> None:
-    """Create stages from fitted models, with exclusions, pools and rating errors."""
+def install_stages(
+    run: Run,
+    fitted: Mapping[str, dict[str, Recommender]],
+    *,
+    sampled_validation: bool = False,
+) -> None:
+    """Create stages from fitted models, with exclusions, pools and rating errors.
+
+    ``sampled_validation``: see ``train_run``.
+    """
     parts = {
         "validation": (run.val_split.train, run.val_split.test),
         "test": (run.split.train, run.split.test),
@@ -177,6 +198,9 @@ def install_stages(run: Run, fitted: Mapping[str, dict[str, Recommender]]) -> No
         run.stages[stage] = st
         if truth is not None and held_out is not None:
             users = np.flatnonzero(truth.getnnz(axis=1) > 0).astype(np.int32)
+            if stage == "validation" and sampled_validation:
+                users = users[st.sample_rows(users)]
+                st.pool_is_sample = True
             st.pool = strategy_pool(
                 models,
                 users,
