@@ -111,10 +111,10 @@ def test_als_fold_in_is_the_exact_user_step(pair):
     np.testing.assert_array_equal(m.user_factors_[d.user_map[same]], model.user_factors_[same])
 
 
-@pytest.mark.parametrize("name", ["svd", "lightfm_warp"])
+@pytest.mark.parametrize("name", ["svd", "svdpp", "lightfm_warp"])
 def test_factor_fold_in_matches_scoring_the_history(pair, name):
     old, new = pair
-    params = {"n_epochs": 5, "n_factors": 8} if name == "svd" else {"epochs": 3}
+    params = {"n_epochs": 5, "n_factors": 8} if name.startswith("svd") else {"epochs": 3}
     model = make_model(name, **params).fit(old)
     done = update_model(model, old, new)
     assert done.incremental and "fold-in" in done.note
