@@ -9,11 +9,6 @@ import streamlit as st
 from ui.rules import rules_to_rows
 from ui.state import current_configs
 
-ACCURACY = ["ndcg@{k}", "precision@{k}", "recall@{k}", "map@{k}", "hit_rate@{k}"]
-BEYOND = ["coverage", "diversity", "personalization", "novelty", "serendipity"]
-HEADLINE = ["ndcg@{k}", "recall@{k}", "coverage", "diversity"]
-CHART_ACCURACY = ["ndcg@{k}", "precision@{k}", "recall@{k}", "hit_rate@{k}"]
-CHART_BEYOND = ["coverage", "diversity", "personalization", "novelty"]
 EVAL_CACHE_SIZE = 64
 
 
