@@ -41,7 +41,7 @@ import os
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,12 +54,12 @@ from recsys.data.clean_tables import (
     clean_users,
 )
 from recsys.data.cleaning import EVENT_TYPES, normalize_event
-from recsys.data.column_roles import ITEM_ATTRIBUTE_ROLES, Kind, detect_roles, role_aliases
+from recsys.data.column_roles import ITEM_ATTRIBUTE_ROLES, detect_roles, role_aliases
 from recsys.data.csv_reader import MAX_CELL_CHARS, RawTable, check_upload_cost, read_csv_bytes
 from recsys.data.dataset import Dataset
 from recsys.data.limits import SAMPLE_BYTES
 from recsys.data.prices import price_bands
-from recsys.data.privacy import find_personal_columns, protect
+from recsys.data.privacy import screen_personal
 from recsys.data.report import FileReport, ReadinessReport
 from recsys.data.schema import Col
 from recsys.errors import DataValidationError, warnings_logged
@@ -107,35 +107,6 @@ def _read_source(source: Source, default_name: str) -> tuple[bytes, str]:
     with path.open("rb") as fh:
         check_upload_cost(os.fstat(fh.fileno()).st_size, fh.read(SAMPLE_BYTES), path.name)
     return path.read_bytes(), path.name
-
-
-def screen_personal(
-    report: ReadinessReport,
-    raw: RawTable,
-    kind: Kind,
-    personal: tuple[str, bytes | None],
-    mapping: Mapping[str, str | None] | None = None,
-) -> RawTable:
-    """Report the raw table's personal-data columns (no values); drop or hash them if asked.
-
-    Columns that play a role (the user id, a title ...) are hashed, never dropped.
-    """
-    action, key = personal
-    found = find_personal_columns(raw.frame, raw.file_name)
-    if not found:
-        return raw
-    ids = set(detect_roles(list(raw.frame.columns), kind).values())
-    ids |= {str(c) for c in (mapping or {}).values() if c}
-    for col in found:
-        done = {"keep": "kept", "drop": "dropped", "hash": "hashed"}[action]
-        if action == "drop" and col.column in ids:
-            done = "hashed (an id column is needed)"
-        report.personal_columns.append({**asdict(col), "action": done})
-        advice = "; drop or hash it before sharing the data" if action == "keep" else ""
-        report.warnings.append(f"{col.describe()}: personal data, {done}{advice}.")
-    log.info("%d column(s) of %s look like personal data (%s)", len(found), kind, action)
-    frame = protect(raw.frame, found, action, key, keep=sorted(ids))
-    return replace(raw, frame=frame)
 
 
 def _merge_catalog(catalog: pd.DataFrame | None, attrs: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -18,12 +18,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
+
+from recsys.data.column_roles import Kind, detect_roles
+from recsys.data.csv_reader import RawTable
+from recsys.data.report import ReadinessReport
+
+log = logging.getLogger(__name__)
 
 #: Kinds of personal data recognised.
 PERSONAL_KINDS: tuple[str, ...] = ("email", "phone", "address", "name")
@@ -190,3 +197,32 @@ __all__ = [
     "protect",
     "pseudonymise",
 ]
+
+
+def screen_personal(
+    report: ReadinessReport,
+    raw: RawTable,
+    kind: Kind,
+    personal: tuple[str, bytes | None],
+    mapping: Mapping[str, str | None] | None = None,
+) -> RawTable:
+    """Report the raw table's personal-data columns (no values); drop or hash them if asked.
+
+    Columns that play a role (the user id, a title ...) are hashed, never dropped.
+    """
+    action, key = personal
+    found = find_personal_columns(raw.frame, raw.file_name)
+    if not found:
+        return raw
+    ids = set(detect_roles(list(raw.frame.columns), kind).values())
+    ids |= {str(c) for c in (mapping or {}).values() if c}
+    for col in found:
+        done = {"keep": "kept", "drop": "dropped", "hash": "hashed"}[action]
+        if action == "drop" and col.column in ids:
+            done = "hashed (an id column is needed)"
+        report.personal_columns.append({**asdict(col), "action": done})
+        advice = "; drop or hash it before sharing the data" if action == "keep" else ""
+        report.warnings.append(f"{col.describe()}: personal data, {done}{advice}.")
+    log.info("%d column(s) of %s look like personal data (%s)", len(found), kind, action)
+    frame = protect(raw.frame, found, action, key, keep=sorted(ids))
+    return replace(raw, frame=frame)

@@ -11,6 +11,7 @@ logged. Exports already written and handed out are outside the workspace's reach
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,8 +23,10 @@ from recsys.data.column_roles import resolve_mapping
 from recsys.data.csv_reader import read_csv_bytes
 from recsys.data.schema import Col
 from recsys.errors import DataValidationError
-from recsys.service.entries import utc_now
-from recsys.service.workspace import Workspace
+from recsys.service import run_files as runs
+from recsys.service.atomic import atomic_write_bytes, atomic_write_json
+from recsys.service.entries import entry_path, parquet_ready, utc_now, writing
+from recsys.service.workspace import DATASET_MARKER, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,8 @@ def forget_users(workspace: Workspace, user_ids: Iterable[str]) -> Forgotten:
             found |= set(users.loc[uhit, Col.USER].astype(str))
         gone = int(pd.Series(events.loc[hit, Col.USER]).nunique())
         note = {"deleted_users": gone, "deleted_events": int(hit.sum()), "at": utc_now()}
-        workspace.replace_frames(
+        _replace_frames(
+            workspace,
             info.id,
             events.loc[~hit].reset_index(drop=True),
             users.loc[~uhit].reset_index(drop=True)
@@ -93,7 +97,7 @@ def forget_users(workspace: Workspace, user_ids: Iterable[str]) -> Forgotten:
         )
         removed[info.id] = int(hit.sum())
         for run in workspace.list_runs(info.id):
-            workspace.mark_run_stale(str(run["run_id"]), STALE_REASON)
+            _mark_run_stale(workspace, str(run["run_id"]), STALE_REASON)
             stale.append(str(run["run_id"]))
     log.info(
         "deletion request: %d of %d users found, %d events removed from %d dataset(s), "
@@ -108,3 +112,45 @@ def forget_users(workspace: Workspace, user_ids: Iterable[str]) -> Forgotten:
 
 
 __all__ = ["STALE_REASON", "Forgotten", "forget_users", "read_user_ids"]
+
+
+def _replace_frames(
+    workspace: Workspace,
+    dataset_id: str,
+    events: pd.DataFrame,
+    users: pd.DataFrame | None,
+    note: dict,
+) -> None:
+    """Overwrite a dataset's events (and user table) in place; ``note`` joins its history.
+
+    The id stays, the counts in ``meta.json`` are updated and ``note`` (counts and a time,
+    never ids) is appended to ``meta["history"]``.
+    """
+    path = entry_path(workspace.root, "datasets", dataset_id)
+    meta = workspace.dataset_meta(dataset_id)
+    meta.update(
+        n_users=int(events[Col.USER].nunique()) if Col.USER in events.columns else 0,
+        n_interactions=len(events),
+        history=[*meta.get("history", []), note],
+    )
+    mode = workspace.file_mode
+    with writing(f"dataset '{dataset_id}'"):
+        buffer = io.BytesIO()
+        parquet_ready(events).to_parquet(buffer, index=False)
+        atomic_write_bytes(path / "events.parquet", buffer.getvalue(), mode=mode)
+        if users is not None and (path / "users.parquet").is_file():
+            buffer = io.BytesIO()
+            parquet_ready(users).to_parquet(buffer, index=False)
+            atomic_write_bytes(path / "users.parquet", buffer.getvalue(), mode=mode)
+        atomic_write_json(path / DATASET_MARKER, meta, mode=mode)
+    log.info("dataset %s rewritten (%d interactions)", dataset_id, len(events))
+
+
+def _mark_run_stale(workspace: Workspace, run_id: str, reason: str) -> None:
+    """Record in a run's manifest that its training data changed (``stale``: reason, time)."""
+    path = entry_path(workspace.root, "runs", run_id)
+    manifest = runs.read_manifest(path)
+    manifest["stale"] = {"reason": reason, "at": utc_now()}
+    with writing(f"run '{run_id}'"):
+        atomic_write_json(path / runs.MARKER, manifest, mode=workspace.file_mode)
+    log.info("run %s marked stale", run_id)

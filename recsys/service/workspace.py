@@ -32,7 +32,6 @@ The rules all entries share (ids, paths, completeness, JSON reads, OS errors tur
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import re
@@ -81,7 +80,7 @@ DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "data" / "workspace"
 #: Format of the stored datasets (runs have their own: ``run_manifest.RUN_FORMAT``).
 FORMAT_VERSION = 1
 
-_DATASET_MARKER = "meta.json"
+DATASET_MARKER = "meta.json"  # marks a complete dataset folder (written last)
 
 
 @dataclass(frozen=True)
@@ -204,16 +203,16 @@ class Workspace:
                 parquet_ready(catalog).to_parquet(tmp / "catalog.parquet", index=False)
             if users is not None:
                 parquet_ready(users).to_parquet(tmp / "users.parquet", index=False)
-            atomic_write_json(tmp / _DATASET_MARKER, info, mode=self.file_mode)  # marker: last
+            atomic_write_json(tmp / DATASET_MARKER, info, mode=self.file_mode)  # marker: last
         log.info("dataset %s saved (%d interactions)", dataset_id, len(events))
         return dataset_id
 
     def list_datasets(self) -> list[DatasetInfo]:
         """Complete datasets, newest first."""
         out = []
-        for path in complete_dirs(self.root / "datasets", _DATASET_MARKER, self.stale_after):
+        for path in complete_dirs(self.root / "datasets", DATASET_MARKER, self.stale_after):
             try:
-                m = read_json(path / _DATASET_MARKER)
+                m = read_json(path / DATASET_MARKER)
             except WorkspaceError:
                 continue
             out.append(
@@ -230,7 +229,7 @@ class Workspace:
 
     def dataset_meta(self, dataset_id: str) -> dict:
         """The ``meta.json`` of a dataset."""
-        return read_json(entry_path(self.root, "datasets", dataset_id) / _DATASET_MARKER)
+        return read_json(entry_path(self.root, "datasets", dataset_id) / DATASET_MARKER)
 
     def update_dataset_meta(self, dataset_id: str, **values) -> None:
         """Change settings kept in a dataset's metadata (e.g. ``currency``), atomically.
@@ -240,7 +239,7 @@ class Workspace:
         fixed = {"id", "created_at", "format_version", "n_users", "n_items", "n_interactions"}
         if fixed & set(values):
             raise ConfigError(f"dataset metadata {sorted(fixed & set(values))} cannot change.")
-        path = entry_path(self.root, "datasets", dataset_id) / _DATASET_MARKER
+        path = entry_path(self.root, "datasets", dataset_id) / DATASET_MARKER
         with writing(f"dataset '{dataset_id}'"):
             meta = read_json(path)
             meta.update(values)
@@ -249,7 +248,7 @@ class Workspace:
     def load_frames(self, dataset_id: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """The stored ``(events, catalog)`` frames exactly as saved (catalog may be None)."""
         path = entry_path(self.root, "datasets", dataset_id)
-        if not (path / _DATASET_MARKER).is_file():
+        if not (path / DATASET_MARKER).is_file():
             raise WorkspaceError(f"dataset '{dataset_id}' is not in the workspace.")
         try:
             events = pd.read_parquet(path / "events.parquet")
@@ -262,7 +261,7 @@ class Workspace:
     def load_users(self, dataset_id: str) -> pd.DataFrame | None:
         """The stored user attribute table exactly as saved, or None when there is none."""
         path = entry_path(self.root, "datasets", dataset_id)
-        if not (path / _DATASET_MARKER).is_file():
+        if not (path / DATASET_MARKER).is_file():
             raise WorkspaceError(f"dataset '{dataset_id}' is not in the workspace.")
         users_path = path / "users.parquet"
         if not users_path.is_file():
@@ -291,46 +290,7 @@ class Workspace:
         if self.get_state().get("active_dataset") == dataset_id:
             self.set_state(active_dataset=None)
 
-    def replace_frames(
-        self,
-        dataset_id: str,
-        events: pd.DataFrame,
-        users: pd.DataFrame | None,
-        note: dict,
-    ) -> None:
-        """Overwrite a dataset's events (and user table) in place; ``note`` joins its history.
-
-        For deletions on request: the id stays, the counts in ``meta.json`` are updated and
-        ``note`` (counts and a time, never ids) is appended to ``meta["history"]``.
-        """
-        path = entry_path(self.root, "datasets", dataset_id)
-        meta = self.dataset_meta(dataset_id)
-        meta.update(
-            n_users=int(events[Col.USER].nunique()) if Col.USER in events.columns else 0,
-            n_interactions=len(events),
-            history=[*meta.get("history", []), note],
-        )
-        with writing(f"dataset '{dataset_id}'"):
-            buffer = io.BytesIO()
-            parquet_ready(events).to_parquet(buffer, index=False)
-            atomic_write_bytes(path / "events.parquet", buffer.getvalue())
-            if users is not None and (path / "users.parquet").is_file():
-                buffer = io.BytesIO()
-                parquet_ready(users).to_parquet(buffer, index=False)
-                atomic_write_bytes(path / "users.parquet", buffer.getvalue())
-            atomic_write_json(path / _DATASET_MARKER, meta)
-        log.info("dataset %s rewritten (%d interactions)", dataset_id, len(events))
-
     # ------------------------------------------------------------------ runs
-    def mark_run_stale(self, run_id: str, reason: str) -> None:
-        """Record in a run's manifest that its training data changed (``stale``: reason, time)."""
-        path = entry_path(self.root, "runs", run_id)
-        manifest = runs.read_manifest(path)
-        manifest["stale"] = {"reason": reason, "at": utc_now()}
-        with writing(f"run '{run_id}'"):
-            atomic_write_json(path / runs.MARKER, manifest, mode=self.file_mode)
-        log.info("run %s marked stale", run_id)
-
     def save_run(
         self,
         dataset_id: str,
