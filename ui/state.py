@@ -90,21 +90,6 @@ def dataset_meta(dataset_id: str) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def _ws_state(key: str, default: Any = None) -> Any:
-    try:
-        return get_workspace().get_state().get(key, default)
-    except OSError as err:
-        log.warning("cannot read the app state: %s", err)
-        return default
-
-
-def _ws_set_state(key: str, value: Any) -> None:
-    try:
-        get_workspace().set_state(**{key: value})
-    except OSError as err:  # remembering the last choice is best effort
-        log.warning("cannot save the app state: %s", err)
-
-
 # ---------------------------------------------------------------------------- datasets
 def create_demo_dataset() -> str:
     """Generate the demo store, ingest it like an upload, save it and make it active."""
@@ -148,22 +133,21 @@ def ensure_workspace_ready() -> bool:
                 with st.spinner(t("data.demo_creating")):
                     create_demo_dataset()
                 created = True
-    if ss.get("dataset_id") is None:
-        last = _ws_state("active_dataset")
+    if ss.get("dataset_id") is None:  # not in this tab's URL (ui.session): the newest
         ids = [d["id"] for d in list_datasets()]
-        ss["dataset_id"] = last if last in ids else (ids[0] if ids else None)
+        ss["dataset_id"] = ids[0] if ids else None
     if ss.get("run_id") is None and ss.get("dataset_id"):
         ss["run_id"] = latest_run_id(ss["dataset_id"])
     return created
 
 
 def set_active_dataset(dataset_id: str | None) -> None:
+    """Make a dataset (and its latest run) active in this session only (see ``ui.session``)."""
     ss = st.session_state
     if ss.get("dataset_id") != dataset_id:
         ss["dataset_id"] = dataset_id
         ss["run_id"] = latest_run_id(dataset_id) if dataset_id else None
         clear_derived()
-    _ws_set_state("active_dataset", dataset_id)
 
 
 def clear_derived() -> None:
