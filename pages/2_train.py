@@ -14,7 +14,7 @@ from recsys.models import DEFAULT_MODELS, MODEL_NAMES, QUICK_PARAMS, make_model,
 from recsys.service.persistence import save_run
 from recsys.service.preset import SPLIT_METHODS, Preset, default_preset
 from recsys.service.training import train_run
-from ui import labels, nav, state
+from ui import auth, labels, nav, state
 from ui.errors import boundary, error_text, message_text
 from ui.frame import page_header
 from ui.i18n import t
@@ -256,7 +256,12 @@ if go:
             try:
                 preset = Preset.from_dict(preset_dict)
                 run = train_run(ds, preset, progress=progress, tune=bool(tune))
-                run_id = save_run(run, state.get_workspace(), st.session_state["dataset_id"])
+                run_id = save_run(
+                    run,
+                    state.get_workspace(),
+                    st.session_state["dataset_id"],
+                    saved_by=auth.current_user(),
+                )
             except RecsysError as err:  # a short message; earlier runs stay
                 failed()
                 st.error(t("train.failed_msg", err=error_text(err)))

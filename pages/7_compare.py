@@ -10,25 +10,29 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.service.workspace import preset_from_record
-from ui import charts, errors, labels, nav, state, tables
+from ui import charts, errors, labels, nav, preset_use, state, tables
 from ui.frame import page_header
 from ui.i18n import t
 
 
-def _options(run) -> dict[str, tuple[str, object]]:
-    """option id -> (label, Preset)."""
+def _options(run) -> tuple[dict[str, tuple[str, object]], dict[str, tuple[str, ...]]]:
+    """option id -> (label, Preset fitted to the run); option id -> rules turned off for it."""
 
     out = {
         "__current__": (t("cmp.current"), state.current_preset(run)),
         "__trained__": (labels.trained_preset_label(run), run.preset),
     }
+    dropped: dict[str, tuple[str, ...]] = {}
     for p in state.get_workspace().list_presets():
         try:
-            preset = preset_from_record(p).restricted_to(run.preset.models)
-            out[p["id"]] = (p.get("name", p["id"]), preset)
-        except RecsysError:  # a preset for other models is not offered
+            preset, fit = preset_use.fit_to_run(preset_from_record(p), run)
+        except RecsysError:  # an unreadable preset is not offered
             continue
-    return out
+        why = preset_use.fit_problem(p, run)
+        label = labels.preset_label(p)
+        out[p["id"]] = (f"{label} · {t('preset.flag', why=why)}" if why else label, preset)
+        dropped[p["id"]] = fit.dropped_rules
+    return out, dropped
 
 
 def _category_shares(run, preset) -> pd.Series:
@@ -41,13 +45,14 @@ def _category_shares(run, preset) -> pd.Series:
 
 page_header("cmp.title", "cmp.intro")
 run = nav.require_run()
-options = _options(run)
+options, turned_off = _options(run)
 ids = list(options)
 c1, c2 = st.columns(2)
 a_id = c1.selectbox(t("cmp.a"), ids, index=1, format_func=lambda i: options[i][0], key="cmp_a")
 b_id = c2.selectbox(t("cmp.b"), ids, index=0, format_func=lambda i: options[i][0], key="cmp_b")
 label_a, preset_a = options[a_id]
 label_b, preset_b = options[b_id]
+preset_use.warn_dropped(tuple(dict.fromkeys(turned_off.get(a_id, ()) + turned_off.get(b_id, ()))))
 
 try:
     with st.spinner(t("cmp.computing")):

@@ -12,7 +12,7 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.service.export import table_bytes
-from ui import errors, labels, nav, state, tables
+from ui import errors, labels, nav, preset_use, state, tables
 from ui.frame import page_header
 from ui.i18n import t
 
@@ -24,7 +24,7 @@ def _segment_users(run, segment: str) -> list[str]:
     return run.users_in_segment(segment)
 
 
-def _recommendation_table(run, users: list[str], fusion, rerank, bar) -> pd.DataFrame:
+def _recommendation_table(run, users: list[str], fusion, rerank, bar, in_use) -> pd.DataFrame:
     parts = []
     for start in range(0, len(users), CHUNK):
         parts.append(run.recommend(users[start : start + CHUNK], fusion, rerank).table())
@@ -35,13 +35,15 @@ def _recommendation_table(run, users: list[str], fusion, rerank, bar) -> pd.Data
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     # provenance: which run, strategy and time produced each row
     table["run_id"] = st.session_state.get("run_id")
-    table["preset"] = run.preset.name
+    table["preset_id"] = in_use.id
+    table["preset"] = in_use.name
+    table["preset_modified"] = in_use.modified
     table["fusion_method"] = fusion.method
     table["generated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return table
 
 
-def _metrics_report(run, fusion, rerank) -> tuple[str, bytes]:
+def _metrics_report(run, fusion, rerank, in_use) -> tuple[str, bytes]:
     ev = run.evaluate(fusion, rerank)
     table = ev.table()
     k = rerank.k
@@ -66,6 +68,8 @@ def _metrics_report(run, fusion, rerank) -> tuple[str, bytes]:
         "",
         f"- generated: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- run: {st.session_state.get('run_id')} · models: {', '.join(run.model_names)}",
+        f"- preset: {in_use.name} (id {in_use.id}"
+        + (", modified since it was loaded)" if in_use.modified else ")"),
         f"- fusion: {fusion.method} / {fusion.normalization}; weights: "
         + ", ".join(f"{m}={w:.2f}" for m, w in fusion.weights.items()),
         f"- re-ranking: k={k}, MMR λ={rerank.mmr_lambda}, category cap={rerank.category_cap}, "
@@ -106,6 +110,7 @@ def _metrics_report(run, fusion, rerank) -> tuple[str, bytes]:
 page_header("ex.title", "ex.intro")
 run = nav.require_run()
 fusion, rerank = state.current_configs(run)
+in_use = preset_use.in_use(run, fusion, rerank)
 ss = st.session_state
 
 st.subheader(t("ex.recs"))
@@ -141,6 +146,7 @@ st.caption(
 users = _segment_users(run, segment)
 config_key = (
     st.session_state.get("run_id"),
+    repr(in_use),
     segment,
     repr(fusion.to_dict()),
     repr(rerank.to_dict()),
@@ -153,7 +159,7 @@ if prepared is None or prepared["key"] != config_key:
         bar = st.progress(0.0, text=t("ex.preparing"))
         try:
             start = time.perf_counter()
-            table = _recommendation_table(run, users, fusion, rerank, bar)
+            table = _recommendation_table(run, users, fusion, rerank, bar, in_use)
         except RecsysError as err:
             errors.show_error(err)
             st.stop()
@@ -238,11 +244,19 @@ if ss.get("ex_audience"):
 
 st.divider()
 st.subheader(t("ex.preset"))
-preset = state.current_preset(run)
+preset = state.current_preset(run, in_use.name)
+preset.id = in_use.id
+st.caption(
+    t(
+        "ex.preset_in_use",
+        name=labels.named(in_use.name, in_use.id),
+        state=t("ex.preset_modified" if in_use.modified else "ex.preset_as_saved"),
+    )
+)
 st.download_button(
     t("ex.download_preset"),
     data=preset.to_json().encode("utf-8"),
-    file_name=f"preset_{preset.id}.json",
+    file_name=in_use.file_name(),
     mime="application/json",
     key="ex_download_preset",
     on_click="ignore",
@@ -253,7 +267,7 @@ with st.expander(t("ex.preset_preview")):
 st.divider()
 st.subheader(t("ex.report"))
 try:
-    report_md, report_csv = _metrics_report(run, fusion, rerank)
+    report_md, report_csv = _metrics_report(run, fusion, rerank, in_use)
 except RecsysError as err:
     errors.show_error(err)
 else:

@@ -22,14 +22,18 @@ from recsys.errors import RecsysError
 from recsys.jsonable import jsonable
 from recsys.ranking.fusion import FUSERS, FusionConfig
 from recsys.ranking.rerank import RerankConfig
+from recsys.service.entries import unique_name
 from recsys.service.persistence import load_run
+from recsys.service.preset_fit import fit_to_dataset
 from recsys.service.workspace import Workspace
+from ui.auth import current_user
 from ui.errors import error_text, log_unexpected
 from ui.i18n import t
 
 log = logging.getLogger(__name__)
 
 _DEMO_LOCK = threading.Lock()
+DEMO_NAME = "Demo store"
 #: Widget / result keys that belong to one run (dropped when the dataset or run changes).
 DERIVED_PREFIXES = ("lab_", "cur_", "ue_", "ie_", "cmp_", "ex_", "ins_")
 
@@ -91,8 +95,17 @@ def dataset_meta(dataset_id: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- datasets
+def demo_dataset() -> dict[str, Any] | None:
+    """The newest demo store in the workspace (a record of ``list_datasets``), or None."""
+    return next((d for d in list_datasets() if d.get("source") == "demo"), None)
+
+
 def create_demo_dataset() -> str:
-    """Generate the demo store, ingest it like an upload, save it and make it active."""
+    """Generate the demo store, ingest it like an upload, save it and make it active.
+
+    A second copy gets a free name (``Demo store (2)``), so two copies never look alike.
+    """
+    name = unique_name(DEMO_NAME, [d["name"] for d in list_datasets()])
     catalog, interactions, users = generate_store(**demo_size(), seed=0, with_users=True)
     result = load_dataset(
         interactions.to_csv(index=False).encode("utf-8"),
@@ -101,22 +114,30 @@ def create_demo_dataset() -> str:
         catalog_name="demo_catalog.csv",
         users=users.to_csv(index=False).encode("utf-8"),
         users_name="demo_users.csv",
-        name="Demo store",
+        name=name,
     )
-    return save_loaded(result, "Demo store", source="demo")
+    return save_loaded(result, name, source="demo")
 
 
-def save_loaded(result, name: str, *, source: str) -> str:
-    """Save an ingest ``LoadResult`` to the workspace and make it the active dataset."""
+def save_loaded(result, name: str, *, source: str, replace_id: str | None = None) -> str:
+    """Save an ingest ``LoadResult`` to the workspace and make it the active dataset.
+
+    With ``replace_id`` (the user chose to overwrite an entry of the same name), that dataset
+    and its runs are deleted once the new one is saved.
+    """
     meta = {
         "source": source,
         "report": result.report.to_dict(),
         "mappings": jsonable(getattr(result, "mappings", {})),
+        "saved_by": current_user(),
     }
     users = getattr(result, "users", None)
     ds_id = get_workspace().save_dataset(name, result.events, result.catalog, meta, users=users)
     st.session_state["_datasets"][ds_id] = result.dataset
     set_active_dataset(ds_id)
+    if replace_id and replace_id != ds_id:
+        get_workspace().delete_dataset(replace_id, with_runs=True)
+        st.session_state["_datasets"].pop(replace_id, None)
     return ds_id
 
 
@@ -259,7 +280,19 @@ def pick_run(run_id: str) -> None:
 
 # ---------------------------------------------------------------------------- current strategy
 def current_configs(run) -> tuple[FusionConfig, RerankConfig]:
-    """This session's current (fusion, rerank) configs; the run's preset until the lab changes them."""
+    """This session's current (fusion, rerank) configs; the run's preset until the lab changes them.
+
+    Rules that cannot apply to the run's dataset (a column or pinned item it lacks) are turned
+    off with a warning naming them, so no page breaks on them.
+    """
+    fusion, rerank = _session_configs(run)
+    rerank, dropped = fit_to_dataset(rerank, run.dataset)
+    if dropped:
+        st.warning(t("preset.rules_off", rules="; ".join(dropped)), icon=":material/warning:")
+    return fusion, rerank
+
+
+def _session_configs(run) -> tuple[FusionConfig, RerankConfig]:
     f = st.session_state.get("cur_fusion")
     r = st.session_state.get("cur_rerank")
     if f is None or r is None:

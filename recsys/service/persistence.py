@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def save_run(run: Run, workspace: Workspace, dataset_id: str) -> str:
-    """Store fitted models and the manifest in the workspace; returns the run id."""
+def save_run(run: Run, workspace: Workspace, dataset_id: str, *, saved_by: str = "") -> str:
+    """Store fitted models and the manifest (with who saved it) in the workspace; returns the run id."""
     models = {
         f"{stage}__{name}": model
         for stage, st in run.stages.items()
@@ -34,6 +34,7 @@ def save_run(run: Run, workspace: Workspace, dataset_id: str) -> str:
         "preset": run.preset.to_dict(),
         "dataset_fingerprint": run.dataset.fingerprint,
         "dataset_name": run.dataset.name,
+        "saved_by": str(saved_by or ""),
         "timings": run.timings,
         "created_at": run.created_at,
         "split_info": jsonable(run.split.info),

@@ -86,6 +86,8 @@ class DatasetInfo:
     n_users: int
     n_items: int
     n_interactions: int
+    source: str = ""  # demo | upload | cli ...
+    saved_by: str = ""  # who saved it (the signed-in person, or the OS user)
 
 
 class Workspace:
@@ -178,6 +180,8 @@ class Workspace:
                     n_users=int(m.get("n_users", 0)),
                     n_items=int(m.get("n_items", 0)),
                     n_interactions=int(m.get("n_interactions", 0)),
+                    source=str(m.get("source") or ""),
+                    saved_by=str(m.get("saved_by") or ""),
                 )
             )
         return sorted(out, key=lambda d: (d.created_at, d.id), reverse=True)
@@ -320,12 +324,14 @@ class Workspace:
         log.info("run %s deleted", run_id)
 
     # ------------------------------------------------------------------ presets
-    def save_preset(self, preset: Preset, *, as_new: bool = False) -> str:
+    def save_preset(
+        self, preset: Preset, *, as_new: bool = False, saved_by: str | None = None
+    ) -> str:
         """Create or update a preset; returns its id.
 
         A preset carrying the ``id`` of a stored preset replaces it (unless ``as_new``);
-        otherwise a new id is made from its name. The stored JSON adds ``created_at`` and
-        ``updated_at``.
+        otherwise a new id is made from its name. The stored JSON adds ``created_at``,
+        ``updated_at`` and ``saved_by`` (kept from the stored record when not given).
         """
         data = preset.to_dict()
         stored = not as_new and self._preset_path(data["id"]) is not None
@@ -336,6 +342,7 @@ class Workspace:
             id=preset_id,
             created_at=(existing or {}).get("created_at", now),
             updated_at=now,
+            saved_by=str(saved_by or (existing or {}).get("saved_by") or ""),
         )
         with writing(f"preset '{data['name']}'"):
             atomic_write_json(entry_path(self.root, "presets", preset_id, ".json"), data)
@@ -436,7 +443,7 @@ class Workspace:
 
 
 #: Keys the workspace adds to a stored preset's JSON (not part of the preset itself).
-PRESET_RECORD_KEYS = ("created_at", "updated_at")
+PRESET_RECORD_KEYS = ("created_at", "updated_at", "saved_by")
 
 
 def preset_from_record(record: dict) -> Preset:
