@@ -154,12 +154,19 @@ def ensure_workspace_ready() -> bool:
                 with st.spinner(t("data.demo_creating")):
                     create_demo_dataset()
                 created = True
-    if ss.get("dataset_id") is None:  # not in this tab's URL (ui.session): the newest
-        ids = [d["id"] for d in list_datasets()]
-        ss["dataset_id"] = ids[0] if ids else None
+    if ss.get("dataset_id") is None:  # not in this tab's URL (ui.session)
+        ss["dataset_id"] = default_dataset_id()
     if ss.get("run_id") is None and ss.get("dataset_id"):
         ss["run_id"] = latest_run_id(ss["dataset_id"])
     return created
+
+
+def default_dataset_id() -> str | None:
+    """Where a new tab without a dataset in its URL starts: the dataset of the newest saved run,
+    else the newest dataset (saved work decides, never another session's current choice)."""
+    ids = [d["id"] for d in list_datasets()]
+    trained = [r.get("dataset_id") for r in list_runs()]
+    return next((d for d in trained if d in ids), ids[0] if ids else None)
 
 
 def set_active_dataset(dataset_id: str | None) -> None:
