@@ -120,8 +120,20 @@ def _oidc_signed_in() -> bool:
 
 
 def _login_shell() -> None:
-    """Take the navigation over with one hidden page (nothing else is listed or reachable)."""
-    st.navigation([st.Page(_nothing, title="Fusion Studio", default=True)], position="hidden")
+    """Take the navigation over: every page's URL runs nothing, no page is listed.
+
+    Each page keeps its URL (a deep link such as ``/export?ds=...`` is neither "not found"
+    nor rewritten), so after the sign-in the person lands on the page they asked for.
+    """
+    from ui.nav import DEFAULT_PAGE, PAGE_FILES, url_path  # ui.nav -> ui.state -> ui.auth
+
+    pages = [
+        st.Page(
+            _nothing, title=t("auth.title"), url_path=url_path(key), default=key == DEFAULT_PAGE
+        )
+        for key in PAGE_FILES
+    ]
+    st.navigation(pages, position="hidden")
 
 
 def _nothing() -> None:
