@@ -44,14 +44,24 @@ with pick_col:
     else:
         st.info(t("data.empty"))
 with demo_col:
+    demo = state.demo_dataset()
+    new_copy = demo is None or st.checkbox(
+        t("data.demo_new_copy"), key="data_demo_new", help=t("data.demo_new_copy_help")
+    )
     if st.button(t("data.demo_button"), help=t("data.demo_help"), key="data_demo", width="stretch"):
+        if not new_copy and demo is not None:  # the demo store is there: open it, no copy
+            state.set_active_dataset(demo["id"])
+            st.session_state["data_flash"] = t("data.demo_switched", name=dataset_label(demo))
+            st.rerun()
         try:
             with st.spinner(t("data.demo_creating")):
-                state.create_demo_dataset()
+                demo_id = state.create_demo_dataset()
         except RecsysError as err:
             show_error(err)
         else:
-            st.session_state["data_flash"] = t("data.demo_done", name="Demo store")
+            entry = next((d for d in state.list_datasets() if d["id"] == demo_id), {})
+            name = dataset_label(entry) if entry else demo_id
+            st.session_state["data_flash"] = t("data.demo_done", name=name)
             st.rerun()
 
 with del_col:

@@ -15,7 +15,7 @@ from recsys.service.persistence import save_run
 from recsys.service.preset import SPLIT_METHODS, Preset, default_preset, unsuitable_models
 from recsys.service.progress import TrainingProgress, measured_costs, training_plan
 from recsys.service.training import train_run
-from ui import labels, nav, state
+from ui import auth, labels, nav, state
 from ui.errors import boundary, coded_text, error_text, message_text, show_error
 from ui.frame import page_header
 from ui.i18n import t
@@ -311,10 +311,14 @@ if go:
 
         with boundary(stop=True, on_error=failed):  # a bug: logged, shown with its error id
             try:
-                run = train_run(
-                    ds, Preset.from_dict(preset_dict), progress=progress, tune=bool(tune)
+                preset = Preset.from_dict(preset_dict)
+                run = train_run(ds, preset, progress=progress, tune=bool(tune))
+                run_id = save_run(
+                    run,
+                    state.get_workspace(),
+                    st.session_state["dataset_id"],
+                    saved_by=auth.current_user(),
                 )
-                run_id = save_run(run, state.get_workspace(), st.session_state["dataset_id"])
             except RecsysError as err:  # a short message; earlier runs stay
                 failed()
                 st.error(t("train.failed_msg", err=error_text(err)))

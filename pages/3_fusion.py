@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import nav, state
+from ui import nav, session, state
 from ui.busy import busy
 from ui.errors import boundary
 from ui.frame import page_header
@@ -34,6 +34,7 @@ def lab(run) -> None:
         if fusion is None:
             return
         state.set_current_configs(fusion, rerank)
+        session.publish()  # a refresh keeps the lab's settings (this tab's URL)
         with right:
             baseline = baseline_choice(run)
             results(run, fusion, rerank, baseline)

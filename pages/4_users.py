@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from recsys.errors import RecsysError
-from ui import charts, errors, labels, nav, state, tables
+from ui import charts, errors, labels, nav, session, state, tables
 from ui.frame import page_header
 from ui.i18n import lang_is_zh, t
 
@@ -36,16 +36,21 @@ def _pick_user(run) -> str | None:
     if "ue_user" in st.session_state and st.session_state["ue_user"] not in options:
         del st.session_state["ue_user"]
     if "ue_user" not in st.session_state:
-        # start on an active user: the list is more telling than for a one-click visitor
-        st.session_state["ue_user"] = str(ids[int(np.argmax(activity))]) if len(ids) else options[0]
+        # this session's last pick (kept in the URL), else an active user: the list is more
+        # telling than for a one-click visitor
+        kept = st.session_state.get(session.USER_KEY)
+        first = str(ids[int(np.argmax(activity))]) if len(ids) else options[0]
+        st.session_state["ue_user"] = kept if kept in options else first
     act = dict(zip(ids, activity, strict=True)) if len(ids) <= MAX_OPTIONS else {}
-    return st.selectbox(
+    user = st.selectbox(
         t("ue.user"),
         options,
         key="ue_user",
         format_func=lambda u: f"{u} · {act[u]} {t('ue.items_short')}" if u in act else str(u),
         help=t("ue.user_help"),
     )
+    session.remember_user(user)
+    return user
 
 
 def _profile(run, user: str) -> None:

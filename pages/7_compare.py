@@ -10,7 +10,7 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.evaluation.metrics.glossary import shown_keys
-from ui import charts, errors, labels, nav, tables
+from ui import charts, errors, labels, nav, preset_use, tables
 from ui.abtest_views import strategy_options
 from ui.frame import page_header
 from ui.i18n import t
@@ -26,13 +26,14 @@ def _category_shares(run, preset) -> pd.Series:
 
 page_header("cmp.title", "cmp.intro")
 run = nav.require_run()
-options = strategy_options(run)
+options, turned_off = strategy_options(run)
 ids = list(options)
 c1, c2 = st.columns(2)
 a_id = c1.selectbox(t("cmp.a"), ids, index=1, format_func=lambda i: options[i][0], key="cmp_a")
 b_id = c2.selectbox(t("cmp.b"), ids, index=0, format_func=lambda i: options[i][0], key="cmp_b")
 label_a, preset_a = options[a_id]
 label_b, preset_b = options[b_id]
+preset_use.warn_dropped(tuple(dict.fromkeys(turned_off.get(a_id, ()) + turned_off.get(b_id, ()))))
 
 try:
     with st.spinner(t("cmp.computing")):

@@ -11,7 +11,7 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.service.export import table_bytes
-from ui import errors, labels, nav, state, tables
+from ui import errors, labels, nav, preset_use, state, tables
 from ui.frame import page_header
 from ui.i18n import t
 from ui.metrics_report import metrics_report
@@ -24,7 +24,7 @@ def _segment_users(run, segment: str) -> list[str]:
     return run.users_in_segment(segment)
 
 
-def _recommendation_table(run, users: list[str], fusion, rerank, bar) -> pd.DataFrame:
+def _recommendation_table(run, users: list[str], fusion, rerank, bar, in_use) -> pd.DataFrame:
     parts = []
     for start in range(0, len(users), CHUNK):
         parts.append(run.recommend(users[start : start + CHUNK], fusion, rerank).table())
@@ -35,7 +35,9 @@ def _recommendation_table(run, users: list[str], fusion, rerank, bar) -> pd.Data
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     # provenance: which run, strategy and time produced each row
     table["run_id"] = st.session_state.get("run_id")
-    table["preset"] = run.preset.name
+    table["preset_id"] = in_use.id
+    table["preset"] = in_use.name
+    table["preset_modified"] = in_use.modified
     table["fusion_method"] = fusion.method
     table["generated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return table
@@ -45,6 +47,7 @@ def _recommendation_table(run, users: list[str], fusion, rerank, bar) -> pd.Data
 page_header("ex.title", "ex.intro")
 run = nav.require_run()
 fusion, rerank = state.current_configs(run)
+in_use = preset_use.in_use(run, fusion, rerank)
 ss = st.session_state
 
 st.subheader(t("ex.recs"))
@@ -80,6 +83,7 @@ st.caption(
 users = _segment_users(run, segment)
 config_key = (
     st.session_state.get("run_id"),
+    repr(in_use),
     segment,
     repr(fusion.to_dict()),
     repr(rerank.to_dict()),
@@ -92,7 +96,7 @@ if prepared is None or prepared["key"] != config_key:
         bar = st.progress(0.0, text=t("ex.preparing"))
         try:
             start = time.perf_counter()
-            table = _recommendation_table(run, users, fusion, rerank, bar)
+            table = _recommendation_table(run, users, fusion, rerank, bar, in_use)
         except RecsysError as err:
             errors.show_error(err)
             st.stop()
@@ -177,11 +181,19 @@ if ss.get("ex_audience"):
 
 st.divider()
 st.subheader(t("ex.preset"))
-preset = state.current_preset(run)
+preset = state.current_preset(run, in_use.name)
+preset.id = in_use.id
+st.caption(
+    t(
+        "ex.preset_in_use",
+        name=labels.named(in_use.name, in_use.id),
+        state=t("ex.preset_modified" if in_use.modified else "ex.preset_as_saved"),
+    )
+)
 st.download_button(
     t("ex.download_preset"),
     data=preset.to_json().encode("utf-8"),
-    file_name=f"preset_{preset.id}.json",
+    file_name=in_use.file_name(),
     mime="application/json",
     key="ex_download_preset",
     on_click="ignore",
@@ -192,7 +204,9 @@ with st.expander(t("ex.preset_preview")):
 st.divider()
 st.subheader(t("ex.report"))
 try:
-    report_md, report_csv = metrics_report(run, fusion, rerank, st.session_state.get("run_id"))
+    report_md, report_csv = metrics_report(
+        run, fusion, rerank, st.session_state.get("run_id"), in_use
+    )
 except RecsysError as err:
     errors.show_error(err)
 else:

@@ -38,8 +38,19 @@ def workspace(tmp_path_factory):
     mp.undo()
 
 
+def _demo_id() -> str | None:
+    from recsys.service.workspace import Workspace
+
+    demo = [d for d in Workspace().list_datasets() if d.source == "demo"]
+    return demo[-1].id if demo else None
+
+
 def _app() -> AppTest:
+    """A new session; on the demo store (through its URL) once the workspace has one."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    demo = _demo_id()
+    if demo:
+        at.query_params["ds"] = demo
     at.run()
     assert not at.exception, at.exception
     return at

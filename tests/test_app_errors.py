@@ -38,6 +38,8 @@ def _app() -> AppTest:
 
 
 def _click_demo(at: AppTest) -> AppTest:
+    """Press "Load the demo store" asking for a new copy (else it opens the existing one)."""
+    at.checkbox(key="data_demo_new").check()
     at.button(key="data_demo").click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]  # no traceback reaches the page

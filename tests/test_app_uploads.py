@@ -120,7 +120,9 @@ def test_ratings_data_shows_ratings_and_hides_empty_columns():
     movies = "movieId,title,genres\n" + "\n".join(
         f"{i},Movie {i} ({1990 + i}),{'Comedy|Drama' if i % 2 else 'Action'}" for i in range(25)
     )
-    at.file_uploader(key="data_up_inter").set_value(("ratings.csv", ratings.encode(), "text/csv"))
+    at.file_uploader(key="data_up_inter").set_value(
+        ("movie_ratings.csv", ratings.encode(), "text/csv")
+    )
     at.file_uploader(key="data_up_cat").set_value(("movies.csv", movies.encode(), "text/csv"))
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]

@@ -20,6 +20,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
@@ -116,7 +117,8 @@ def server(tmp_path_factory, chromium_path):
 # ------------------------------------------------------------------------------ page helpers
 def _nav(page, url_path: str) -> None:
     page.locator(f'[data-testid="stSidebarNav"] a[href$="/{url_path}"]').first.click()
-    page.wait_for_url(f"**/{url_path}", timeout=30_000)
+    # the URL also carries the tab's state (?ds=...&run=...): match its path only
+    page.wait_for_url(lambda url: urlparse(url).path.endswith(f"/{url_path}"), timeout=30_000)
 
 
 def _idle(page, timeout: float = 120_000) -> None:

@@ -19,7 +19,7 @@ from recsys.evaluation.outcomes import read_assignment, read_outcomes
 from recsys.service.experiment import activity_segments, variant_lists
 from recsys.service.export import to_csv_bytes
 from recsys.service.workspace import preset_from_record
-from ui import labels, state
+from ui import labels, preset_use, state
 from ui.errors import error_text
 from ui.i18n import t
 
@@ -30,19 +30,29 @@ _OUTCOMES = "abt_outcomes"
 _SEGMENT_ACTIVITY = "__activity__"
 
 
-def strategy_options(run) -> dict[str, tuple[str, object]]:
-    """Strategies a variant (or a side of Compare) can serve: option id -> (label, Preset)."""
+def strategy_options(
+    run,
+) -> tuple[dict[str, tuple[str, object]], dict[str, tuple[str, ...]]]:
+    """Strategies a variant (or a side of Compare) can serve, fitted to ``run``.
+
+    Returns option id -> (label, Preset), and option id -> the rules turned off for it (a
+    saved preset's rules on columns this dataset lacks; its label says why).
+    """
     out = {
         "__current__": (t("cmp.current"), state.current_preset(run)),
         "__trained__": (labels.trained_preset_label(run), run.preset),
     }
+    dropped: dict[str, tuple[str, ...]] = {}
     for p in state.get_workspace().list_presets():
         try:
-            preset = preset_from_record(p).restricted_to(run.preset.models)
-            out[p["id"]] = (p.get("name", p["id"]), preset)
-        except RecsysError:  # a preset for other models is not offered
+            preset, fit = preset_use.fit_to_run(preset_from_record(p), run)
+        except RecsysError:  # an unreadable preset is not offered
             continue
-    return out
+        why = preset_use.fit_problem(p, run)
+        label = labels.preset_label(p)
+        out[p["id"]] = (f"{label} · {t('preset.flag', why=why)}" if why else label, preset)
+        dropped[p["id"]] = fit.dropped_rules
+    return out, dropped
 
 
 # ---------------------------------------------------------------------------- plan
@@ -159,7 +169,7 @@ def assign_tab(ds, run) -> None:
 
 def _lists(run, plan: pd.DataFrame) -> None:
     st.markdown(t("abt.lists_title"))
-    options = strategy_options(run)
+    options, _ = strategy_options(run)
     ids = list(options)
     variants = list(plan["variant"].unique())
     cols = st.columns(len(variants))

@@ -12,10 +12,13 @@ from recsys.data.ingest import detect_roles, load_dataset, read_csv_bytes
 from recsys.data.privacy import find_personal_columns
 from recsys.data.schema import DEFAULT_EVENT_WEIGHTS
 from recsys.errors import DataValidationError, RecsysError
+from recsys.service.entries import same_name
 from recsys.service.pseudonyms import workspace_key
 from ui import state
 from ui.errors import error_text
 from ui.i18n import t
+from ui.labels import dataset_label
+from ui.naming import NameChoice, choose_name
 
 INTERACTION_ROLES = ("user", "item", "event", "rating", "quantity", "timestamp")
 CATALOG_ROLES = ("item", "title", "description", "category", "brand", "price")
@@ -134,7 +137,7 @@ def _event_weights_editor(digest: str) -> dict[str, float]:
     }
 
 
-def _save(inter_file, cat_file, user_file, parts: dict, name: str) -> None:
+def _save(inter_file, cat_file, user_file, parts: dict, choice: NameChoice) -> None:
     """Check the files with the library and save them as the active dataset (then rerun)."""
     try:
         with st.spinner("…"):
@@ -146,7 +149,7 @@ def _save(inter_file, cat_file, user_file, parts: dict, name: str) -> None:
                 interactions_map=parts["inter_map"],
                 catalog_map=parts["cat_map"],
                 event_weights=parts["weights"],
-                name=name or "dataset",
+                name=choice.name or "dataset",
                 users=parts["users"],
                 users_name=user_file.name if user_file is not None else None,
                 users_map=parts["users_map"],
@@ -162,7 +165,8 @@ def _save(inter_file, cat_file, user_file, parts: dict, name: str) -> None:
             with st.expander(t("data.report")):
                 st.code(partial.to_text(), language=None)
         return
-    state.save_loaded(result, name or "dataset", source="upload")
+    name = choice.name or "dataset"
+    state.save_loaded(result, name, source="upload", replace_id=choice.replace_id)
     n_dropped = sum(
         sum((f.get("dropped") or {}).values()) for f in result.report.to_dict().get("files", [])
     )
@@ -170,6 +174,13 @@ def _save(inter_file, cat_file, user_file, parts: dict, name: str) -> None:
         " " + t("data.saved_dropped", n=n_dropped) if n_dropped else ""
     )
     st.rerun()
+
+
+def _runs_note(datasets: list[dict], name: str) -> str | None:
+    """What overwriting the dataset of that name also deletes (its runs), if anything."""
+    clash = same_name(datasets, name)
+    n_runs = len(state.list_runs(clash[0]["id"])) if clash else 0
+    return t("naming.overwrite_dataset_runs", n=n_runs) if n_runs else None
 
 
 def upload_section(has_datasets: bool) -> None:
@@ -229,7 +240,19 @@ def upload_section(has_datasets: bool) -> None:
         name = st.text_input(
             t("data.name"), value=Path(inter_file.name).stem, key=f"data_name_{inter_digest[:10]}"
         )
-        if st.button(t("data.check_save"), type="primary", key="data_save", disabled=bool(missing)):
+        datasets = state.list_datasets()
+        choice = choose_name(
+            name,
+            datasets,
+            f"data_name_choice_{inter_digest[:10]}",
+            dataset_label,
+            overwrite_note=_runs_note(datasets, name),
+        )
+        disabled = bool(missing) or choice is None
+        clicked = st.button(
+            t("data.check_save"), type="primary", key="data_save", disabled=disabled
+        )
+        if clicked and choice is not None:
             parts = {
                 "inter": inter_bytes,
                 "inter_map": inter_map,
@@ -240,4 +263,4 @@ def upload_section(has_datasets: bool) -> None:
                 "weights": weights,
                 "personal": action,
             }
-            _save(inter_file, cat_file, user_file, parts, name)
+            _save(inter_file, cat_file, user_file, parts, choice)

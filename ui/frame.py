@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from ui import nav, state
+from ui import auth, nav, session, state
 from ui.errors import boundary
 from ui.i18n import LANGUAGES, lang, t
 
@@ -36,6 +36,8 @@ def draw():
             key="lang",
             required=True,
         )
+    auth.gate()  # nothing below (workspace, navigation, pages) runs before the login
+    session.restore()  # this tab's dataset, run, user and lab settings, from its URL
     if state.ensure_workspace_ready():
         st.toast(t("data.first_start"), icon=":material/celebration:")
     page = nav.navigation()
@@ -50,6 +52,7 @@ def draw():
         st.markdown(f"**{t('side.run')}:** {run_id or t('side.none')}")
         if state.fast_mode():
             st.caption(t("side.fast"))
+    session.publish()
     return page
 
 

@@ -5,30 +5,50 @@ from __future__ import annotations
 import streamlit as st
 
 from recsys.errors import RecsysError
+from recsys.service.entries import short_id
 from recsys.service.workspace import preset_from_record
+from ui.auth import current_user
 from ui.errors import show_error
 from ui.i18n import t
-from ui.labels import trained_preset_label
+from ui.labels import named, preset_label, trained_preset_label
+from ui.naming import choose_name
 from ui.nav import rerun_fragment
+from ui.preset_use import fit_problem, fit_to_run, set_source, warn_dropped
 from ui.state import get_workspace
 
 TRAINED = "__trained__"
 
 
-def _save_form(run, fusion, rerank) -> None:
+def _save_form(run, fusion, rerank, saved: list[dict]) -> None:
     ss = st.session_state
     name = st.text_input(
         t("lab.preset_name"), value=ss.get("lab_preset_name", ""), key="lab_preset_name_in"
     )
-    if st.button(t("lab.save_preset"), key="lab_save_preset", disabled=not name.strip()):
+    choice = choose_name(name, saved, "lab_preset_clash", preset_label)
+    disabled = not name.strip() or choice is None
+    if st.button(t("lab.save_preset"), key="lab_save_preset", disabled=disabled) and choice:
         preset = run.preset.with_fusion(fusion).with_rerank(rerank)
-        preset.name = name.strip()
+        preset.name = choice.name
+        if choice.replace_id:
+            preset.id = choice.replace_id
         try:
-            pid = get_workspace().save_preset(preset, as_new=True)
+            pid = get_workspace().save_preset(
+                preset, as_new=choice.replace_id is None, saved_by=current_user()
+            )
         except RecsysError as err:
             show_error(err)
         else:
-            st.success(t("lab.preset_saved", name=name.strip(), id=pid))
+            preset.id = pid
+            set_source(preset)  # the settings now are this saved preset, unmodified
+            ss["lab_flash"] = t("lab.preset_saved", name=choice.name, id=short_id(pid))
+            rerun_fragment()
+
+
+def _picker_label(record: dict, run) -> str:
+    """``name #id · updated · by``, flagged when the preset does not fit this run."""
+    why = fit_problem(record, run)
+    label = preset_label(record)
+    return f"{label} · {t('preset.flag', why=why)}" if why else label
 
 
 def _load_form(run, presets: list[dict]) -> None:
@@ -37,13 +57,13 @@ def _load_form(run, presets: list[dict]) -> None:
     pid = st.selectbox(
         t("lab.pick_preset"),
         list(by_id),
-        format_func=lambda i: by_id[i].get("name", i),
+        format_func=lambda i: _picker_label(by_id[i], run),
         key="lab_pick_preset",
     )
     b1, b2 = st.columns(2)
     if b1.button(t("lab.load_preset"), key="lab_load_preset"):
         try:
-            preset = ws.load_preset(pid).restricted_to(run.preset.models)
+            preset, fit = fit_to_run(ws.load_preset(pid), run)
         except RecsysError as err:
             show_error(err)
         else:
@@ -52,6 +72,9 @@ def _load_form(run, presets: list[dict]) -> None:
                 "rerank": preset.rerank,
                 "rules": preset.rerank.rules,
             }
+            set_source(preset)
+            st.session_state["lab_flash"] = t("preset.loaded", name=named(preset.name, pid))
+            st.session_state["lab_flash_rules"] = fit.dropped_rules
             rerun_fragment()
     new_name = st.text_input(t("lab.rename_to"), key="lab_rename_to")
     if b2.button(t("lab.rename"), key="lab_rename", disabled=not new_name.strip()):
@@ -65,11 +88,16 @@ def _load_form(run, presets: list[dict]) -> None:
 
 def presets(run, fusion, rerank) -> None:
     """The presets expander: save the current setting, load or rename a saved one."""
-    with st.expander(t("lab.presets"), expanded=False):
+    ss = st.session_state
+    flash, dropped = ss.pop("lab_flash", None), ss.pop("lab_flash_rules", ())
+    with st.expander(t("lab.presets"), expanded=bool(flash or dropped)):
+        if flash:
+            st.success(flash)
+        warn_dropped(tuple(dropped))
+        saved = get_workspace().list_presets()
         c1, c2 = st.columns(2)
         with c1:
-            _save_form(run, fusion, rerank)
-        saved = get_workspace().list_presets()
+            _save_form(run, fusion, rerank, saved)
         with c2:
             if saved:
                 _load_form(run, saved)
@@ -84,7 +112,7 @@ def baseline_choice(run):
         t("lab.baseline"),
         [TRAINED, *saved],
         format_func=lambda i: (
-            trained_preset_label(run) if i == TRAINED else saved[i].get("name", i)
+            trained_preset_label(run) if i == TRAINED else _picker_label(saved[i], run)
         ),
         key="lab_baseline",
         help=t("lab.baseline_help"),
@@ -92,8 +120,9 @@ def baseline_choice(run):
     if pick == TRAINED:
         return run.preset.fusion, run.preset.rerank
     try:
-        preset = preset_from_record(saved[pick]).restricted_to(run.preset.models)
+        preset, fit = fit_to_run(preset_from_record(saved[pick]), run)
     except RecsysError as err:
         show_error(err)
         return run.preset.fusion, run.preset.rerank
+    warn_dropped(fit.dropped_rules)
     return preset.fusion, preset.rerank

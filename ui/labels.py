@@ -1,4 +1,4 @@
-"""Display names of library objects (models, metrics, fusion methods, datasets, runs).
+"""Display names of library objects (models, metrics, fusion methods, datasets, runs, presets).
 
 The library's own label is the default; the locale files may hold a translation
 (``model.<name>``, ``metric.<base>``, ``fusion.<name>.label``) which then wins.
@@ -15,6 +15,7 @@ from recsys.errors import ConfigError
 from recsys.evaluation.metrics.glossary import METRICS, metric_base, reading_params
 from recsys.models import model_class
 from recsys.ranking.fusion import FUSERS
+from recsys.service.entries import short_id
 from ui.i18n import has_key, t
 from ui.state import weights_tuned
 
@@ -94,31 +95,57 @@ def fusion_text(name: str, what: str = "label") -> str:
     return getattr(method, what, name) if method is not None else name
 
 
+def _when(value: Any) -> str:
+    if isinstance(value, int | float):
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(value))
+    return str(value or "")[:16].replace("T", " ")
+
+
+def _saved(entry: dict[str, Any], when_key: str = "created_at") -> list[str]:
+    """``created`` and ``by <who>`` bits of a workspace record (those it has)."""
+    bits = []
+    when = _when(entry.get(when_key))
+    if when:
+        bits.append(when)
+    if entry.get("saved_by"):
+        bits.append(t("common.by", name=entry["saved_by"]))
+    return bits
+
+
+def named(name: Any, entry_id: str) -> str:
+    """``name #a1b2c3``: a display name with the short id that tells equal names apart."""
+    return f"{name or entry_id} #{short_id(entry_id)}"
+
+
 def dataset_label(entry: dict[str, Any]) -> str:
-    """``name · users × items · created`` of a workspace dataset record."""
-    name = entry.get("name") or entry.get("id")
+    """``name #id · users × items · created · by`` of a workspace dataset record."""
+    bits = [named(entry.get("name"), str(entry.get("id")))]
     n_users = entry.get("n_users")
     n_items = entry.get("n_items")
-    created = str(entry.get("created_at") or "")[:16].replace("T", " ")
-    bits = [str(name)]
     if n_users and n_items:
         bits.append(f"{int(n_users):,} × {int(n_items):,}")
-    if created:
-        bits.append(created)
-    return " · ".join(bits)
+    return " · ".join(bits + _saved(entry))
 
 
 def run_label(rec: dict[str, Any]) -> str:
-    """``created · model, model ...`` of a run manifest."""
+    """``created · model, model ... · #id · by`` of a run manifest."""
     preset = rec.get("preset") or {}
     models = preset.get("models") or {}
-    created = rec.get("created_at") or ""
-    if isinstance(created, int | float):
-        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(created))
-    created = str(created)[:16].replace("T", " ")
-    names = ", ".join(model_label(m) for m in models)
-    label = f"{created} · {names}" if names else f"{created} · {rec.get('id')}"
+    run_id = str(rec.get("id") or rec.get("run_id"))
+    bits = [_when(rec.get("created_at"))]
+    if models:
+        bits.append(", ".join(model_label(m) for m in models))
+    bits.append(f"#{short_id(run_id)}")
+    if rec.get("saved_by"):
+        bits.append(t("common.by", name=rec["saved_by"]))
+    label = " · ".join(b for b in bits if b)
     return label + (t("train.stale_mark") if rec.get("stale") else "")
+
+
+def preset_label(record: dict[str, Any]) -> str:
+    """``name #id · updated · by`` of a stored preset record."""
+    bits = [named(record.get("name"), str(record.get("id")))]
+    return " · ".join(bits + _saved(record, "updated_at"))
 
 
 def trained_preset_label(run) -> str:

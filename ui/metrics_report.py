@@ -35,8 +35,11 @@ def _cell(value) -> str:
     return str(value)
 
 
-def metrics_report(run, fusion, rerank, run_id: str | None) -> tuple[str, bytes]:
-    """(Markdown text, CSV bytes) of the held-out metrics of ``fusion`` + ``rerank``."""
+def metrics_report(run, fusion, rerank, run_id: str | None, in_use=None) -> tuple[str, bytes]:
+    """(Markdown text, CSV bytes) of the held-out metrics of ``fusion`` + ``rerank``.
+
+    ``in_use`` (``preset_use.in_use``) names the preset in use and whether it was modified.
+    """
     ev = run.evaluate(fusion, rerank)
     k = rerank.k
     table = ev.table().astype(float)
@@ -48,6 +51,14 @@ def metrics_report(run, fusion, rerank, run_id: str | None) -> tuple[str, bytes]
         "",
         f"- {t('report.generated')}: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- {t('report.run')}: {run_id} · " + ", ".join(model_label(m) for m in run.model_names),
+        *(
+            [
+                f"- {t('report.preset', name=in_use.name, id=in_use.id)}"
+                + (f" ({t('ex.preset_modified')})" if in_use.modified else "")
+            ]
+            if in_use is not None
+            else []
+        ),  # fmt: skip
         f"- {t('report.fusion')}: {fusion.method} / {fusion.normalization}; "
         + ", ".join(f"{model_label(m)} {w:.2f}" for m, w in fusion.weights.items()),
         f"- {t('report.rerank')}: k={k}, MMR λ={rerank.mmr_lambda}, "

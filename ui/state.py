@@ -21,14 +21,18 @@ from recsys.errors import RecsysError
 from recsys.jsonable import jsonable
 from recsys.ranking.fusion import FUSERS, FusionConfig
 from recsys.ranking.rerank import RerankConfig
+from recsys.service.entries import unique_name
 from recsys.service.persistence import load_run
+from recsys.service.preset_fit import fit_to_dataset
 from recsys.service.workspace import Workspace
+from ui.auth import current_user
 from ui.errors import error_text
 from ui.i18n import t
 
 log = logging.getLogger(__name__)
 
 _DEMO_LOCK = threading.Lock()
+DEMO_NAME = "Demo store"
 #: Widget / result keys that belong to one run (dropped when the dataset or run changes).
 DERIVED_PREFIXES = ("lab_", "cur_", "ue_", "ie_", "cmp_", "ex_", "ins_")
 
@@ -89,24 +93,18 @@ def dataset_meta(dataset_id: str) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def _ws_state(key: str, default: Any = None) -> Any:
-    try:
-        return get_workspace().get_state().get(key, default)
-    except OSError as err:
-        log.warning("cannot read the app state: %s", err)
-        return default
-
-
-def _ws_set_state(key: str, value: Any) -> None:
-    try:
-        get_workspace().set_state(**{key: value})
-    except OSError as err:  # remembering the last choice is best effort
-        log.warning("cannot save the app state: %s", err)
-
-
 # ---------------------------------------------------------------------------- datasets
+def demo_dataset() -> dict[str, Any] | None:
+    """The newest demo store in the workspace (a record of ``list_datasets``), or None."""
+    return next((d for d in list_datasets() if d.get("source") == "demo"), None)
+
+
 def create_demo_dataset() -> str:
-    """Generate the demo store, ingest it like an upload, save it and make it active."""
+    """Generate the demo store, ingest it like an upload, save it and make it active.
+
+    A second copy gets a free name (``Demo store (2)``), so two copies never look alike.
+    """
+    name = unique_name(DEMO_NAME, [d["name"] for d in list_datasets()])
     catalog, interactions, users = generate_store(**demo_size(), seed=0, with_users=True)
     result = load_dataset(
         interactions.to_csv(index=False).encode("utf-8"),
@@ -115,22 +113,30 @@ def create_demo_dataset() -> str:
         catalog_name="demo_catalog.csv",
         users=users.to_csv(index=False).encode("utf-8"),
         users_name="demo_users.csv",
-        name="Demo store",
+        name=name,
     )
-    return save_loaded(result, "Demo store", source="demo")
+    return save_loaded(result, name, source="demo")
 
 
-def save_loaded(result, name: str, *, source: str) -> str:
-    """Save an ingest ``LoadResult`` to the workspace and make it the active dataset."""
+def save_loaded(result, name: str, *, source: str, replace_id: str | None = None) -> str:
+    """Save an ingest ``LoadResult`` to the workspace and make it the active dataset.
+
+    With ``replace_id`` (the user chose to overwrite an entry of the same name), that dataset
+    and its runs are deleted once the new one is saved.
+    """
     meta = {
         "source": source,
         "report": result.report.to_dict(),
         "mappings": jsonable(getattr(result, "mappings", {})),
+        "saved_by": current_user(),
     }
     users = getattr(result, "users", None)
     ds_id = get_workspace().save_dataset(name, result.events, result.catalog, meta, users=users)
     st.session_state["_datasets"][ds_id] = result.dataset
     set_active_dataset(ds_id)
+    if replace_id and replace_id != ds_id:
+        get_workspace().delete_dataset(replace_id, with_runs=True)
+        st.session_state["_datasets"].pop(replace_id, None)
     return ds_id
 
 
@@ -147,22 +153,28 @@ def ensure_workspace_ready() -> bool:
                 with st.spinner(t("data.demo_creating")):
                     create_demo_dataset()
                 created = True
-    if ss.get("dataset_id") is None:
-        last = _ws_state("active_dataset")
-        ids = [d["id"] for d in list_datasets()]
-        ss["dataset_id"] = last if last in ids else (ids[0] if ids else None)
+    if ss.get("dataset_id") is None:  # not in this tab's URL (ui.session)
+        ss["dataset_id"] = default_dataset_id()
     if ss.get("run_id") is None and ss.get("dataset_id"):
         ss["run_id"] = latest_run_id(ss["dataset_id"])
     return created
 
 
+def default_dataset_id() -> str | None:
+    """Where a new tab without a dataset in its URL starts: the dataset of the newest saved run,
+    else the newest dataset (saved work decides, never another session's current choice)."""
+    ids = [d["id"] for d in list_datasets()]
+    trained = [r.get("dataset_id") for r in list_runs()]
+    return next((d for d in trained if d in ids), ids[0] if ids else None)
+
+
 def set_active_dataset(dataset_id: str | None) -> None:
+    """Make a dataset (and its latest run) active in this session only (see ``ui.session``)."""
     ss = st.session_state
     if ss.get("dataset_id") != dataset_id:
         ss["dataset_id"] = dataset_id
         ss["run_id"] = latest_run_id(dataset_id) if dataset_id else None
         clear_derived()
-    _ws_set_state("active_dataset", dataset_id)
 
 
 def clear_derived() -> None:
@@ -297,7 +309,19 @@ def delete_run(run_id: str) -> None:
 
 # ---------------------------------------------------------------------------- current strategy
 def current_configs(run) -> tuple[FusionConfig, RerankConfig]:
-    """This session's current (fusion, rerank) configs; the run's preset until the lab changes them."""
+    """This session's current (fusion, rerank) configs; the run's preset until the lab changes them.
+
+    Rules that cannot apply to the run's dataset (a column or pinned item it lacks) are turned
+    off with a warning naming them, so no page breaks on them.
+    """
+    fusion, rerank = _session_configs(run)
+    rerank, dropped = fit_to_dataset(rerank, run.dataset)
+    if dropped:
+        st.warning(t("preset.rules_off", rules="; ".join(dropped)), icon=":material/warning:")
+    return fusion, rerank
+
+
+def _session_configs(run) -> tuple[FusionConfig, RerankConfig]:
     f = st.session_state.get("cur_fusion")
     r = st.session_state.get("cur_rerank")
     if f is None or r is None:

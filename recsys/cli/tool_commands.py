@@ -1,13 +1,16 @@
-"""Tool commands: ``bench``.
+"""Tool commands: ``bench``, ``hash-password``.
 
 The speed benchmark (``recsys.bench``); with ``--quality``, the accuracy benchmark
 (``recsys.quality_bench``); with ``--update``, the incremental-update benchmark
-(``recsys.update_bench``).
+(``recsys.update_bench``); the salted hash of a team password for ``.streamlit/secrets.toml``
+(``recsys.service.access``).
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,3 +100,38 @@ def _run_quality(args: argparse.Namespace) -> int:
 register("bench", "speed benchmark: fit, score, top-k, fusion, memory (prints figures)")(
     _add_bench, _run_bench
 )
+
+
+def _add_hash_password(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--user", default="team", help="the login name the line is for (default: team)")
+    p.add_argument(
+        "--stdin",
+        action="store_true",
+        help="read the password from the first line of stdin instead of asking twice",
+    )
+
+
+def _run_hash_password(args: argparse.Namespace) -> int:
+    from recsys.service.access import MIN_PASSWORD_LENGTH, hash_password
+
+    user = str(args.user).strip()
+    if not user or any(c in user for c in '"= \t\n'):
+        raise ConfigError("--user must be one word without quotes, '=' or spaces.")
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise ConfigError("the two passwords differ; nothing was printed.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ConfigError(f"use a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    say("# add to .streamlit/secrets.toml (the password itself is not stored):")
+    say("[passwords]")
+    say(f'{user} = "{hash_password(password)}"')
+    return EXIT_OK
+
+
+register(
+    "hash-password",
+    "print the salted hash of a team password for .streamlit/secrets.toml [passwords]",
+)(_add_hash_password, _run_hash_password)

@@ -16,7 +16,7 @@ import shutil
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +41,40 @@ def slugify(name: str, max_len: int = 40, default: str = "item") -> str:
 def new_id(name: str, default: str = "item") -> str:
     """``<slug>-<8 hex>``: unique across sessions and processes (random suffix)."""
     return f"{slugify(name, default=default)}-{uuid.uuid4().hex[:8]}"
+
+
+def short_id(entry_id: str) -> str:
+    """The part of an id people can tell apart: its random suffix cut to 6 characters.
+
+    Shown beside every name, so two entries with one name never look alike.
+
+    >>> short_id("demo-store-6c4cf02d"), short_id("run-20261201-010203-9f8e7d6c"), short_id("default")
+    ('6c4cf0', '9f8e7d', 'default')
+    """
+    tail = str(entry_id).rsplit("-", 1)[-1]
+    return tail[:6] if re.fullmatch(r"[0-9a-f]{8}", tail) else str(entry_id)
+
+
+def unique_name(name: str, taken: Iterable[str]) -> str:
+    """``name``, or ``name (2)``, ``name (3)`` ... : the first one not in ``taken``.
+
+    >>> unique_name("Demo store", ["Demo store", "Demo store (2)"])
+    'Demo store (3)'
+    """
+    used = {str(n).strip().casefold() for n in taken}
+    base = str(name).strip()
+    if base.casefold() not in used:
+        return base
+    n = 2
+    while f"{base} ({n})".casefold() in used:
+        n += 1
+    return f"{base} ({n})"
+
+
+def same_name(entries: Iterable[Mapping], name: str) -> list[Mapping]:
+    """The entries (dicts with ``name``) whose name equals ``name`` ignoring case and spaces."""
+    key = str(name).strip().casefold()
+    return [e for e in entries if str(e.get("name", "")).strip().casefold() == key]
 
 
 def utc_now() -> str:
@@ -162,7 +196,10 @@ __all__ = [
     "new_id",
     "parquet_ready",
     "read_json",
+    "same_name",
+    "short_id",
     "slugify",
+    "unique_name",
     "utc_now",
     "writing",
 ]

@@ -24,11 +24,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def save_run(run: Run, workspace: Workspace, dataset_id: str, *, extra: dict | None = None) -> str:
+def save_run(
+    run: Run,
+    workspace: Workspace,
+    dataset_id: str,
+    *,
+    extra: dict | None = None,
+    saved_by: str = "",
+) -> str:
     """Store fitted models (``.npz`` + JSON) and the manifest in the workspace; the run id.
 
     ``extra`` adds JSON entries to the manifest (an incremental update records ``update``);
-    each must be a key of ``run_manifest.SCHEMA``.
+    each must be a key of ``run_manifest.SCHEMA``. ``saved_by`` records who saved it.
     """
     models = {
         f"{stage}__{name}": model
@@ -39,6 +46,7 @@ def save_run(run: Run, workspace: Workspace, dataset_id: str, *, extra: dict | N
         "preset": run.preset.to_dict(),
         "dataset_fingerprint": run.dataset.fingerprint,
         "dataset_name": run.dataset.name,
+        "saved_by": str(saved_by or ""),
         "timings": run.timings,
         "created_at": run.created_at,
         "split_info": jsonable(run.split.info),

@@ -78,9 +78,24 @@ class Preset:
         if min_rating is not None and not isinstance(min_rating, int | float):
             raise ConfigError("split min_rating must be a number (or absent).")
 
+    def needs(self) -> dict[str, list[str]]:
+        """What a dataset and a run must have for every part of this preset to apply.
+
+        ``columns``: catalog columns its rules read; ``items``: items its pin rules place;
+        ``models``: the models it blends (a run without some of them blends the others).
+        Recorded in the preset's JSON (``needs``) and checked by
+        ``recsys.service.preset_fit``.
+        """
+        rules = self.rerank.rules
+        return {
+            "columns": sorted({str(r.column) for r in rules if r.kind != "pin" and r.column}),
+            "items": sorted({str(r.item_id) for r in rules if r.kind == "pin" and r.item_id}),
+            "models": sorted(self.models),
+        }
+
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict, tagged ``format: fusion-studio-preset/1``."""
+        """JSON-safe dict, tagged ``format: fusion-studio-preset/1``; ``needs`` is derived."""
         return {
             "format": "fusion-studio-preset/1",
             "id": self.id,
@@ -91,6 +106,7 @@ class Preset:
             "candidates_per_model": int(self.candidates_per_model),
             "split": dict(self.split),
             "cold_threshold": int(self.cold_threshold),
+            "needs": self.needs(),
         }
 
     @classmethod
@@ -108,6 +124,7 @@ class Preset:
             "candidates_per_model",
             "split",
             "cold_threshold",
+            "needs",  # derived from the rest (``needs()``): read back, not trusted
         }
         unknown = sorted(set(data) - known)
         if unknown:

@@ -35,8 +35,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +46,7 @@ from recsys.data.schema import Col
 from recsys.errors import ConfigError, InvalidRunError, Message, WorkspaceError
 from recsys.models.base import Recommender
 from recsys.service import run_files as runs
+from recsys.service.app_state import AppState
 from recsys.service.atomic import (
     atomic_directory,
     atomic_write_bytes,
@@ -93,9 +92,11 @@ class DatasetInfo:
     n_users: int
     n_items: int
     n_interactions: int
+    source: str = ""  # demo | upload | cli ...
+    saved_by: str = ""  # who saved it (the signed-in person, or the OS user)
 
 
-class Workspace:
+class Workspace(AppState):
     """Datasets, runs, presets, exports and state under one root folder.
 
     Parameters
@@ -223,6 +224,8 @@ class Workspace:
                     n_users=int(m.get("n_users", 0)),
                     n_items=int(m.get("n_items", 0)),
                     n_interactions=int(m.get("n_interactions", 0)),
+                    source=str(m.get("source") or ""),
+                    saved_by=str(m.get("saved_by") or ""),
                 )
             )
         return sorted(out, key=lambda d: (d.created_at, d.id), reverse=True)
@@ -362,12 +365,14 @@ class Workspace:
         log.info("run %s deleted", run_id)
 
     # ------------------------------------------------------------------ presets
-    def save_preset(self, preset: Preset, *, as_new: bool = False) -> str:
+    def save_preset(
+        self, preset: Preset, *, as_new: bool = False, saved_by: str | None = None
+    ) -> str:
         """Create or update a preset; returns its id.
 
         A preset carrying the ``id`` of a stored preset replaces it (unless ``as_new``);
-        otherwise a new id is made from its name. The stored JSON adds ``created_at`` and
-        ``updated_at``.
+        otherwise a new id is made from its name. The stored JSON adds ``created_at``,
+        ``updated_at`` and ``saved_by`` (kept from the stored record when not given).
         """
         data = preset.to_dict()
         stored = not as_new and self._preset_path(data["id"]) is not None
@@ -378,6 +383,7 @@ class Workspace:
             id=preset_id,
             created_at=(existing or {}).get("created_at", now),
             updated_at=now,
+            saved_by=str(saved_by or (existing or {}).get("saved_by") or ""),
         )
         with writing(f"preset '{data['name']}'", self.root):
             path = entry_path(self.root, "presets", preset_id, ".json")
@@ -449,39 +455,9 @@ class Workspace:
         ]
         return sorted(files, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
 
-    # ------------------------------------------------------------------ state
-    @contextmanager
-    def _state_lock(self) -> Iterator[None]:
-        lock_path = self.root / ".state.lock"
-        with open(lock_path, "a+") as handle:
-            try:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            except (ImportError, OSError):  # not POSIX: atomic replace still protects the file
-                pass
-            yield
-
-    def get_state(self) -> dict:
-        """Small app state (active dataset id, last run id ...); ``{}`` when none."""
-        path = self.root / "state.json"
-        if not path.is_file():
-            return {}
-        try:
-            return read_json(path)
-        except WorkspaceError:
-            return {}
-
-    def set_state(self, **values) -> None:
-        """Update keys of the state (read-modify-write under a file lock, atomic write)."""
-        with writing("the app state", self.root), self._state_lock():
-            state = self.get_state()
-            state.update(values)
-            atomic_write_json(self.root / "state.json", state, mode=self.file_mode)
-
 
 #: Keys the workspace adds to a stored preset's JSON (not part of the preset itself).
-PRESET_RECORD_KEYS = ("created_at", "updated_at")
+PRESET_RECORD_KEYS = ("created_at", "updated_at", "saved_by")
 
 
 def preset_from_record(record: dict) -> Preset:
