@@ -46,6 +46,7 @@ SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
     "tuning_check": ((dict,), False),  # tuned vs before-tuning weights on the test users
     "update": ((dict,), False),  # an incremental update: what each model did (UpdateReport)
     "stale": ((dict,), False),  # its data changed since (a deletion request): reason, when
+    "saved_by": ((str,), False),  # who saved it (the signed-in user; empty without a login)
 }
 
 
