@@ -12,6 +12,7 @@ from ui.errors import show_error
 from ui.frame import page_header
 from ui.i18n import t
 from ui.labels import dataset_label
+from ui.text import md
 
 page_header("data.title", "data.intro")
 flash = st.session_state.pop("data_flash", None)
@@ -60,7 +61,7 @@ with del_col:
     ):
         if active_entry is not None:
             n_runs = len(state.list_runs(active_id))
-            st.markdown(t("data.delete_confirm", name=dataset_label(active_entry)))
+            st.markdown(t("data.delete_confirm", name=md(dataset_label(active_entry))))
             if n_runs:
                 st.caption(t("data.delete_runs", n=n_runs))
             if st.button(t("data.delete_yes"), type="primary", key="data_delete_yes"):
@@ -70,7 +71,7 @@ with del_col:
                     show_error(err)
                 else:
                     st.session_state["data_flash"] = t(
-                        "data.deleted", name=active_entry.get("name") or active_id
+                        "data.deleted", name=md(active_entry.get("name") or active_id)
                     )
                     st.rerun()
 
@@ -81,7 +82,7 @@ if ds is None:
     st.stop()
 
 report = state.dataset_meta(st.session_state["dataset_id"]).get("report") or {}
-st.subheader(f"{t('data.active')}: {ds.name}")
+st.subheader(f"{t('data.active')}: {md(ds.name)}")
 dataset_summary(ds, report)
 tab_charts, tab_report, tab_preview = st.tabs(
     [t("data.charts"), t("data.report"), t("data.preview")]

@@ -13,6 +13,7 @@ from recsys.service.workspace import preset_from_record
 from ui import charts, errors, labels, nav, state, tables
 from ui.frame import page_header
 from ui.i18n import t
+from ui.text import md, plot_texts
 
 
 def _options(run) -> dict[str, tuple[str, object]]:
@@ -105,7 +106,7 @@ with left:
         ),
         key="cmp_delta",
     )
-    st.caption(t("cmp.delta_help", a=label_a, b=label_b))
+    st.caption(t("cmp.delta_help", a=md(label_a), b=md(label_b)))
 with right:
     hist = ab.jaccard_hist
     fig = go.Figure(
@@ -189,6 +190,7 @@ with right:
             mix = pd.DataFrame({"a": sa, "b": sb}).fillna(0.0)
             mix["diff"] = mix["b"] - mix["a"]
             mix = mix.sort_values("diff")
+            mix.index = plot_texts(mix.index)
             fig = go.Figure(
                 go.Bar(
                     y=mix.index,

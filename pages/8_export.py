@@ -15,6 +15,7 @@ from recsys.service.export import table_bytes
 from ui import errors, labels, nav, state, tables
 from ui.frame import page_header
 from ui.i18n import t
+from ui.text import md
 
 AUTO_PREPARE_USERS = 20_000
 CHUNK = 5_000
@@ -62,7 +63,7 @@ def _metrics_report(run, fusion, rerank) -> tuple[str, bytes]:
     ]
     table = table[keys].astype(float)
     lines = [
-        f"# Fusion Studio metrics report — {run.dataset.name}",
+        f"# Fusion Studio metrics report — {md(run.dataset.name)}",
         "",
         f"- generated: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- run: {st.session_state.get('run_id')} · models: {', '.join(run.model_names)}",
@@ -226,7 +227,7 @@ if st.button(t("ex.build_audience"), key="ex_build_audience"):
         errors.show_error(err)
 if ss.get("ex_audience"):
     kind, value, aud = ss["ex_audience"]
-    st.caption(t("ex.audience_ready", n=len(aud), target=value))
+    st.caption(t("ex.audience_ready", n=len(aud), target=md(value)))
     st.download_button(
         t("ex.download_audience"),
         data=table_bytes(aud, "csv"),

@@ -11,6 +11,7 @@ from ui.i18n import t
 from ui.labels import trained_preset_label
 from ui.nav import rerun_fragment
 from ui.state import get_workspace
+from ui.text import md
 
 TRAINED = "__trained__"
 
@@ -28,7 +29,7 @@ def _save_form(run, fusion, rerank) -> None:
         except RecsysError as err:
             show_error(err)
         else:
-            st.success(t("lab.preset_saved", name=name.strip(), id=pid))
+            st.success(t("lab.preset_saved", name=md(name.strip()), id=pid))
 
 
 def _load_form(run, presets: list[dict]) -> None:
