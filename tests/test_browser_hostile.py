@@ -204,3 +204,32 @@ def test_hostile_catalog_stays_text(hostile_server, chromium_path, tmp_path):  #
         finally:
             context.close()
             browser.close()
+
+
+def test_table_toolbar_offers_no_raw_download(hostile_server, chromium_path):  # noqa: F811
+    """The data-table toolbar has no "Download as CSV" (it would bypass formula neutralising)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1200})
+        try:
+            page.goto(hostile_server, wait_until="domcontentloaded")
+            page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=120_000)
+            page.get_by_role("tab", name="Preview").click()
+            idle(page)
+            table = page.locator('[data-testid="stDataFrame"]').first
+            table.wait_for(timeout=60_000)
+            table.hover()
+            toolbar = page.locator('[data-testid="stElementToolbar"]').first
+            toolbar.wait_for(state="visible", timeout=10_000)
+            page.wait_for_timeout(300)
+            buttons = [
+                (b.get_attribute("aria-label") or b.inner_text()).strip()
+                for b in toolbar.locator("button").all()
+            ]
+            page.screenshot(path=str(ARTIFACTS / "hostile-table-toolbar.png"))
+            assert buttons, "the table toolbar should show (search, fullscreen)"
+            assert not [b for b in buttons if "download" in b.lower()], buttons
+        finally:
+            browser.close()
