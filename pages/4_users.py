@@ -133,9 +133,7 @@ def _cards(frame: pd.DataFrame, per_row: int = 5, key: str = "c") -> None:
             with col.container(border=True):
                 rank = rec.get("position", rec.get("rank", ""))
                 st.markdown(f"**#{rank}** · {md(rec.get('title') or rec.get('item_id'))}")
-                meta = " · ".join(
-                    md(rec[c]) for c in ("category", "brand") if pd.notna(rec.get(c))
-                )
+                meta = " · ".join(md(rec[c]) for c in ("category", "brand") if pd.notna(rec.get(c)))
                 price = rec.get("price")
                 if price is not None and pd.notna(price):
                     meta += f" · ¥{float(price):,.0f}"

@@ -80,9 +80,7 @@ def _summary(fingerprint: str, _ds) -> dict[str, pd.DataFrame]:
 
 def _mix_chart(frame: pd.DataFrame, title: str, top: int | None = None) -> go.Figure:
     frame = frame.head(top) if top else frame
-    frame = frame.assign(
-        value=plot_texts(frame["value"].replace(UNKNOWN, t("data.chart.unknown")))
-    )
+    frame = frame.assign(value=plot_texts(frame["value"].replace(UNKNOWN, t("data.chart.unknown"))))
     fig = go.Figure()
     for share, count, name, color in (
         ("items_share", "items", t("data.chart.items"), PALETTE[1]),

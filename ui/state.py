@@ -1,8 +1,9 @@
 """Session state: the workspace, the active dataset and run, and this session's strategy.
 
-Trained runs are kept per browser session in ``st.session_state`` and on disk in the
-workspace, never in a global ``st.cache_resource``: another session never sees this session's
-unsaved work.
+A session keeps the ids of its dataset and run; the loaded objects are shared read-only by
+every session of the server (``ui.shared_runs``), keyed by id and the checksum of their files.
+This session's unsaved work (lab settings, what-if events) stays in its ``st.session_state``:
+another session never sees it.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from recsys.errors import RecsysError
 from recsys.jsonable import jsonable
 from recsys.ranking.fusion import FUSERS, FusionConfig
 from recsys.ranking.rerank import RerankConfig
-from recsys.service.persistence import load_run
 from recsys.service.workspace import Workspace
+from ui import shared_runs
 from ui.errors import error_text, log_unexpected
 from ui.i18n import t
 
@@ -52,8 +53,6 @@ def init_state() -> None:
     ss.setdefault("lang", "en")
     ss.setdefault("dataset_id", None)
     ss.setdefault("run_id", None)
-    ss.setdefault("_datasets", {})  # id -> Dataset (this session's cache)
-    ss.setdefault("_runs", {})  # id -> Run (this session's trained / loaded runs)
     ss.setdefault("_restored", False)
 
 
@@ -129,8 +128,9 @@ def save_loaded(result, name: str, *, source: str) -> str:
         "mappings": jsonable(getattr(result, "mappings", {})),
     }
     users = getattr(result, "users", None)
-    ds_id = get_workspace().save_dataset(name, result.events, result.catalog, meta, users=users)
-    st.session_state["_datasets"][ds_id] = result.dataset
+    ws = get_workspace()
+    ds_id = ws.save_dataset(name, result.events, result.catalog, meta, users=users)
+    shared_runs.share_dataset(ws, ds_id, result.dataset)
     set_active_dataset(ds_id)
     return ds_id
 
@@ -179,19 +179,16 @@ def get_dataset():
     ds_id = ss.get("dataset_id")
     if not ds_id:
         return None
-    cache = ss["_datasets"]
-    if ds_id not in cache:
-        if ds_id not in {d["id"] for d in list_datasets()}:  # deleted (maybe by another tab)
-            ss["dataset_id"], ss["run_id"], ss["_runs"] = None, None, {}
-            clear_derived()
-            st.info(t("common.dataset_gone"))
-            return None
-        try:
-            cache[ds_id] = get_workspace().load_dataset(ds_id)
-        except RecsysError as err:
-            st.error(t("common.error_prefix") + error_text(err))
-            return None
-    return cache[ds_id]
+    if ds_id not in {d["id"] for d in list_datasets()}:  # deleted (maybe by another tab)
+        ss["dataset_id"], ss["run_id"] = None, None
+        clear_derived()
+        st.info(t("common.dataset_gone"))
+        return None
+    try:
+        return shared_runs.dataset(get_workspace(), ds_id)
+    except RecsysError as err:
+        st.error(t("common.error_prefix") + error_text(err))
+        return None
 
 
 def delete_dataset(dataset_id: str) -> str | None:
@@ -201,10 +198,12 @@ def delete_dataset(dataset_id: str) -> str | None:
     becomes active; with none left the app shows the empty Data page.
     """
     ss = st.session_state
-    get_workspace().delete_dataset(dataset_id, with_runs=True)
-    ss["_datasets"].pop(dataset_id, None)
+    ws = get_workspace()
+    run_ids = [r["id"] for r in list_runs(dataset_id)]
+    ws.delete_dataset(dataset_id, with_runs=True)
+    for entry_id in (dataset_id, *run_ids):
+        shared_runs.forget(ws, entry_id)
     if ss.get("dataset_id") == dataset_id:
-        ss["_runs"] = {}
         remaining = [d["id"] for d in list_datasets()]
         set_active_dataset(remaining[0] if remaining else None)
     return ss.get("dataset_id")
@@ -232,35 +231,37 @@ def latest_run_id(dataset_id: str | None) -> str | None:
 
 
 def get_run():
-    """The active trained ``Run`` of this session (loaded from the workspace when needed).
+    """The active trained ``Run`` of this session (shared, read-only: ``ui.shared_runs``).
 
-    A run that cannot be loaded (``RecsysError``, or pickles written by an older version of the
-    code) is dropped with a message saying to train again; the latter is logged with an id.
+    Loaded from the workspace once per server. A run that cannot be loaded (``RecsysError``,
+    or pickles written by an older version of the code) is dropped with a message saying to
+    train again; the latter is logged with an id.
     """
     ss = st.session_state
     run_id = ss.get("run_id")
     if not run_id:
         return None
-    cache = ss["_runs"]
-    if run_id not in cache:
-        try:
-            with st.spinner(t("common.loading_run")):
-                cache[run_id] = load_run(get_workspace(), run_id, dataset=get_dataset())
-        except RecsysError as err:
-            st.warning(t("common.run_load_failed", err=error_text(err)))
-            ss["run_id"] = None
-            return None
-        except (ImportError, AttributeError, pickle.UnpicklingError) as err:  # older pickles
-            error_id = log_unexpected(err)
-            st.warning(t("common.run_load_failed", err=t("common.error_id", id=error_id)))
-            ss["run_id"] = None
-            return None
-    return cache[run_id]
+    ds_id = ss.get("dataset_id")
+    if get_dataset() is None or ds_id is None:
+        return None
+    try:
+        with st.spinner(t("common.loading_run")):
+            return shared_runs.run(get_workspace(), run_id, ds_id)
+    except RecsysError as err:
+        st.warning(t("common.run_load_failed", err=error_text(err)))
+        ss["run_id"] = None
+        return None
+    except (ImportError, AttributeError, pickle.UnpicklingError) as err:  # older pickles
+        error_id = log_unexpected(err)
+        st.warning(t("common.run_load_failed", err=t("common.error_id", id=error_id)))
+        ss["run_id"] = None
+        return None
 
 
 def set_run(run, run_id: str) -> None:
+    """Make a run this session just trained and saved the active one (and share it)."""
     ss = st.session_state
-    ss["_runs"] = {run_id: run}  # keep one run in memory per session
+    shared_runs.share_run(get_workspace(), run_id, run)
     ss["run_id"] = run_id
     clear_derived()
 
@@ -269,7 +270,6 @@ def pick_run(run_id: str) -> None:
     """Make a saved run of the active dataset the active run (loaded on first use)."""
     ss = st.session_state
     ss["run_id"] = run_id
-    ss["_runs"] = {}
     clear_derived()
 
 
