@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recsys.errors import RecsysError
-from ui import state
+from ui import state, training_watch
 from ui.data_upload import upload_section
 from ui.data_views import charts_section, dataset_summary, preview_section, report_section
 from ui.errors import show_error
@@ -64,7 +64,12 @@ with del_col:
             st.markdown(t("data.delete_confirm", name=md(dataset_label(active_entry))))
             if n_runs:
                 st.caption(t("data.delete_runs", n=n_runs))
-            if st.button(t("data.delete_yes"), type="primary", key="data_delete_yes"):
+            busy = training_watch.running(active_id)  # a training on it in another tab
+            if busy:
+                st.warning(t("data.delete_training"))
+            if st.button(
+                t("data.delete_yes"), type="primary", key="data_delete_yes", disabled=busy
+            ):
                 try:
                     state.delete_dataset(active_id)
                 except RecsysError as err:

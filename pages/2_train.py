@@ -9,17 +9,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from recsys.errors import RecsysError
+from recsys.errors import RecsysError, WorkspaceError
 from recsys.models import DEFAULT_MODELS, MODEL_NAMES, QUICK_PARAMS, make_model, model_class
 from recsys.service.persistence import save_run
 from recsys.service.preset import SPLIT_METHODS, Preset, default_preset
 from recsys.service.training import train_run
-from ui import labels, nav, state
+from ui import labels, nav, state, training_watch
 from ui.errors import boundary, error_text, message_text
 from ui.frame import page_header
 from ui.i18n import t
 
 HIDDEN_PARAMS = {"loss", "num_threads"}
+
 SHOWN_METRICS = [
     "ndcg@{k}",
     "precision@{k}",
@@ -127,6 +128,12 @@ ds = nav.require_dataset()
 flash = st.session_state.pop("train_flash", None)
 if flash:
     st.success(flash)
+train_error = st.session_state.pop("train_error", None)
+if train_error:
+    st.error(train_error, icon=":material/error:")
+stopped = training_watch.stopped_at(st.session_state.get("dataset_id"))
+if stopped is not None:
+    st.warning(t("train.stopped", time=time.strftime("%H:%M", time.localtime(stopped))))
 
 # ---- earlier runs of this dataset
 runs = state.list_runs(st.session_state.get("dataset_id"))
@@ -252,15 +259,22 @@ if go:
         def failed() -> None:
             status.update(label=t("train.failed"), state="error")
 
+        ds_id = st.session_state["dataset_id"]
         with boundary(stop=True, on_error=failed):  # a bug: logged, shown with its error id
             try:
                 preset = Preset.from_dict(preset_dict)
-                run = train_run(ds, preset, progress=progress, tune=bool(tune))
-                run_id = save_run(run, state.get_workspace(), st.session_state["dataset_id"])
-            except RecsysError as err:  # a short message; earlier runs stay
+                with training_watch.training(ds_id):  # a refresh now leaves a "stopped" note
+                    run = train_run(ds, preset, progress=progress, tune=bool(tune))
+                    if not any(d["id"] == ds_id for d in state.list_datasets()):
+                        raise WorkspaceError(  # deleted in another tab: no orphan run
+                            "the dataset was deleted while the models trained; no run was saved.",
+                            code="train.dataset_gone",
+                        )
+                    run_id = save_run(run, state.get_workspace(), ds_id)
+            except RecsysError as err:  # shown above the page, not in the closed status box
                 failed()
-                st.error(t("train.failed_msg", err=error_text(err)))
-                st.stop()
+                st.session_state["train_error"] = t("train.failed_msg", err=error_text(err))
+                st.rerun()
         status.update(
             label=t("train.done", s=time.perf_counter() - start), state="complete", expanded=False
         )

@@ -4,6 +4,7 @@ preset JSON and a short metrics report."""
 from __future__ import annotations
 
 import io
+import json
 import time
 from datetime import UTC, datetime
 
@@ -12,7 +13,7 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.service.export import table_bytes
-from ui import errors, labels, nav, state, tables
+from ui import errors, lab_settings, labels, nav, state, tables
 from ui.frame import page_header
 from ui.i18n import t
 from ui.text import md
@@ -38,6 +39,8 @@ def _recommendation_table(run, users: list[str], fusion, rerank, bar) -> pd.Data
     table["run_id"] = st.session_state.get("run_id")
     table["preset"] = run.preset.name
     table["fusion_method"] = fusion.method
+    table["fusion_weights"] = json.dumps(fusion.weights, sort_keys=True)
+    table["settings_version"] = lab_settings.version()  # the lab's version these rows are for
     table["generated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return table
 
@@ -142,6 +145,7 @@ st.caption(
 users = _segment_users(run, segment)
 config_key = (
     st.session_state.get("run_id"),
+    lab_settings.version(),
     segment,
     repr(fusion.to_dict()),
     repr(rerank.to_dict()),

@@ -24,7 +24,7 @@ from recsys.jsonable import jsonable
 from recsys.ranking.fusion import FUSERS, FusionConfig
 from recsys.ranking.rerank import RerankConfig
 from recsys.service.workspace import Workspace
-from ui import shared_runs
+from ui import lab_settings, shared_runs
 from ui.errors import error_text, log_unexpected
 from ui.i18n import t
 
@@ -275,21 +275,13 @@ def pick_run(run_id: str) -> None:
 
 # ---------------------------------------------------------------------------- current strategy
 def current_configs(run) -> tuple[FusionConfig, RerankConfig]:
-    """This session's current (fusion, rerank) configs; the run's preset until the lab changes them."""
-    f = st.session_state.get("cur_fusion")
-    r = st.session_state.get("cur_rerank")
-    if f is None or r is None:
-        return run.preset.fusion, run.preset.rerank
-    try:
-        return FusionConfig.from_dict(f), RerankConfig.from_dict(r)
-    except RecsysError as err:  # a stale config falls back to the preset
-        log.info("stale lab settings dropped: %s", err)
-        return run.preset.fusion, run.preset.rerank
+    """This session's current (fusion, rerank) settings (``ui.lab_settings``, versioned)."""
+    return lab_settings.current(run)
 
 
-def set_current_configs(fusion: FusionConfig, rerank: RerankConfig) -> None:
-    st.session_state["cur_fusion"] = fusion.to_dict()
-    st.session_state["cur_rerank"] = rerank.to_dict()
+def set_current_configs(fusion: FusionConfig, rerank: RerankConfig) -> int:
+    """Commit the lab's settings; returns their version (``ui.lab_settings.commit``)."""
+    return lab_settings.commit(fusion, rerank)
 
 
 def current_preset(run, name: str | None = None):
