@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from recsys.errors import RecsysError
+from recsys.ranking.fusion import FUSERS
 from recsys.service.export import table_bytes
 from ui import errors, lab_settings, labels, nav, state, tables
 from ui.frame import page_header
@@ -142,6 +143,17 @@ st.caption(
     )
 )
 
+if FUSERS[fusion.method].uses_weights:  # the weights every row records (fusion_weights)
+    st.caption(
+        t(
+            "ex.weights",
+            weights=", ".join(
+                f"{labels.model_label(m)} {fusion.weights.get(m, 1.0):.2f}"
+                for m in run.model_names
+            ),
+        ),
+        help=t("ex.weights_help"),
+    )
 users = _segment_users(run, segment)
 config_key = (
     st.session_state.get("run_id"),
