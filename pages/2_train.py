@@ -12,7 +12,7 @@ import streamlit as st
 from recsys.errors import RecsysError, WorkspaceError
 from recsys.models import DEFAULT_MODELS, MODEL_NAMES, QUICK_PARAMS, make_model, model_class
 from recsys.service.persistence import save_run
-from recsys.service.preset import SPLIT_METHODS, Preset, default_preset
+from recsys.service.preset import SPLIT_METHODS, Preset, default_preset, unsuitable_models
 from recsys.service.training import train_run
 from ui import labels, nav, state, training_watch
 from ui.errors import boundary, error_text, message_text
@@ -154,14 +154,17 @@ if runs:
 
 # ---- model choice and parameters
 slow_mark = {n: (t("train.slow_mark") if model_class(n).slow else "") for n in MODEL_NAMES}
+left_out = unsuitable_models(DEFAULT_MODELS, ds)
 chosen = st.multiselect(
     t("train.models"),
     list(MODEL_NAMES),
-    default=[m for m in DEFAULT_MODELS if model_class(m).size_problem(ds) is None],
+    default=[m for m in DEFAULT_MODELS if m not in left_out],
     format_func=lambda n: labels.model_label(n) + slow_mark[n],
     key="tr_models",
     help=t("train.models_help"),
 )
+for name, reason in left_out.items():
+    st.caption(t("train.left_out", model=labels.model_label(name), reason=reason))
 fast = state.fast_mode()
 params: dict[str, dict] = {}
 if chosen:

@@ -117,3 +117,7 @@ class ConfigError(RecsysError, ValueError):
 
 class WorkspaceError(RecsysError, OSError):
     """The workspace on disk is missing something or cannot be written."""
+
+
+class MemoryBudgetError(RecsysError, MemoryError):
+    """A task would need more memory than the machine has available; nothing was started."""

@@ -187,13 +187,17 @@ def read_preset(args: argparse.Namespace, dataset):
 
     Models that cannot be fitted on it are left out, with a note on stderr saying why.
     """
-    from recsys.models import DEFAULT_MODELS
+    from recsys.models import DEFAULT_MODELS, model_class
     from recsys.service.preset import Preset, default_preset, unsuitable_models
 
     if getattr(args, "preset", None):
         return Preset.read(args.preset)
     for name, reason in unsuitable_models(DEFAULT_MODELS, dataset).items():
-        sys.stderr.write(f"note: {name} is left out of the default preset: {reason}\n")
+        fits_anyway = model_class(name).size_problem(dataset) is None
+        tail = " Name it in a --preset to fit it anyway." if fits_anyway else ""
+        sys.stderr.write(
+            f"note: {name} is left out of the default preset: {reason.rstrip('.')}.{tail}\n"
+        )
     return default_preset(dataset=dataset)
 
 

@@ -21,6 +21,12 @@ from recsys.data.dataset import Dataset
 from recsys.errors import ColdStartError, NotFittedError
 from recsys.ranking.topk import TopK, top_k_indices
 
+#: Above this many training pairs the default preset leaves out the models whose fit is too
+#: slow at that size (``Recommender.scale_problem``; the figures are in their messages).
+LARGE_LOG_PAIRS = 5_000_000
+#: Above this many items, likewise for models whose fit grows with the items squared.
+LARGE_CATALOG_ITEMS = 50_000
+
 #: ``progress(fraction_done, message)``; fraction in [0, 1].
 ProgressCallback = Callable[[float, str], None]
 
@@ -36,6 +42,10 @@ class Recommender(BaseEstimator):
     handles_cold_items : gives meaningful scores to items with no interactions (from features).
     predicts_ratings : ``predict_ratings`` returns values on the rating scale (for RMSE/MAE).
     slow : training is slow enough that the UI should warn before starting it.
+    fit_bytes_per_pair : working memory of one ``fit`` per training pair, beyond what the fitted
+        model keeps (measured; read by ``memory_need``).
+    factor_param, neighbour_param : the constructor parameter that sets the latent dimension or
+        the neighbours kept per item, when the model has one (read by ``memory_need``).
     """
 
     name: ClassVar[str] = "base"
@@ -44,11 +54,42 @@ class Recommender(BaseEstimator):
     handles_cold_items: ClassVar[bool] = False
     predicts_ratings: ClassVar[bool] = False
     slow: ClassVar[bool] = False
+    fit_bytes_per_pair: ClassVar[float] = 100.0
+    factor_param: ClassVar[str | None] = None
+    neighbour_param: ClassVar[str | None] = None
+
+    @classmethod
+    def memory_need(
+        cls, n_users: int, n_items: int, n_pairs: int, params: dict | None = None
+    ) -> tuple[int, int]:
+        """Estimated bytes ``(peak during fit, kept by the fitted model)`` at this data shape.
+
+        A measured prior, not a bound: the kept part is a copy of the user rows (12 bytes a
+        pair), the factors (float32, users and items) or the neighbour lists (12 bytes each);
+        the fit adds ``fit_bytes_per_pair``. Models with a dense item-by-item matrix override it.
+        """
+        values = {**cls().get_params(), **(params or {})}
+        kept = 12 * n_pairs
+        if cls.factor_param is not None:
+            kept += 4 * (n_users + n_items) * (int(values[cls.factor_param]) + 1)
+        if cls.neighbour_param is not None:
+            kept += 12 * n_items * int(values[cls.neighbour_param])
+        return int(cls.fit_bytes_per_pair * n_pairs) + 2 * kept, kept
 
     @classmethod
     def size_problem(cls, dataset: Dataset) -> str | None:
         """Why this model cannot be fitted on ``dataset`` (too large), or None when it can."""
         return None
+
+    @classmethod
+    def scale_problem(cls, dataset: Dataset) -> str | None:
+        """Why the default preset leaves this model out at ``dataset``'s size, or None.
+
+        For models that can be fitted but too slowly (or too hungrily) to fit a 30-minute,
+        8 GB run at this size (``size_problem`` is the hard refusal). A preset that names the
+        model explicitly still fits it.
+        """
+        return cls.size_problem(dataset)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, dataset: Dataset, progress: ProgressCallback | None = None) -> Recommender:

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from recsys.data.dataset import Dataset
 from recsys.data.features import item_feature_matrix
 from recsys.data.schema import Col
-from recsys.models.base import ProgressCallback, Recommender
+from recsys.models.base import LARGE_CATALOG_ITEMS, ProgressCallback, Recommender
 from recsys.models.item_knn import blocked_top_k
 from recsys.models.popularity import time_decay
 
@@ -55,6 +55,8 @@ class ContentTfidf(Recommender):
     handles_cold_users: ClassVar[bool] = True
     handles_cold_items: ClassVar[bool] = True
 
+    neighbour_param: ClassVar[str | None] = "neighbors"
+
     def __init__(
         self,
         text: bool = True,
@@ -74,6 +76,16 @@ class ContentTfidf(Recommender):
         self.neighbors = neighbors
         self.binary = binary
         self.half_life_days = half_life_days
+
+    @classmethod
+    def scale_problem(cls, dataset: Dataset) -> str | None:
+        """Above ``LARGE_CATALOG_ITEMS`` items the content neighbours take too long to find."""
+        if dataset.n_items > LARGE_CATALOG_ITEMS:
+            return (
+                "finding content neighbours grows with the items squared: 100k items took "
+                "17 min of CPU to fit (2 cores)"
+            )
+        return super().scale_problem(dataset)
 
     def _fit(self, dataset: Dataset, progress: ProgressCallback) -> None:
         features, names = item_feature_matrix(

@@ -80,6 +80,14 @@ class EASE(Recommender):
         self.random_state = random_state
 
     @classmethod
+    def memory_need(
+        cls, n_users: int, n_items: int, n_pairs: int, params: dict | None = None
+    ) -> tuple[int, int]:
+        """``12 n²`` bytes at the fit's peak, ``4 n²`` (``B``) plus the user rows kept."""
+        kept = 4 * n_items * n_items + 12 * n_pairs
+        return fit_memory_bytes(n_items) + 12 * n_pairs, kept
+
+    @classmethod
     def size_problem(cls, dataset: Dataset) -> str | None:
         """EASE's dense item-by-item solve: too many items with interactions is refused."""
         return size_problem(int((dataset.item_popularity() > 0).sum()))

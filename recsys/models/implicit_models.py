@@ -42,6 +42,8 @@ def confidence(weights: sp.csr_matrix, alpha: float, scale: str) -> sp.csr_matri
 
 
 class _ImplicitFactorModel(Recommender):
+    factor_param: ClassVar[str | None] = "factors"
+    fit_bytes_per_pair: ClassVar[float] = 40.0
     """Shared fit wrapper and block scoring; subclasses build the implicit model."""
 
     def _implicit_model(self):

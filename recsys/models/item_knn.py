@@ -63,6 +63,8 @@ class ItemKNN(Recommender):
     label: ClassVar[str] = "Item kNN (bought together)"
     handles_cold_users: ClassVar[bool] = True
 
+    neighbour_param: ClassVar[str | None] = "k_neighbors"
+
     def __init__(
         self,
         k_neighbors: int = 100,

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from recsys.data.dataset import Dataset
 from recsys.data.features import item_attribute_matrix, item_token_matrix
 from recsys.errors import ConfigError
-from recsys.models.base import ProgressCallback, Recommender
+from recsys.models.base import LARGE_LOG_PAIRS, ProgressCallback, Recommender
 from recsys.models.holdout import holdout_ndcg, inner_holdout
 
 
@@ -91,6 +91,8 @@ class LightFMRecommender(Recommender):
     handles_cold_users: ClassVar[bool] = True
     handles_cold_items: ClassVar[bool] = True
     loss_name: ClassVar[str] = "warp"
+    factor_param: ClassVar[str | None] = "no_components"
+    fit_bytes_per_pair: ClassVar[float] = 60.0
 
     def __init__(
         self,
@@ -208,6 +210,16 @@ class LightFMRecommender(Recommender):
         return loss
 
     # ------------------------------------------------------------------ fit
+    @classmethod
+    def scale_problem(cls, dataset: Dataset) -> str | None:
+        """Above ``LARGE_LOG_PAIRS`` pairs the epochs take too long for the default preset."""
+        if len(dataset.interactions) > LARGE_LOG_PAIRS:
+            return (
+                "one LightFM epoch over 9.2M pairs took 3 min of CPU (1M users x 100k items, "
+                "2 cores): 20 epochs would take an hour per fit"
+            )
+        return super().scale_problem(dataset)
+
     def _fit(self, dataset: Dataset, progress: ProgressCallback) -> None:
         if self.epochs < 1:
             raise ConfigError("epochs must be at least 1.")

@@ -31,6 +31,13 @@ class Popularity(Recommender):
     label: ClassVar[str] = "Popularity"
     handles_cold_users: ClassVar[bool] = True
 
+    @classmethod
+    def memory_need(
+        cls, n_users: int, n_items: int, n_pairs: int, params: dict | None = None
+    ) -> tuple[int, int]:
+        """One value per pair while counting; one count per item kept."""
+        return 8 * n_pairs + 8 * n_items, 8 * n_items
+
     def __init__(self, by: Literal["users", "weight"] = "users") -> None:
         self.by = by
 

@@ -44,6 +44,8 @@ class RP3beta(Recommender):
     label: ClassVar[str] = "RP3beta (random walk)"
     handles_cold_users: ClassVar[bool] = True
 
+    neighbour_param: ClassVar[str | None] = "topk"
+
     def __init__(
         self, alpha: float = 0.5, beta: float = 0.4, topk: int = 100, binary: bool = True
     ) -> None:

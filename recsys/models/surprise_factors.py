@@ -5,6 +5,8 @@ See :mod:`recsys.models.surprise_base` for ratings, id alignment and fallbacks.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -17,6 +19,8 @@ _BIAS_CELLS = 1 << 15
 
 class _FactorModel(SurpriseRecommender):
     """``est = mu + b_u + b_i + z_u . q_i`` (biased) or ``z_u . q_i``; Surprise's fallbacks."""
+
+    factor_param: ClassVar[str | None] = "n_factors"
 
     biased: bool = True
 

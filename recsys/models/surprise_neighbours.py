@@ -84,6 +84,14 @@ class SurpriseKNNBaseline(_BaselineMixin, SurpriseRecommender):
     name = "knn_baseline"
     label = "KNN baseline (Surprise)"
 
+    @classmethod
+    def memory_need(
+        cls, n_users: int, n_items: int, n_pairs: int, params: dict | None = None
+    ) -> tuple[int, int]:
+        """The trainset's dicts while fitting; the dense item-by-item matrix kept (``8 n²``)."""
+        kept = 8 * n_items * n_items + 12 * n_pairs
+        return int(cls.fit_bytes_per_pair * n_pairs) + kept, kept
+
     def __init__(
         self,
         k: int = 40,
@@ -284,6 +292,14 @@ class SurpriseSlopeOne(SurpriseRecommender):
     name = "slope_one"
     label = "Slope One (Surprise)"
     _uses_trainset = False
+
+    @classmethod
+    def memory_need(
+        cls, n_users: int, n_items: int, n_pairs: int, params: dict | None = None
+    ) -> tuple[int, int]:
+        """The trainset's dicts while fitting; the dense item-by-item matrix kept (``8 n²``)."""
+        kept = 8 * n_items * n_items + 12 * n_pairs
+        return int(cls.fit_bytes_per_pair * n_pairs) + kept, kept
 
     def __init__(self, max_items: int = 20_000, implicit_rating: str = "log") -> None:
         self.max_items = max_items

@@ -26,7 +26,7 @@ from recsys.ranking.pool_scores import BlockScores, block_scores
 Scorer = Callable[[np.ndarray], "np.ndarray | sp.csr_matrix"]
 
 #: Upper bound (bytes) on the per-block raw score matrices held at once while building a pool.
-_BLOCK_BYTES = 256 * 2**20
+BLOCK_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,7 +185,7 @@ def pool_block_rows(n_items: int, n_models: int, block_size: int = 512) -> int:
     ``block_size``, lowered so that one block's raw score matrices (``n_models`` x rows x
     ``n_items`` float32) stay under ~256 MB.
     """
-    return max(1, min(int(block_size), _BLOCK_BYTES // max(1, 4 * n_items * n_models)))
+    return max(1, min(int(block_size), BLOCK_BYTES // max(1, 4 * n_items * n_models)))
 
 
 def build_pool(

@@ -187,10 +187,13 @@ def default_preset(models: tuple[str, ...] | None = None, dataset: Dataset | Non
 
 
 def unsuitable_models(names: tuple[str, ...], dataset: Dataset) -> dict[str, str]:
-    """Model name -> the plain reason it cannot be fitted on ``dataset`` (only those that cannot)."""
+    """Model name -> why the default preset leaves it out on ``dataset`` (only those it does).
+
+    ``Recommender.scale_problem``: too large to fit at all, or too slow at this size.
+    """
     out = {}
     for name in names:
-        problem = model_class(name).size_problem(dataset)
+        problem = model_class(name).scale_problem(dataset)
         if problem is not None:
             out[name] = problem
     return out

@@ -19,6 +19,7 @@ from recsys.models import Recommender, make_model
 from recsys.ranking.fusion import FUSERS
 from recsys.ranking.fusion.crossfit import out_of_fold
 from recsys.ranking.rerank import ItemTable, exclusion_matrix, rerank
+from recsys.service.memory import check_memory, training_memory
 from recsys.service.pools import strategy_pool
 from recsys.service.preset import Preset
 from recsys.service.run import Run
@@ -54,7 +55,12 @@ def train_run(
     validation: that blend, learning to rank or the best single model
     (``recsys.service.strategy.choose_strategy``; ``run.strategy_choice`` says which and by how
     much).
+
+    Before anything is fitted, the run's peak memory is estimated from the data's shape
+    (``recsys.service.memory``); a run that would not fit in the available memory raises
+    ``MemoryBudgetError`` with the knobs to turn.
     """
+    check_memory(training_memory(dataset, preset, stages, sampled_validation), "training")
     report = progress or (lambda stage, model, fraction, message: None)
     started = time.perf_counter()
     run = prepare_run(dataset, preset)
