@@ -148,8 +148,7 @@ if FUSERS[fusion.method].uses_weights:  # the weights every row records (fusion_
         t(
             "ex.weights",
             weights=", ".join(
-                f"{labels.model_label(m)} {fusion.weights.get(m, 1.0):.2f}"
-                for m in run.model_names
+                f"{labels.model_label(m)} {fusion.weights.get(m, 1.0):.2f}" for m in run.model_names
             ),
         ),
         help=t("ex.weights_help"),
