@@ -7,7 +7,13 @@ import streamlit as st
 from recsys.errors import RecsysError
 from ui import state, training_watch
 from ui.data_upload import upload_section
-from ui.data_views import charts_section, dataset_summary, preview_section, report_section
+from ui.data_views import (
+    charts_section,
+    currency_setting,
+    dataset_summary,
+    preview_section,
+    report_section,
+)
 from ui.errors import show_error
 from ui.frame import page_header
 from ui.i18n import t
@@ -89,6 +95,7 @@ if ds is None:
 report = state.dataset_meta(st.session_state["dataset_id"]).get("report") or {}
 st.subheader(f"{t('data.active')}: {md(ds.name)}")
 dataset_summary(ds, report)
+currency_setting(ds)
 tab_charts, tab_report, tab_preview = st.tabs(
     [t("data.charts"), t("data.report"), t("data.preview")]
 )

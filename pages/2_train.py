@@ -5,33 +5,23 @@ from __future__ import annotations
 import time
 import typing
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from recsys.errors import RecsysError, WorkspaceError
+from recsys.evaluation.metrics.glossary import higher_is_better, shown_keys
 from recsys.models import DEFAULT_MODELS, MODEL_NAMES, QUICK_PARAMS, make_model, model_class
 from recsys.service.persistence import save_run
 from recsys.service.preset import SPLIT_METHODS, Preset, default_preset, unsuitable_models
+from recsys.service.progress import TrainingProgress, measured_costs, training_plan
 from recsys.service.training import train_run
 from ui import labels, nav, state, training_watch
-from ui.errors import boundary, error_text, message_text
+from ui.errors import boundary, coded_text, error_text, message_text, show_error
 from ui.frame import page_header
 from ui.i18n import t
 
 HIDDEN_PARAMS = {"loss", "num_threads"}
-
-SHOWN_METRICS = [
-    "ndcg@{k}",
-    "precision@{k}",
-    "recall@{k}",
-    "map@{k}",
-    "hit_rate@{k}",
-    "coverage",
-    "novelty",
-    "diversity",
-    "rmse",
-]
+FIT_COLUMN = "fit_seconds"
 
 
 def _choices(cls, param: str) -> list | None:
@@ -56,10 +46,19 @@ def _param_widget(model: str, cls, name: str, default):
         )
     if isinstance(default, bool):
         return st.checkbox(label, value=default, key=key)
+    bounds = cls.param_ranges.get(name)  # declared once, in the library
     if isinstance(default, int):
-        return int(st.number_input(label, value=default, step=1, key=key))
+        low, high = (int(bounds.low), int(bounds.high)) if bounds else (None, None)
+        return int(
+            st.number_input(label, min_value=low, max_value=high, value=default, step=1, key=key)
+        )
     if isinstance(default, float):
-        return float(st.number_input(label, value=default, format="%g", key=key))
+        low_f, high_f = (float(bounds.low), float(bounds.high)) if bounds else (None, None)
+        return float(
+            st.number_input(
+                label, min_value=low_f, max_value=high_f, value=default, format="%g", key=key
+            )
+        )
     text = st.text_input(
         label, value="" if default is None else str(default), key=key, help=t("train.none_help")
     )
@@ -71,33 +70,18 @@ def _param_widget(model: str, cls, name: str, default):
         return text.strip()
 
 
-def _estimate_seconds(model: str, params: dict, ds) -> float | None:
-    """Rough training time of a slow model on this data over the three stages (a warning only)."""
-    if model != "svdpp":
-        return None
-    activity = ds.user_activity().astype(np.float64)
-    # SVD++ visits every pair's whole user history each epoch: cost ~ epochs * factors * sum |N(u)|^2
-    work = (
-        float(params.get("n_epochs", 20))
-        * float(params.get("n_factors", 20))
-        * float((activity**2).sum())
-    )
-    return 3 * 1.5e-8 * work + 1.0
-
-
 def _metrics_table(run) -> pd.DataFrame:
-    k = run.k
+    """One row per model, one column per summary metric of the glossary (keys as columns)."""
     reports = run.single_model_reports("test")
     rows = {labels.model_label(m): r.values for m, r in reports.items()}
-    frame = pd.DataFrame.from_dict(rows, orient="index")
-    keys = [m.format(k=k) for m in SHOWN_METRICS]
-    frame = frame[[c for c in keys if c in frame.columns and frame[c].notna().any()]]
+    frame = pd.DataFrame.from_dict(rows, orient="index").astype(float)
+    keys = shown_keys(run.k, [c for c in frame.columns if frame[c].notna().any()])
+    frame = frame[keys]
     fit = {
         labels.model_label(m): sum(v for key, v in run.timings.items() if key.endswith("/" + m))
         for m in run.model_names
     }
-    frame = frame.astype(float).rename(columns=labels.metric_label)
-    frame[t("train.fit_seconds")] = pd.Series(fit)
+    frame[FIT_COLUMN] = pd.Series(fit)
     return frame
 
 
@@ -120,6 +104,47 @@ def _split_caption(info: dict) -> str:
     if info.get("test_pairs_cold_item"):
         text += " " + t("train.split_cold", n=num("test_pairs_cold_item"))
     return text
+
+
+def _size(run_id: str) -> str:
+    mb = state.run_size_mb(run_id)
+    return "?" if mb is None else f"{mb:,.1f}"
+
+
+def _delete(run_id: str, label: str) -> None:
+    try:
+        state.delete_run(run_id)
+    except RecsysError as err:
+        show_error(err)
+    else:
+        st.session_state["train_flash"] = t("train.run_deleted", name=label)
+        st.rerun()
+
+
+def _delete_run_button(run_id: str, label: str) -> None:
+    """Delete the picked run, its size shown, after a confirmation."""
+    size = _size(run_id)
+    with st.popover(t("train.delete_run", size=size), icon=":material/delete:"):
+        st.markdown(t("train.delete_run_confirm", name=label, size=size))
+        if st.button(t("data.delete_yes"), type="primary", key=f"tr_del_{run_id}"):
+            _delete(run_id, label)
+
+
+def _unusable_runs() -> None:
+    """Run folders that fail the checks: reported (never opened), each deletable."""
+    bad = state.invalid_runs()
+    if not bad:
+        return
+    with st.expander(t("train.invalid_runs", n=len(bad)), icon=":material/warning:"):
+        for rec in bad:
+            run_id = str(rec["run_id"])
+            st.warning(coded_text(rec["problem"], "err"))
+            if st.button(
+                t("train.delete_invalid", size=_size(run_id)),
+                key=f"tr_del_bad_{run_id}",
+                icon=":material/delete:",
+            ):
+                _delete(run_id, run_id)
 
 
 # ---------------------------------------------------------------------------- page
@@ -151,6 +176,8 @@ if runs:
     if picked != active:
         state.pick_run(picked)
         st.rerun()
+    _delete_run_button(picked, run_labels[picked])
+_unusable_runs()
 
 # ---- model choice and parameters
 slow_mark = {n: (t("train.slow_mark") if model_class(n).slow else "") for n in MODEL_NAMES}
@@ -187,10 +214,8 @@ if chosen:
                 p: v for p, v in values.items() if v != make_model(name).get_params().get(p)
             }
             if cls.slow:
-                est = _estimate_seconds(name, {**defaults, **values}, ds)
-                st.warning(
-                    t("train.slow_warning", model=cls.label, est=f"{est:.0f}" if est else "?")
-                )
+                est = 3 * cls.fit_cost(ds, {**defaults, **values})  # three stages
+                st.warning(t("train.slow_warning", model=cls.label, est=f"{est:.0f}"))
 
 with st.expander(t("train.eval_settings")):
     c1, c2, c3, c4 = st.columns(4)
@@ -215,12 +240,39 @@ with st.expander(t("train.eval_settings")):
         )
     )
 
+preset_dict = default_preset(tuple(chosen or DEFAULT_MODELS)).to_dict()
+preset_dict["models"] = params
+preset_dict["split"] = {"method": method, "test_fraction": float(test_fraction), "seed": 0}
+preset_dict["rerank"]["k"] = k
+preset_dict["candidates_per_model"] = per_model
+measured = measured_costs(runs)
+tune_plan = (
+    {
+        s.key: s.seconds
+        for s in training_plan(ds, Preset.from_dict(preset_dict), tune=True, measured=measured)
+    }
+    if chosen
+    else {}
+)
 tune = st.checkbox(
     t("train.tune"),
     value=True,
     key="tr_tune",
-    help=t("train.tune_help"),
+    help=t("train.tune_help", s=tune_plan.get("tuning", 0) + tune_plan.get("strategy", 0)),
 )
+plan = (
+    training_plan(ds, Preset.from_dict(preset_dict), tune=bool(tune), measured=measured)
+    if chosen
+    else []
+)
+if plan:
+    st.caption(
+        t(
+            "train.estimate",
+            s=sum(x.seconds for x in plan),
+            basis=t("train.estimate_measured" if measured else "train.estimate_prior"),
+        )
+    )
 
 slow_chosen = [m for m in chosen if model_class(m).slow]
 confirm = True
@@ -230,22 +282,16 @@ if slow_chosen:
 go = st.button(t("train.button"), type="primary", disabled=not chosen or not confirm, key="tr_go")
 
 if go:
-    preset = default_preset(tuple(chosen))
-    preset_dict = preset.to_dict()
-    preset_dict["models"] = params
-    preset_dict["split"] = {"method": method, "test_fraction": float(test_fraction), "seed": 0}
-    preset_dict["rerank"]["k"] = k
-    preset_dict["candidates_per_model"] = per_model
     stages = ("validation", "test", "full")
     start = time.perf_counter()
     with st.status(t("train.running"), expanded=True) as status:
+        tracker = TrainingProgress(plan)
         overall = st.progress(0.0, text=t("train.overall"))
         bars = {m: st.progress(0.0, text=labels.model_label(m)) for m in chosen}
-        n_steps = len(stages) * len(chosen) + 1 + int(bool(tune))
-        done = {"steps": 0}
 
         def progress(stage: str, model: str | None, fraction: float, message: str) -> None:
             text = message_text(message)  # the library's progress lines carry message codes
+            tracker.update(stage, model, fraction)
             if model in bars:
                 s = stages.index(stage) if stage in stages else 0
                 value = min((s + float(fraction)) / len(stages), 1.0)
@@ -253,11 +299,17 @@ if go:
                 bars[model].progress(
                     value, text=f"{labels.model_label(model)} · {stage_label} · {text}"
                 )
-            elif stage in ("pools", "tuning"):
+            elif text:
                 status.update(label=f"{t('train.running')} {text}")
-            if fraction >= 1.0 and (model in bars or stage in ("pools", "tuning")):
-                done["steps"] += 1
-            overall.progress(min(done["steps"] / n_steps, 1.0), text=t("train.overall"))
+            overall.progress(
+                tracker.fraction,
+                text=t(
+                    "train.overall_left",
+                    pct=100 * tracker.fraction,
+                    left=tracker.seconds_left,
+                    elapsed=tracker.elapsed,
+                ),
+            )
 
         def failed() -> None:
             status.update(label=t("train.failed"), state="error")
@@ -278,6 +330,8 @@ if go:
                 failed()
                 st.session_state["train_error"] = t("train.failed_msg", err=error_text(err))
                 st.rerun()
+        tracker.finish()
+        overall.progress(1.0, text=t("train.overall_done", elapsed=tracker.elapsed))
         status.update(
             label=t("train.done", s=time.perf_counter() - start), state="complete", expanded=False
         )
@@ -291,17 +345,23 @@ if run is not None:
     st.subheader(t("train.metrics", k=run.k))
     st.caption(t("train.metrics_help"))
     table = _metrics_table(run)
-    fit_col = t("train.fit_seconds")
-    lower_better = [c for c in table.columns if c in ("RMSE", "MAE")]
-    higher_better = [c for c in table.columns if c != fit_col and c not in lower_better]
+    keys = [c for c in table.columns if c != FIT_COLUMN]
+    higher = [c for c in keys if higher_is_better(c) is True]
+    lower = [c for c in keys if higher_is_better(c) is False]
     styled = (
-        table.style.format("{:.4f}", subset=higher_better + lower_better, na_rep="—")
-        .format("{:.1f}", subset=[fit_col])
-        .highlight_max(axis=0, color="#dbeafe", subset=higher_better)
+        table.style.format("{:.4f}", subset=keys, na_rep="—")
+        .format("{:.1f}", subset=[FIT_COLUMN])
+        .highlight_max(axis=0, color="#dbeafe", subset=higher)
     )
-    if lower_better:
-        styled = styled.highlight_min(axis=0, color="#dbeafe", subset=lower_better)
-    st.dataframe(styled)
+    if lower:
+        styled = styled.highlight_min(axis=0, color="#dbeafe", subset=lower)
+    st.dataframe(
+        styled,
+        column_config={
+            **labels.metric_columns(keys),
+            FIT_COLUMN: st.column_config.NumberColumn(t("train.fit_seconds"), format="%.1f"),
+        },
+    )
     info = getattr(run.split, "info", {}) or {}
     if info:
         st.caption(_split_caption(info))
@@ -317,6 +377,9 @@ if run is not None:
                 ),
             )
         )
+    check = labels.tuning_check_text(run)
+    if check is not None:
+        (st.warning if check[0] else st.caption)(check[1])
     chosen = labels.strategy_caption(run)
     if chosen:
         st.caption(chosen)

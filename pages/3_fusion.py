@@ -7,8 +7,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import nav, state
+from ui.busy import busy
 from ui.errors import boundary
 from ui.frame import page_header
+from ui.i18n import t
 from ui.lab_controls import controls
 from ui.lab_presets import baseline_choice, presets
 from ui.lab_results import results
@@ -18,13 +20,16 @@ from ui.lab_tuning import autotune
 
 @st.fragment
 def lab(run) -> None:
-    with boundary():  # a fragment rerun does not pass through app.py's boundary
+    # a change that takes over 300 ms shows "Updating…" and the controls wait for it (all but
+    # auto-tune's Stop, which interrupts a running search)
+    with boundary(), busy(("lab_controls", "lab_results"), t("lab.busy"), free=("lab_tune_stop",)):
         apply_state(run)
         catalog_columns = [c for c in run.dataset.catalog.columns if c != "item_id"]
         left, right = st.columns([1, 2], gap="large")
         with right:  # the rules table needs the width; it sits above the metrics it changes
-            rules_slot = st.container()
-        with left:
+            right = st.container(key="lab_results")
+            rules_slot = right.container()
+        with left, st.container(key="lab_controls"):
             fusion, rerank = controls(run, catalog_columns, rules_slot)
         if fusion is None:
             return

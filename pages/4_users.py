@@ -117,7 +117,7 @@ def _profile(run, user: str) -> None:
                 "rating": st.column_config.NumberColumn(
                     t("ue.rating"), format="%.1f ★", width="small"
                 ),
-                "price": st.column_config.NumberColumn(t("common.price"), format="%.0f"),
+                "price": tables.price_column(),
                 "n_events": st.column_config.NumberColumn(t("ue.n_events")),
                 "purchased": st.column_config.CheckboxColumn(t("ue.purchased")),
             }
@@ -133,11 +133,12 @@ def _cards(frame: pd.DataFrame, per_row: int = 5, key: str = "c") -> None:
             with col.container(border=True):
                 rank = rec.get("position", rec.get("rank", ""))
                 st.markdown(f"**#{rank}** · {md(rec.get('title') or rec.get('item_id'))}")
-                meta = " · ".join(md(rec[c]) for c in ("category", "brand") if pd.notna(rec.get(c)))
-                price = rec.get("price")
-                if price is not None and pd.notna(price):
-                    meta += f" · ¥{float(price):,.0f}"
-                st.caption(meta)
+                parts = [t("ue.card_item", id=md(rec.get("item_id")))]
+                parts += [md(rec[c]) for c in ("category", "brand") if pd.notna(rec.get(c))]
+                price = tables.price_text(rec.get("price"))
+                if price:
+                    parts.append(price)
+                st.caption(" · ".join(parts))
                 tags = []
                 if rec.get("rules"):
                     tags.append(":material/sell: " + md(rec["rules"]))
@@ -271,7 +272,7 @@ def _what_if_body(run, user: str, fusion, rerank, base: pd.DataFrame | None) -> 
                 "score": st.column_config.ProgressColumn(
                     t("common.score"), min_value=0.0, max_value=1.0, format="%.3f"
                 ),
-                "price": st.column_config.NumberColumn(t("common.price"), format="%.0f"),
+                "price": tables.price_column(),
             }
         ),
     )

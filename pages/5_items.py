@@ -54,9 +54,8 @@ for column in ("category", "brand"):
         text = "" if value is None or value != value else str(value).strip()
         facts.append((t(f"common.{column}"), md(text) if text else "—"))
 if "price" in cat.columns and cat["price"].notna().any():
-    price = row.get("price")  # currency-free: the catalog's own unit
-    known = price is not None and price == price and float(price) > 0
-    facts.append((t("common.price"), f"{float(price):,.2f}" if known else t("ie.price_unknown")))
+    price = tables.price_text(row.get("price"))  # the dataset's currency and decimals
+    facts.append((t("common.price"), price or t("ie.price_unknown")))
 facts.append((t("ie.buyers"), f"{int(pop[i_idx]):,}"))
 for col, (label, value) in zip(st.columns(len(facts)), facts, strict=True):
     col.metric(label, value)
@@ -91,7 +90,7 @@ with tab_sim:
                             format="%.2f",
                         ),
                         "title": st.column_config.TextColumn(t("common.title"), width="large"),
-                        "price": st.column_config.NumberColumn(t("common.price"), format="%.0f"),
+                        "price": tables.price_column(),
                     }
                 ),
             )
@@ -128,8 +127,15 @@ with tab_aud:
             column_config=tables.item_columns(
                 **{
                     "score": st.column_config.ProgressColumn(
-                        t("ie.likelihood"), min_value=0.0, max_value=1.0, format="%.3f"
-                    )
+                        t("ie.likelihood"),
+                        min_value=0.0,
+                        max_value=1.0,
+                        format="%.3f",
+                        help=t("ie.likelihood_help"),
+                    ),
+                    "top_share": st.column_config.NumberColumn(
+                        t("ie.top_share"), format="percent", help=t("ie.top_share_help")
+                    ),
                 }
             ),
         )

@@ -12,7 +12,7 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.evaluation.metrics import gini_index, lorenz_curve
-from ui import charts, errors, nav, state, tables
+from ui import charts, errors, labels, nav, state, tables
 from ui.frame import page_header
 from ui.i18n import lang_is_zh, t
 from ui.text import plot_texts
@@ -66,7 +66,12 @@ k = rerank.k
 vals = ev.fusion.values
 
 c1, c2, c3, c4 = st.columns(4)
-c1.metric(t("ins.coverage"), f"{(~never).mean():.1%}", help=t("ins.coverage_help"))
+coverage_all = float((~never).mean())
+c1.metric(
+    t("ins.coverage"),
+    f"{coverage_all:.1%}",
+    help=labels.metric_help("coverage", coverage_all, k, t("ins.coverage_help")),
+)
 x_r, y_r, gini_r = _lorenz(rec_counts)
 x_p, y_p, gini_p = _lorenz(pop)
 c2.metric(
@@ -74,11 +79,13 @@ c2.metric(
     f"{gini_r:.3f}",
     f"{gini_r - gini_p:+.3f} {t('ins.vs_history')}",
     delta_color="inverse",
-    help=t("ins.gini_help"),
+    help=labels.metric_help("gini", gini_r, k, t("ins.gini_help")),
 )
 c3.metric(t("ins.never"), f"{int(never.sum()):,}")
 c4.metric(
-    t("metric.novelty", k=k), "—" if vals.get("novelty") is None else f"{vals['novelty']:.2f}"
+    labels.metric_label("novelty", k),
+    "—" if vals.get("novelty") is None else f"{vals['novelty']:.2f}",
+    help=labels.metric_help("novelty", vals.get("novelty"), k),
 )
 
 left, right = st.columns(2)
@@ -150,7 +157,7 @@ st.dataframe(
         "title": st.column_config.TextColumn(t("common.title"), width="large"),
         "category": st.column_config.TextColumn(t("common.category")),
         "brand": st.column_config.TextColumn(t("common.brand")),
-        "price": st.column_config.NumberColumn(t("common.price"), format="%.0f"),
+        "price": tables.price_column(),
         "interactions": st.column_config.NumberColumn(t("ins.n_interactions")),
     },
 )
@@ -209,7 +216,7 @@ with right:
             fig.add_bar(
                 x=[t(f"seg.{s}") for s in seg_tbl["segment"]],
                 y=seg_tbl[metric],
-                name=t(f"metric.{metric.split('@')[0]}", k=k),
+                name=labels.metric_label(metric, k),
                 marker_color=charts.PALETTE[i],
                 hovertemplate="%{x}: %{y:.4f}<extra></extra>",
             )
@@ -245,22 +252,22 @@ if seg is not None and len(seg):
             "segment": st.column_config.TextColumn(t("common.segment")),
             "rule": st.column_config.TextColumn(t("ins.rule"), width="medium"),
             "n_users": st.column_config.NumberColumn(t("common.users")),
-            **{
-                c: st.column_config.NumberColumn(t(f"metric.{c.split('@')[0]}", k=k), format="%.4f")
-                for c in show[3:]
-            },
+            **labels.metric_columns(show[3:]),
         },
     )
 
-left, right = st.columns(2)
-for col, metric, color in (
-    (left, "novelty", charts.PALETTE[4]),
-    (right, "diversity", charts.PALETTE[2]),
-):
-    values = ev.fusion.per_user.get(metric)
+dists = [
+    (m, color)
+    for m, color in (
+        ("novelty", charts.PALETTE[4]),
+        ("diversity", charts.PALETTE[2]),
+        ("category_diversity", charts.PALETTE[3]),
+    )
+    if m in ev.fusion.per_user and np.isfinite(ev.fusion.per_user[m]).any()
+]
+for col, (metric, color) in zip(st.columns(max(len(dists), 1)), dists, strict=False):
+    values = ev.fusion.per_user[metric]
     with col:
-        if values is None:
-            continue
         v = np.asarray(values, dtype=np.float64)
         v = v[np.isfinite(v)]
         fig = go.Figure(
@@ -277,8 +284,8 @@ for col, metric, color in (
         charts.plot(
             charts.style_fig(
                 fig,
-                t(f"ins.dist_{metric}"),
-                t(f"metric.{metric}", k=k),
+                t("ins.dist_title", metric=labels.metric_label(metric, k)),
+                labels.metric_label(metric, k),
                 t("common.users"),
                 height=300,
                 legend=False,

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from recsys.errors import RecsysError
+from recsys.evaluation.metrics.glossary import shown_keys
 from recsys.service.workspace import preset_from_record
 from ui import charts, errors, labels, nav, state, tables
 from ui.frame import page_header
@@ -72,26 +73,48 @@ if a_id == b_id or (
 
 left, right = st.columns([3, 2])
 with left:
-    shown = table[
-        table["metric"]
-        .astype(str)
-        .str.contains("@|coverage|diversity|novelty|personalization", regex=True)
-    ].copy()
+    keys = shown_keys(run.k, table["metric"].astype(str), summary=False, levels=("list", "catalog"))
+    shown = table.set_index("metric").loc[keys].reset_index()
     rel = shown["rel_diff"].astype(float).fillna(0.0) * 100
-    colors = np.where(
-        shown["significant"].astype(bool), np.where(rel >= 0, "#16a34a", "#dc2626"), "#9ca3af"
-    )
+    base = shown["a"].astype(float).abs().replace(0.0, np.nan).to_numpy()
+    low = (shown["ci_low"].astype(float).to_numpy() / base) * 100  # the interval, relative
+    high = (shown["ci_high"].astype(float).to_numpy() / base) * 100
+    colors = [
+        charts.change_color(key, d, sig)
+        for key, d, sig in zip(keys, shown["diff"].astype(float), shown["significant"], strict=True)
+    ]
     fig = go.Figure(
         go.Bar(
             y=[labels.metric_label(str(m)) for m in shown["metric"]],
             x=rel,
             orientation="h",
             marker_color=colors,
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": np.nan_to_num(high - rel.to_numpy(), nan=0.0),
+                "arrayminus": np.nan_to_num(rel.to_numpy() - low, nan=0.0),
+                "color": "#444",
+                "thickness": 1.2,
+                "width": 3,
+            },
             customdata=np.stack(
-                [shown["a"].astype(float), shown["b"].astype(float), shown["p_perm"].astype(float)],
+                [
+                    shown["a"].astype(float),
+                    shown["b"].astype(float),
+                    shown["p_perm"].astype(float),
+                    low,
+                    high,
+                ],
                 axis=1,
             ),
-            hovertemplate="%{y}: %{x:+.1f}%<br>A %{customdata[0]:.4f} → B %{customdata[1]:.4f}<br>p = %{customdata[2]:.3f}<extra></extra>",
+            hovertemplate=(
+                "%{y}: %{x:+.1f}%<br>"
+                + t("cmp.interval_hover")
+                + ": %{customdata[3]:+.1f}% … %{customdata[4]:+.1f}%"
+                + "<br>A %{customdata[0]:.4f} → B %{customdata[1]:.4f}"
+                + "<br>p = %{customdata[2]:.3f}<extra></extra>"
+            ),
         )
     )
     fig.update_yaxes(autorange="reversed")
@@ -133,18 +156,27 @@ with right:
     )
 
 with st.expander(t("cmp.table")):
+    readable = table.assign(metric=[labels.metric_label(str(m)) for m in table["metric"]])
     st.dataframe(
-        table,
+        readable,
         hide_index=True,
         column_config={
             "metric": st.column_config.TextColumn(t("common.metric")),
             "a": st.column_config.NumberColumn("A", format="%.4f"),
             "b": st.column_config.NumberColumn("B", format="%.4f"),
             "diff": st.column_config.NumberColumn("B − A", format="%+.4f"),
+            "ci_low": st.column_config.NumberColumn(
+                t("cmp.ci_low"), format="%+.4f", help=t("cmp.ci_help")
+            ),
+            "ci_high": st.column_config.NumberColumn(
+                t("cmp.ci_high"), format="%+.4f", help=t("cmp.ci_help")
+            ),
             "rel_diff": st.column_config.NumberColumn(t("cmp.rel_diff"), format="percent"),
             "n_users": st.column_config.NumberColumn(t("common.users")),
             "p_ttest": st.column_config.NumberColumn(t("cmp.p_ttest"), format="%.3f"),
-            "p_perm": st.column_config.NumberColumn(t("cmp.p_perm"), format="%.3f"),
+            "p_perm": st.column_config.NumberColumn(
+                t("cmp.p_perm"), format="%.3f", help=t("cmp.p_perm_help")
+            ),
             "significant": st.column_config.CheckboxColumn(t("cmp.significant")),
         },
     )

@@ -3,7 +3,6 @@ preset JSON and a short metrics report."""
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from recsys.service.export import table_bytes
 from ui import errors, lab_settings, labels, nav, state, tables
 from ui.frame import page_header
 from ui.i18n import t
+from ui.metrics_report import metrics_report
 from ui.text import md
 
 AUTO_PREPARE_USERS = 20_000
@@ -44,67 +44,6 @@ def _recommendation_table(run, users: list[str], fusion, rerank, bar) -> pd.Data
     table["settings_version"] = lab_settings.version()  # the lab's version these rows are for
     table["generated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return table
-
-
-def _metrics_report(run, fusion, rerank) -> tuple[str, bytes]:
-    ev = run.evaluate(fusion, rerank)
-    table = ev.table()
-    k = rerank.k
-    keys = [
-        c
-        for c in (
-            f"ndcg@{k}",
-            f"precision@{k}",
-            f"recall@{k}",
-            f"map@{k}",
-            f"hit_rate@{k}",
-            "coverage",
-            "diversity",
-            "novelty",
-            "personalization",
-        )
-        if c in table.columns
-    ]
-    table = table[keys].astype(float)
-    lines = [
-        f"# Fusion Studio metrics report — {md(run.dataset.name)}",
-        "",
-        f"- generated: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- run: {st.session_state.get('run_id')} · models: {', '.join(run.model_names)}",
-        f"- fusion: {fusion.method} / {fusion.normalization}; weights: "
-        + ", ".join(f"{m}={w:.2f}" for m, w in fusion.weights.items()),
-        f"- re-ranking: k={k}, MMR λ={rerank.mmr_lambda}, category cap={rerank.category_cap}, "
-        f"brand cap={rerank.brand_cap}, novelty={rerank.novelty}, rules={len(rerank.rules)}",
-        f"- held-out users: {len(ev.fusion.users):,}",
-        "",
-        "| strategy | " + " | ".join(keys) + " |",
-        "|---|" + "---|" * len(keys),
-    ]
-    for name, row in table.iterrows():
-        lines.append(f"| {name} | " + " | ".join(f"{v:.4f}" for v in row.to_numpy()) + " |")
-    seg = getattr(ev.fusion, "segments", None)
-    if seg is not None and len(seg):
-        cols = [
-            c
-            for c in ("segment", "n_users", f"ndcg@{k}", f"recall@{k}", "coverage")
-            if c in seg.columns
-        ]
-        lines += [
-            "",
-            "## By user segment",
-            "",
-            "| " + " | ".join(cols) + " |",
-            "|" + "---|" * len(cols),
-        ]
-        for _, row in seg[cols].iterrows():
-            lines.append(
-                "| "
-                + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row.to_numpy())
-                + " |"
-            )
-    buf = io.StringIO()
-    table.to_csv(buf, index_label="strategy")
-    return "\n".join(lines) + "\n", buf.getvalue().encode("utf-8")
 
 
 # ---------------------------------------------------------------------------- page
@@ -269,7 +208,7 @@ with st.expander(t("ex.preset_preview")):
 st.divider()
 st.subheader(t("ex.report"))
 try:
-    report_md, report_csv = _metrics_report(run, fusion, rerank)
+    report_md, report_csv = metrics_report(run, fusion, rerank, st.session_state.get("run_id"))
 except RecsysError as err:
     errors.show_error(err)
 else:

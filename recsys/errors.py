@@ -9,12 +9,21 @@ wording: the app looks the code up as ``err.<code>`` (errors) or ``msg.<code>`` 
 As in scikit-learn, each error also inherits from the builtin it refines (``ConfigError`` is a
 ``ValueError``, ``WorkspaceError`` an ``OSError`` ...), so callers that catch the builtin keep
 working.
+
+Library warnings (pandas, scikit-learn, LightFM ...) are not messages for the user:
+:func:`warnings_logged` records them around ingest, fitting, training and each CLI command
+and writes them to the log (level INFO), never to the screen or the terminal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
+
+_log = logging.getLogger(__name__)
 
 
 class RecsysError(Exception):
@@ -119,5 +128,34 @@ class WorkspaceError(RecsysError, OSError):
     """The workspace on disk is missing something or cannot be written."""
 
 
+class InvalidRunError(WorkspaceError):
+    """A stored run cannot be used: an older or unknown format, or files that are not ours.
+
+    Such a run is never executed: nothing in it is unpickled or imported.
+    """
+
+
 class MemoryBudgetError(RecsysError, MemoryError):
     """A task would need more memory than the machine has available; nothing was started."""
+
+
+@contextmanager
+def warnings_logged(what: str) -> Iterator[None]:
+    """Record the Python warnings raised in the block and log them (INFO), one line each.
+
+    ``what`` names the work in the log line (``"fitting svd"``). Repeats are logged once.
+    Usable as a decorator too. Like ``warnings.catch_warnings`` it swaps process-wide state, so
+    a warning raised meanwhile by another thread may be recorded here (it is logged all the
+    same) instead of printed.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen: set[tuple[str, str]] = set()
+            for w in caught:
+                key = (w.category.__name__, str(w.message))
+                if key not in seen:
+                    seen.add(key)
+                    _log.info("library warning while %s: %s: %s", what, *key)

@@ -35,7 +35,7 @@ def test_identical_configs(world):
     assert t.loc["ndcg@10", "p_perm"] == 1.0
     assert t.loc["ndcg@10", "p_ttest"] == 1.0
     assert not t["significant"].any()
-    assert np.isnan(t.loc["coverage", "p_perm"])  # catalogue-level: no test
+    assert t.loc["coverage", "p_perm"] == 1.0  # catalogue-level: tested too
     assert (res.jaccard == 1).all()
     assert res.jaccard_hist["n_users"].sum() == len(good)
     assert res.jaccard_hist["n_users"].iloc[-1] == len(good)
@@ -109,3 +109,71 @@ def test_permutation_test_matrix_columns():
     assert p[1] == 1.0
     assert np.isnan(p[2])
     assert p[3] > 0.01
+
+
+# ---------------------------------------------------------------- intervals for every metric
+def test_every_metric_has_an_interval_and_a_test(world):
+    truth, train, good, bad = world
+    ra = evaluate_lists(bad, truth, k=10, train=train)
+    rb = evaluate_lists(good, truth, k=10, train=train)
+    res = compare(ra, rb, bad, good, n_permutations=300, n_items=80, n_boot=400)
+    t = res.table.set_index("metric")
+    assert {"coverage", "personalization", "gini", "distributional_coverage"} <= set(t.index)
+    assert "rmse" not in t.index  # no rating predictions: nothing to compare, no empty row
+    assert t[["ci_low", "ci_high", "p_perm"]].notna().all().all()
+    assert (t["ci_low"] <= t["diff"] + 1e-12).all() and (t["diff"] <= t["ci_high"] + 1e-12).all()
+    assert ((t["ci_low"] < t["ci_high"]) | (t["diff"] == 0)).all()  # real intervals
+    # the relevance-ordered lists are better by a clear margin: the interval excludes 0
+    row = t.loc["ndcg@10"]
+    assert row["ci_low"] > 0.2 and row["significant"]
+
+
+def test_identical_configs_have_zero_intervals(world):
+    truth, train, good, _ = world
+    rep = evaluate_lists(good, truth, k=10, train=train)
+    t = compare(rep, rep, good, good, n_permutations=100, n_boot=200).table.set_index("metric")
+    assert (t["ci_low"] == 0).all() and (t["ci_high"] == 0).all()
+    assert (t["p_perm"] == 1.0).all() and not t["significant"].any()
+
+
+def test_a_large_coverage_drop_is_significant():
+    n_users, n_items = 400, 120
+    rng = np.random.default_rng(4)
+    truth = sp.random(n_users, n_items, density=0.05, format="csr", random_state=3)
+    train = sp.random(n_users, n_items, density=0.1, format="csr", random_state=5)
+    varied = _topk(np.argsort(rng.random((n_users, n_items)), axis=1)[:, :10])
+    narrow = _topk(np.tile(np.arange(10), (n_users, 1)) + (np.arange(n_users) % 2)[:, None] * 10)
+    ra = evaluate_lists(varied, truth, k=10, train=train)
+    rb = evaluate_lists(narrow, truth, k=10, train=train)
+    t = compare(ra, rb, varied, narrow, n_items=n_items, n_boot=300).table.set_index("metric")
+    for key in ("coverage", "personalization", "distributional_coverage"):
+        assert t.loc[key, "diff"] < 0 and t.loc[key, "ci_high"] < 0, key
+        assert t.loc[key, "significant"] and t.loc[key, "p_perm"] < 0.01, key
+    assert t.loc["gini", "ci_low"] > 0 and t.loc["gini", "significant"]
+    # one user alone with ten new items moves coverage by 10/120, but is no evidence
+    nudged = _topk(np.where(np.arange(n_users)[:, None] == 0, narrow.items + 100, narrow.items))
+    rn = evaluate_lists(nudged, truth, k=10, train=train)
+    t2 = compare(rb, rn, narrow, nudged, n_items=n_items, n_boot=300).table.set_index("metric")
+    assert t2.loc["coverage", "diff"] == pytest.approx(10 / n_items)
+    assert t2.loc["coverage", "p_perm"] > 0.5 and not t2.loc["coverage", "significant"]
+
+
+def test_bootstrap_catalog_metric_equals_the_metric_of_the_resampled_lists(world):
+    from recsys.evaluation.offline_ab import bootstrap_counts, bootstrap_diffs
+
+    truth, train, good, bad = world
+    n = len(good.items)
+    (w,) = list(bootstrap_counts(n, 1, seed=7))
+    drawn = np.repeat(np.arange(n), w[0].astype(int))  # the resample as explicit rows
+    boot = bootstrap_diffs({}, bad.items, good.items, k=10, n_items=80, n_boot=1, seed=7)
+    rep = {
+        name: evaluate_lists(
+            _topk(lists.items[drawn]),
+            sp.csr_matrix((len(drawn), 80)),
+            k=10,
+            train=sp.csr_matrix((len(drawn), 80)),
+        ).values
+        for name, lists in (("a", bad), ("b", good))
+    }
+    for key in ("coverage", "distributional_coverage", "gini", "personalization"):
+        assert boot[key][0] == pytest.approx(rep["b"][key] - rep["a"][key]), key

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recsys.models import DEFAULT_MODELS
+from recsys.models import DEFAULT_MODELS, model_class
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 300
@@ -87,6 +87,19 @@ def test_first_start_creates_demo_store(workspace):
     assert not at.error
     # charts and report are rendered
     assert any("Demo store" in m.value for m in at.markdown)
+    # the demo store's prices are in yuan; another currency is a setting kept with the dataset
+    ds_id = at.session_state["dataset_id"]
+    currency = at.selectbox(key=f"data_currency_{ds_id}")
+    assert currency.value == "¥"
+    currency.set_value("£")
+    at.run()
+    assert any(c.value.startswith("Prices show as £") for c in at.caption)
+    from recsys.service.workspace import Workspace
+
+    assert Workspace(workspace).dataset_meta(ds_id)["currency"] == "£"
+    at.selectbox(key=f"data_currency_{ds_id}").set_value("¥")
+    at.run()
+    assert Workspace(workspace).dataset_meta(ds_id)["currency"] == "¥"
 
 
 def test_language_switch_to_chinese(workspace):
@@ -151,11 +164,30 @@ def test_train_page_offers_the_new_single_models(workspace):
         assert any(o.startswith(label) for o in options), (label, options)
 
 
+def test_train_page_number_inputs_take_the_library_bounds(workspace):
+    at = _goto(_app(), TRAIN)
+    for key, name, param in (
+        ("tr_p_lightfm_warp_no_components", "lightfm_warp", "no_components"),
+        ("tr_p_als_regularization", "als", "regularization"),
+    ):
+        bounds = model_class(name).param_ranges[param]
+        widget = at.number_input(key=key)
+        assert (widget.min, widget.max) == (bounds.low, bounds.high), key
+
+
 def test_train_shows_each_models_metrics(trained):
-    table = trained.dataframe[0].value
+    import json
+
+    frame = trained.dataframe[0]
+    table = frame.value
     assert len(table) == len(DEFAULT_MODELS)
-    assert any(c.startswith("NDCG@") for c in table.columns)
-    assert (table.filter(like="NDCG@").to_numpy() >= 0).all()
+    assert (table.filter(like="ndcg@").to_numpy() >= 0).all()
+    # columns carry their glossary names and help, never raw keys
+    config = json.loads(frame.proto.columns)
+    assert config["ndcg@10"]["label"] == "NDCG@10"
+    assert "Rank-weighted hits" in config["ndcg@10"]["help"]
+    assert config["category_diversity"]["label"] == "Category diversity"
+    assert "Lower is better" in config["rmse"]["help"] if "rmse" in config else True
 
 
 def test_fusion_lab_weight_autotune_and_presets(trained):
@@ -190,6 +222,9 @@ def test_user_explorer_and_what_if(trained):
     at.selectbox(key="ue_user").set_value(users[3].split(" · ")[0])
     at.run()
     assert not at.exception and not at.error
+    # every card names its item id and shows the price in the demo store's currency
+    cards = [c.value for c in at.caption if c.value.startswith("item ")]
+    assert len(cards) >= 10 and all("¥" in c for c in cards[:10]), cards[:3]
     at.button(key="ue_wi_add").click()
     at.run()
     assert not at.exception
@@ -203,6 +238,11 @@ def test_item_explorer_insights_compare(trained):
         assert not at.error, [e.value for e in at.error]
     # compare the trained preset with the current setting: the table covers the accuracy metrics
     assert any("Jaccard" in (m.label or "") for m in at.metric)
+    # every metric row, coverage and personalisation included, has an interval and a p-value
+    (table,) = [d.value for d in at.dataframe if "ci_low" in d.value.columns]
+    assert {"Catalog coverage", "Personalisation"} <= set(table["metric"])
+    assert table[["ci_low", "ci_high", "p_perm"]].notna().all().all(), table
+    assert (table["ci_low"] <= table["ci_high"]).all()
 
 
 def test_export_recommendations(trained):

@@ -3,10 +3,12 @@ logged with a traceback and an error id that the user sees too."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -14,6 +16,9 @@ from recsys.errors import WorkspaceError
 from ui.text import md
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
+FULL = re.compile(
+    r"Could not finish: the workspace's disk is full \(\d[\d,]* MB free\); nothing was changed\."
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -93,3 +98,45 @@ def test_boundary_catches_a_bug_logs_it_and_returns_the_id(caplog):
     assert outcome.failed and re.fullmatch(r"[0-9a-f]{8}", outcome.error_id)
     (record,) = caplog.records
     assert outcome.error_id in record.getMessage() and record.exc_info[0] is KeyError
+
+
+def test_a_full_disk_at_start_up_is_a_plain_message_on_every_load(tmp_path, monkeypatch):
+    """A fresh workspace that cannot be created: the disk-full message, not a generic error."""
+    fresh = tmp_path / "fresh"
+    monkeypatch.setenv("FUSION_STUDIO_WORKSPACE", str(fresh))
+    real_mkdir = Path.mkdir
+
+    def full(self, *args, **kwargs):
+        if self == fresh or fresh in self.parents:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", full)
+    for _ in range(2):  # the first load and a refresh
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown = [e.value for e in at.error]
+        assert len(shown) == 1 and FULL.fullmatch(shown[0]), shown
+    assert not fresh.exists()
+
+
+def test_a_full_disk_when_saving_an_upload_is_a_plain_message(monkeypatch):
+    at = _app()
+    before = [d["id"] for d in _datasets()]
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    _click_demo(at)  # saved like an upload: ingest, then Workspace.save_dataset
+    shown = [e.value for e in at.error]
+    assert len(shown) == 1 and FULL.fullmatch(shown[0]), shown
+    monkeypatch.undo()
+    assert [d["id"] for d in _datasets()] == before  # nothing was changed
+
+
+def _datasets() -> list[dict]:
+    from recsys.service.workspace import Workspace
+
+    return [{"id": d.id} for d in Workspace().list_datasets()]

@@ -4,6 +4,10 @@ Walks all pages on the demo store with a trained run, in English and in Chinese,
 string the app sends to the browser (labels, values, options, help, captions, table column
 titles, chart titles), and fails on any that is a locale key or looks like one. A missing key
 is also logged by ``t()``, which this test catches too.
+
+The same walk checks the metric glossary: every metric the pages show (metric tiles, table
+columns, chart titles) comes from ``recsys.evaluation.metrics.glossary``, under its readable
+name, never as a raw key such as ``distributional_coverage``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import pytest
 from google.protobuf.text_format import MessageToString
 from streamlit.testing.v1 import AppTest
 
+from recsys.evaluation.metrics.glossary import METRICS, is_metric
+from ui import labels
 from ui.nav import PAGE_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,21 +90,49 @@ def _raw_keys(texts: list[str]) -> list[str]:
     return found
 
 
+def _metric_problems(at: AppTest, texts: list[str]) -> list[str]:
+    """Metrics shown without their glossary name: raw keys as text, tile labels or table
+    columns (a metric column must carry a readable label and a "?" help)."""
+    out = [text for text in texts if text in METRICS or re.fullmatch(r"[a-z_]+@\d+", text)]
+    out += [m.label for m in at.metric if is_metric(m.label)]
+    for frame in at.dataframe:
+        config = json.loads(frame.proto.columns or "{}")
+        for column in frame.value.columns:
+            if isinstance(column, str) and is_metric(column):
+                shown = config.get(column, {})
+                if not shown.get("label") or shown["label"] == column or not shown.get("help"):
+                    out.append(f"table column {column}")
+    return out
+
+
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_no_page_shows_a_raw_key(trained, language, caplog):
+    """No raw locale key, and no metric outside the glossary (or shown by its raw key)."""
     at = _session(language)
+    labels.UNKNOWN_METRICS.clear()
     with caplog.at_level(logging.WARNING, logger="ui.i18n"):
         for page in PAGE_FILES.values():
             at.switch_page(page).run()
             assert not at.exception, (page, [e.value for e in at.exception])
             assert not at.error, (page, [e.value for e in at.error])
             assert at.title[0].value, page
-            raw = _raw_keys(_texts(at))
+            texts = _texts(at)
+            raw = _raw_keys(texts)
             assert not raw, (page, language, sorted(set(raw)))
+            unexplained = _metric_problems(at, texts)
+            assert not unexplained, (page, language, unexplained)
     missing = [r.getMessage() for r in caplog.records if r.name == "ui.i18n"]
     assert not missing, missing
+    assert not labels.UNKNOWN_METRICS, sorted(labels.UNKNOWN_METRICS)
     if language == "zh":
         assert at.title[0].value == "导出"
+
+
+def test_the_glossary_check_would_catch_an_unknown_metric():
+    labels.UNKNOWN_METRICS.clear()
+    assert labels.metric_label("made_up_score@10") == "made_up_score@10"
+    assert labels.UNKNOWN_METRICS == {"made_up_score@10"}
+    labels.UNKNOWN_METRICS.clear()
 
 
 def test_the_check_would_catch_a_raw_key():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -19,9 +20,9 @@ from recsys.data.ingest import load_dataset
 from recsys.errors import ConfigError
 from recsys.ranking.fusion import FusionConfig
 from recsys.ranking.rerank import RerankConfig
-from recsys.service.batch_export import format_duration, progress_line, stream_export
+from recsys.service.batch_export import TableWriter, format_duration, progress_line, stream_export
 from recsys.service.blocks import BlockRanker
-from recsys.service.export import to_csv_bytes
+from recsys.service.export import decode_ids, to_csv_bytes
 from recsys.service.preset import Preset
 from recsys.service.training import train_run
 
@@ -169,3 +170,21 @@ def test_cli_export_fits_validation_and_full_never_test(store, tmp_path, monkeyp
     assert "[export] 600/600 users (100%)" in err
     assert main([*base, "--out", str(tmp_path / "b.csv"), "--quiet"]) == 0  # default: tuned
     assert tuple(seen["stages"]) == ("validation", "full") and seen["sampled_validation"]
+
+
+def test_blocks_encode_ids_the_same_way_as_the_whole_table():
+    """An id that would run as a formula, in a later block only: one header, exact ids."""
+    first = pd.DataFrame({"user_id": ["u1", "u2"], "title": ["=cmd", "ok"]})
+    later = pd.DataFrame({"user_id": ["=HYPERLINK(1)", "u%3"], "title": ["@x", "fine"]})
+    whole = pd.concat([first, later], ignore_index=True)
+    buffer = io.BytesIO()
+    writer = TableWriter(buffer, "csv", encode={"user_id"})
+    writer.write(first)
+    writer.write(later)
+    assert buffer.getvalue() == to_csv_bytes(whole)
+    back = pd.read_csv(io.BytesIO(buffer.getvalue()), dtype=str)
+    assert decode_ids(back["user_id_urlencoded"]).tolist() == whole["user_id"].tolist()
+    unprepared = TableWriter(io.BytesIO(), "csv")
+    unprepared.write(first)
+    with pytest.raises(ConfigError, match="later block"):
+        unprepared.write(later)

@@ -168,3 +168,22 @@ def test_collaborative_and_content_signal_are_learnable(seed):
     assert r_cf > 1.25 * r_pop and h_cf > 1.2 * h_pop  # measured ~1.45x / 1.4x
     assert r_ct > 2.0 * r_rd and h_ct > 2.0 * h_rd  # measured ~3x
     assert r_pop > 2.0 * r_rd  # the popularity curve is there too
+
+
+@pytest.mark.parametrize(("seed", "n_items"), [(0, 500), (1, 500), (2, 200), (3, 1000)])
+def test_every_item_has_its_own_title(seed, n_items):
+    catalog, _ = generate_store(n_users=100, n_items=n_items, n_events=1000, seed=seed)
+    assert catalog["title"].is_unique, catalog["title"][catalog["title"].duplicated()].tolist()
+    assert catalog["title_zh"].is_unique
+    # variants differ by colour or brand, and the columns say the same as the title
+    coloured = catalog["color"] != "Clear"
+    plain = catalog["title"].str.replace(r" \(Edition \d+\)$", "", regex=True)
+    assert all(
+        t.endswith(c) for t, c in zip(plain[coloured], catalog["color"][coloured], strict=True)
+    )
+    phones = catalog["category"] == "phone"
+    sizes = catalog["storage_gb"][phones].map(lambda g: "1TB" if g >= 1024 else f"{g:.0f}GB")
+    assert all(f" {z} " in t for t, z in zip(catalog["title"][phones], sizes, strict=True))
+    assert all(t.startswith(b) or m for t, b, m in catalog[["title", "brand", "model"]].to_numpy())
+    if n_items <= 500:
+        assert not catalog["title"].str.contains("Edition").any()

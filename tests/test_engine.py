@@ -173,8 +173,24 @@ def test_audience_ranks_users_who_do_not_have_the_item(run, loaded):
     )
     assert not owners & set(audience["user_id"])
     assert audience["score"].is_monotonic_decreasing
+    # a rank share, not a probability: rank / users who could be targeted
+    eligible = ds.n_users - len(owners)
+    np.testing.assert_allclose(audience["top_share"], np.arange(1, 51) / eligible)
     with pytest.raises(RecsysError):
         run.audience(item_id="no-such-item")
+
+
+def test_audience_keeps_the_user_attributes(tmp_path):
+    catalog, interactions = write_demo(tmp_path, n_users=200, n_items=80, n_events=3000, seed=4)
+    ds = load_dataset(
+        interactions, catalog, users=(tmp_path / "users.csv").read_bytes(), name="with users"
+    ).dataset
+    assert ds.user_attribute_columns
+    run = train_run(ds, Preset(models={"popularity": {}, "item_knn": {}}), stages=("full",))
+    audience = run.audience(item_id=str(ds.item_ids.external_ids[0]), k=30)
+    users = ds.user_ids.to_internal(audience["user_id"].to_numpy())
+    for column in ds.user_attribute_columns:  # what a marketer filters on, row by row
+        assert audience[column].tolist() == ds.users[column].iloc[users].tolist()
 
 
 def test_autotune_uses_validation_and_finds_weights(run):

@@ -107,6 +107,65 @@ def test_condorcet_copeland():
     )
 
 
+def _reference_condorcet(pool: CandidatePool, w: np.ndarray) -> np.ndarray:
+    """Copeland scores of the whole pool, by adding every model's weighted votes pair by pair."""
+    n, c = pool.items.shape
+    raw = np.where(np.isnan(pool.scores), -np.inf, pool.scores)
+    out = np.zeros((n, c))
+    for u in range(n):
+        for i in range(c):
+            if not pool.valid[u, i]:
+                continue
+            for j in range(c):
+                if i == j or not pool.valid[u, j]:
+                    continue
+                vij = sum(w[m] * (raw[m, u, i] > raw[m, u, j]) for m in range(len(w)))
+                vji = sum(w[m] * (raw[m, u, j] > raw[m, u, i]) for m in range(len(w)))
+                out[u, i] += 1.0 if vij > vji else 0.5 if vij == vji else 0.0
+    return out
+
+
+def test_condorcet_packed_votes_match_the_direct_vote_and_depth_keeps_the_top():
+    rng = np.random.default_rng(3)
+    n, c, m = 12, 15, 4
+    scores = rng.integers(0, 4, size=(m, n, c)).astype(np.float32)  # many ties
+    scores[1, :, -3:] = np.nan  # a model that cannot score some items
+    items = np.tile(np.arange(c, dtype=np.int32), (n, 1))
+    items[0, -2:] = -1  # padding
+    scores[:, 0, -2:] = np.nan
+    pool = CandidatePool(
+        np.arange(n, dtype=np.int32), items, scores, descending_ranks(scores), tuple("abcd"), c
+    )
+    w = np.array([0.5, 1.0, 0.25, 2.0], np.float32)
+    weights = dict(zip("abcd", w.tolist(), strict=True))
+    whole = fuse(pool, FusionConfig("condorcet", weights=weights, params={"depth": 0}))
+    untied = fuse(
+        pool,
+        FusionConfig("condorcet", weights=weights, params={"depth": 0, "tie_break": False}),
+    )
+    ref = _reference_condorcet(pool, w)
+    np.testing.assert_allclose(untied[pool.valid], ref[pool.valid])
+    assert np.all(np.isneginf(whole[~pool.valid]))
+    # a vote among each user's 8 best by Borda: those 8 come first, the rest in Borda order
+    shallow = fuse(pool, FusionConfig("condorcet", weights=weights, params={"depth": 8}))
+    borda = fuse(pool, FusionConfig("borda", weights=weights))
+    for u in range(n):
+        ok = np.flatnonzero(pool.valid[u])
+        by_borda = ok[np.argsort(-borda[u, ok], kind="stable")]
+        by_vote = ok[np.argsort(-shallow[u, ok], kind="stable")]
+        assert set(by_vote[:8].tolist()) == set(by_borda[:8].tolist())
+        rest = by_vote[8:]
+        assert np.all(np.diff(borda[u, rest]) <= 1e-6)
+    # the packed table and the direct sum agree on many models (m > 8: 16-bit patterns)
+    from recsys.ranking.fusion.voting import _copeland, _copeland_direct
+
+    big = rng.normal(size=(10, 6, 9)).astype(np.float32)
+    big[big < -1] = -np.inf
+    valid = rng.random((6, 9)) > 0.1
+    wb = rng.random(10).astype(np.float32)
+    np.testing.assert_allclose(_copeland(big, valid, wb), _copeland_direct(big, valid, wb))
+
+
 def test_cascade_min_relevance_fill_rule():
     # A minmax [1, .9, .1, 0], B minmax [0, .125, .25, 1]; tau .2: items 2, 3 fail A,
     # pass B -> tier 1, ordered by B: 3 before 2.
@@ -247,3 +306,22 @@ def test_stacking_errors():
     stacker = StackingFuser().fit(pool, truth)
     with pytest.raises(ConfigError, match="retrain"):
         stacker.predict(POOL)
+
+
+def test_cascade_packed_sort_equals_lexsort():
+    from recsys.ranking.fusion.cascade import _sort_rows
+
+    rng = np.random.default_rng(11)
+    n, c = 40, 30
+    tier = rng.integers(0, 4, (n, c)).astype(np.int64)
+    buckets = [np.floor(rng.random((n, c)) * 12) for _ in range(5)]
+    buckets[1][rng.random((n, c)) < 0.2] = np.inf  # missing scores
+    pos = np.broadcast_to(np.arange(c), (n, c))
+    expected = np.lexsort([pos, *buckets[::-1], tier], axis=-1)
+    np.testing.assert_array_equal(_sort_rows([tier, *buckets]), expected)
+    floats = [rng.random((n, c)) for _ in range(3)]  # not whole numbers: lexsort path
+    expected = np.lexsort([pos, *floats[::-1], tier], axis=-1)
+    np.testing.assert_array_equal(_sort_rows([tier, *floats]), expected)
+    wide = [np.floor(rng.random((n, c)) * 1e6) for _ in range(4)]  # > 63 bits: lexsort path
+    expected = np.lexsort([pos, *wide[::-1], tier], axis=-1)
+    np.testing.assert_array_equal(_sort_rows([tier, *wide]), expected)

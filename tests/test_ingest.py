@@ -654,3 +654,26 @@ def test_pyarrow_and_pandas_parsers_read_regular_files_alike(data, monkeypatch):
 def test_stray_quotes_keep_the_pandas_parser():
     raw = read_csv_bytes(b'user,item,size\nu1,i1,5" screen\nu2,i2,6"\n', "f.csv")
     assert raw.frame["size"].tolist() == ['5" screen', '6"']
+
+
+def test_readiness_warns_about_drops_short_span_shared_titles_and_prices():
+    rows = [
+        f"u{u},i{(u + j) % 6},view,2024-03-0{1 + j % 3} 10:00" for u in range(30) for j in range(3)
+    ]
+    rows += [f"u{u},,view,2024-03-01 11:00" for u in range(20)]  # 20 of 110 rows: no item
+    catalog = (
+        "item_id,title,price\ni0,Cable,5\ni1,Cable,\ni2,Case,\ni3,Case 2,\ni4,Pen,1\ni5,Box,\n"
+    )
+    report = load("user,item,event,timestamp\n" + "\n".join(rows), catalog).report
+    text = " | ".join(report.warnings)
+    assert "18% of its rows were dropped (20 of 110)" in text, text
+    assert "cover only 2.0 days" in text
+    assert "1 title(s) are shared by 2 items (e.g. 'Cable')" in text
+    assert "67% of the items have no price" in text
+    # a clean, long log with distinct titles has none of these
+    long = [f"u{u},i{(u + j) % 6},view,2024-0{1 + j}-01 10:00" for u in range(30) for j in range(3)]
+    clean = "item_id,title,price\n" + "".join(f"i{i},Item {i},{i + 1}\n" for i in range(6))
+    report = load("user,item,event,timestamp\n" + "\n".join(long), clean).report
+    assert not any(
+        key in w for w in report.warnings for key in ("dropped", "days", "shared", "no price")
+    ), report.warnings

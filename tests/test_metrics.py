@@ -12,6 +12,8 @@ from recsys.evaluation.metrics import (
     MRR,
     NDCG,
     RMSE,
+    BrandDiversity,
+    CategoryDiversity,
     Coverage,
     Diversity,
     EvalContext,
@@ -23,6 +25,7 @@ from recsys.evaluation.metrics import (
     Serendipity,
     evaluate_lists,
 )
+from recsys.evaluation.metrics.glossary import is_metric
 from recsys.ranking.topk import TopK
 
 N_ITEMS = 6
@@ -101,7 +104,9 @@ def test_beyond_accuracy_hand_computed(case):
     # sum c(c-1) = 6, n = 4 users, k = 3 -> 1 - 6 / (3 * 4 * 3)
     assert Personalization(3).calc(ctx) == pytest.approx(1 - 6 / 36)
     # category diversity: user 0 -> a a b: 1 - 2/6; user 3 -> c c: 0
-    np.testing.assert_allclose(Diversity(3).calc_per_user(ctx), [2 / 3, np.nan, 2 / 3, 0])
+    np.testing.assert_allclose(CategoryDiversity(3).calc_per_user(ctx), [2 / 3, np.nan, 2 / 3, 0])
+    # content diversity needs content vectors: without them it is unknown, not the category one
+    assert np.isnan(Diversity(3).calc_per_user(ctx)).all()
 
 
 def test_personalization_matches_brute_force():
@@ -158,9 +163,12 @@ def test_report_keys_and_edge_cases(case):
     expected = {f"{m}@3" for m in ("precision", "recall", "f1", "ndcg", "map", "mrr", "hit_rate")}
     expected |= {
         "coverage", "distributional_coverage", "gini", "novelty", "diversity",
-        "personalization", "avg_popularity", "serendipity", "rmse", "mae",
+        "category_diversity", "brand_diversity", "personalization", "avg_popularity",
+        "serendipity", "rmse", "mae",
     }  # fmt: skip
     assert set(rep.values) == expected
+    assert all(is_metric(key) for key in rep.values)  # every reported key is in the glossary
+    assert math.isnan(rep.values["brand_diversity"])  # no brand column: unknown, not 0
     assert rep.values["rmse"] is None
     for v in rep.per_user.values():
         assert len(v) == len(topk.users)
@@ -219,7 +227,7 @@ def test_integer_category_codes_and_item_table(case):
     assert set(mix.index) == {"phones", "cases", "(unknown)"}
     assert mix.loc["(unknown)", "recommended_share"] == pytest.approx(2 / 9)
     # user 3 -> items 4, 5 both unknown: counted as one category -> diversity 0
-    np.testing.assert_allclose(rep.per_user["diversity"], [2 / 3, np.nan, 2 / 3, 0])
+    np.testing.assert_allclose(rep.per_user["category_diversity"], [2 / 3, np.nan, 2 / 3, 0])
     assert 0 <= rep.extra["category_divergence"] <= 1
 
 
@@ -233,3 +241,23 @@ def test_gini_equals_one_minus_twice_the_lorenz_area():
     # hand-computed: sorted c = 0,1,1,3,10, n=5, sum=15: sum (2i-6) c = -4*0-2*1+0*1+2*3+4*10 = 44
     assert gini_index(counts) == pytest.approx(44 / 75)
     assert np.isnan(gini_index(np.zeros(3)))
+
+
+def test_brand_and_category_diversity_are_separate(case):
+    topk, truth, train = case
+    # items 0..5: categories a a b b c c, brands all "x" except item 5
+    ctx = EvalContext(
+        topk,
+        truth,
+        3,
+        train,
+        item_category=np.array(list("aabbcc")),
+        item_brand=np.array(list("xxxxxy")),
+    )
+    brand = BrandDiversity(3).calc_per_user(ctx)
+    category = CategoryDiversity(3).calc_per_user(ctx)
+    assert np.isfinite(category[0]) and category[0] > 0
+    # a single-brand list is not diverse in brand, whatever its categories
+    lists = topk.items[:, :3]
+    one_brand = [(row >= 0).sum() >= 2 and 5 not in row for row in lists]
+    np.testing.assert_allclose(brand[one_brand], 0.0)

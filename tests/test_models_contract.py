@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from recsys.errors import ColdStartError, NotFittedError
+from recsys.errors import ColdStartError, ConfigError, NotFittedError
 from recsys.models import MODEL_NAMES, make_model, model_class
 from recsys.models.base import Recommender
+from recsys.models.storage import load_model, save_model
 from tests.fixtures_data import cold_items, make_dataset
 
 #: Small hyper-parameters so the whole contract runs in seconds (only keys a model has are used).
@@ -134,13 +135,65 @@ def test_same_seed_same_scores(name, data):
 
 
 @FITTED
-def test_save_load_round_trip(fitted, tmp_path):
-    path = tmp_path / "model.pkl"
-    fitted.save(path)
-    loaded = Recommender.load(path)
+def test_save_load_round_trip(fitted, data, tmp_path):
+    """Through ``.npz`` + JSON (no pickle): identical scores, histories and ratings."""
+    save_model(fitted, tmp_path / "m")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.npz"]
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as npz:  # data only
+        assert all(npz[k].dtype.kind in "biuf" for k in npz.files)
+    loaded = load_model(tmp_path / "m", fitted.name)
     assert type(loaded) is type(fitted)
-    users = np.arange(7)
+    assert loaded.get_params() == fitted.get_params()
+    assert not set(fitted.transient_fields) & set(vars(loaded))  # scoring needs none of them
+    users = np.arange(data.n_users)
     np.testing.assert_array_equal(loaded.score_items(users), fitted.score_items(users))
+    if fitted.handles_cold_users:
+        items, weights = np.array([0, 4, 8], np.int32), np.array([1.0, 2.0, 1.0])
+        np.testing.assert_array_equal(
+            loaded.score_history(items, weights), fitted.score_history(items, weights)
+        )
+    if fitted.predicts_ratings:
+        df = data.interactions.head(20)
+        u, i = df["user_idx"].to_numpy(), df["item_idx"].to_numpy()
+        np.testing.assert_array_equal(loaded.predict_ratings(u, i), fitted.predict_ratings(u, i))
+
+
+@FITTED
+def test_every_learned_attribute_is_declared(fitted):
+    """``state_fields`` (or ``transient_fields``) names everything ``fit`` learned."""
+    learned = {a for a in vars(fitted) if a.endswith("_") and not a.startswith("_")}
+    declared = set(fitted.all_state_fields()) | set(fitted.transient_fields) | {"fitted_"}
+    assert learned <= declared, sorted(learned - declared)
+    required = {k for k, kind in fitted.all_state_fields().items() if not kind.endswith("?")}
+    assert required <= learned, sorted(required - learned)
+
+
+@FITTED
+def test_stored_state_is_checked(fitted, tmp_path):
+    save_model(fitted, tmp_path / "m")
+    with pytest.raises(ConfigError):  # the registry name decides the class
+        load_model(tmp_path / "m", "popularity" if fitted.name != "popularity" else "trending")
+    arrays, meta = fitted.state_arrays(), fitted.state_meta()
+    key = next(iter(arrays))
+    with pytest.raises(ConfigError):  # a missing array
+        type(fitted).from_state(
+            fitted.get_params(), meta, {k: v for k, v in arrays.items() if k != key}
+        )
+    with pytest.raises(ConfigError):  # an unexpected entry
+        type(fitted).from_state(fitted.get_params(), {**meta, "evil_": 1}, arrays)
+    with pytest.raises(ConfigError):  # a wrong type
+        type(fitted).from_state(fitted.get_params(), {**meta, "n_items_": "30"}, arrays)
+
+
+@ALL
+def test_numeric_parameters_have_ranges_holding_their_defaults(name):
+    cls = model_class(name)
+    for param, default in cls().get_params().items():
+        if isinstance(default, int | float) and not isinstance(default, bool):
+            assert param in cls.param_ranges, f"{name}.{param} has no range"
+        if param in cls.param_ranges and default is not None and not isinstance(default, str):
+            assert cls.param_ranges[param].problem(default) is None, (param, default)
+    assert set(cls.param_ranges) <= set(cls().get_params())
 
 
 @FITTED

@@ -19,6 +19,8 @@ from recsys.errors import ConfigError, Message, RecsysError
 from recsys.models import MODEL_NAMES, make_model, model_class
 from recsys.ranking.fusion import FUSERS
 from recsys.ranking.rerank import Rule
+from recsys.service.entries import disk_full_error
+from recsys.service.run_manifest import invalid, other_data, outdated
 from ui.errors import coded_text
 from ui.nav import PAGE_FILES
 
@@ -98,6 +100,19 @@ def test_coded_errors_read_the_same_in_english_and_are_translated():
         assert _shown(coded_text(err, "err", "en")) == str(err)
         zh = coded_text(err, "err", "zh")
         assert zh != str(err) and re.search(r"[\u4e00-\u9fff]", zh), zh
+
+
+def test_workspace_and_run_errors_read_the_same_in_english_and_are_translated(tmp_path):
+    errors = [
+        disk_full_error(tmp_path),
+        outdated("run-1"),
+        invalid("run-1", "it is dated in the future"),
+        other_data("run-1"),
+    ]
+    for err in errors:
+        assert f"err.{err.code}" in LOCALES["en"], err.code
+        assert coded_text(err, "err", "en") == str(err)
+        assert re.search(r"[\u4e00-\u9fff]", coded_text(err, "err", "zh"))
 
 
 def test_progress_messages_carry_codes():

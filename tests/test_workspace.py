@@ -9,28 +9,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys.errors import WorkspaceError
-from recsys.models.base import Recommender
+from recsys.errors import InvalidRunError, WorkspaceError
+from recsys.models.popularity import Popularity
 from recsys.ranking.fusion import FusionConfig
 from recsys.service import atomic
 from recsys.service.preset import Preset
 from recsys.service.workspace import ENV_VAR, Workspace, slugify
 
 
-class FakeModel(Recommender):
-    """Scores = a fixed vector; enough to check pickling through the workspace."""
+def _model(dataset, by: str = "users") -> Popularity:
+    """A registered model, fast to fit: enough to check storage through the workspace."""
+    return Popularity(by=by).fit(dataset)
 
-    name = "fake"
-    label = "Fake"
 
-    def __init__(self, bias: float = 0.0) -> None:
-        self.bias = bias
-
-    def _fit(self, dataset, progress) -> None:
-        self.item_scores_ = np.arange(dataset.n_items, dtype=np.float32) + self.bias
-
-    def _score_items(self, user_idx):
-        return np.tile(self.item_scores_, (len(user_idx), 1))
+def _manifest(ws: Workspace, ds_id: str, **extra) -> dict:
+    return {"dataset_fingerprint": ws.load_dataset(ds_id).fingerprint, **extra}
 
 
 def _frames():
@@ -103,19 +96,31 @@ def test_run_round_trip(ws):
     events, catalog = _frames()
     ds_id = ws.save_dataset("shop", events, catalog, {})
     dataset = ws.load_dataset(ds_id)
-    models = {"fake_a": FakeModel(0.0).fit(dataset), "fake_b": FakeModel(10.0).fit(dataset)}
+    models = {"full__popularity": _model(dataset), "test__popularity": _model(dataset, "weight")}
     arrays = {"test_users": np.array([0, 2], dtype=np.int32), "scores": np.eye(3, dtype=np.float32)}
-    run_id = ws.save_run(ds_id, models, {"preset": {"name": "默认"}, "seconds": 1.5}, arrays)
+    manifest = _manifest(ws, ds_id, preset={"name": "默认"}, timings={"fit": 1.5})
+    run_id = ws.save_run(ds_id, models, manifest, arrays)
+    files = sorted(p.name for p in (ws.root / "runs" / run_id / "models").iterdir())
+    assert files == [f"{k}.{x}" for k in sorted(models) for x in ("json", "npz")]  # no .pkl
 
-    loaded, manifest, back = ws.load_run(run_id)
-    assert set(loaded) == {"fake_a", "fake_b"}
-    np.testing.assert_array_equal(loaded["fake_b"].score_items(np.array([1])), [[10, 11, 12, 13]])
+    loaded, manifest, back = ws.load_run(run_id, fingerprint=dataset.fingerprint)
+    assert set(loaded) == set(models)
+    for key, model in models.items():
+        assert type(loaded[key]) is Popularity and loaded[key].by == model.by
+        np.testing.assert_array_equal(
+            loaded[key].score_items(np.array([1])), model.score_items(np.array([1]))
+        )
     assert manifest["dataset_id"] == ds_id and manifest["preset"]["name"] == "默认"
-    assert manifest["models"] == ["fake_a", "fake_b"]
+    assert manifest["models"] == {
+        "full__popularity": "popularity",
+        "test__popularity": "popularity",
+    }
     np.testing.assert_array_equal(back["scores"], np.eye(3))
     assert back["test_users"].dtype == np.int32
     assert [r["run_id"] for r in ws.list_runs(ds_id)] == [run_id]
-    assert ws.list_runs("other-12345678") == []
+    assert ws.list_runs("other-12345678") == [] and ws.invalid_runs() == []
+    with pytest.raises(InvalidRunError, match="different data"):
+        ws.load_run(run_id, fingerprint="0123456789abcdef")
 
     ws.delete_run(run_id)
     assert ws.list_runs() == []
@@ -123,13 +128,24 @@ def test_run_round_trip(ws):
         ws.load_run(run_id)
 
 
-def test_run_rejects_bad_names_and_object_arrays(ws):
+def test_run_rejects_bad_names_unknown_models_and_non_numeric_arrays(ws):
     events, catalog = _frames()
     ds_id = ws.save_dataset("shop", events, catalog, {})
+    model, manifest = _model(ws.load_dataset(ds_id)), _manifest(ws, ds_id)
     with pytest.raises(WorkspaceError):
-        ws.save_run(ds_id, {"../evil": FakeModel()}, {})
+        ws.save_run(ds_id, {"../evil": model}, manifest)
     with pytest.raises(WorkspaceError):
-        ws.save_run(ds_id, {"ok": FakeModel()}, {}, {"ids": np.array(["a", None], dtype=object)})
+        ws.save_run(ds_id, {"ok": model}, manifest, {"ids": np.array(["a", None], dtype=object)})
+    with pytest.raises(WorkspaceError):
+        ws.save_run(ds_id, {"ok": model}, manifest, {"ids": np.array(["a", "b"])})
+    with pytest.raises(WorkspaceError, match="unknown entries"):
+        ws.save_run(ds_id, {"ok": model}, {**manifest, "seconds": 1.5})
+
+    class Unregistered(Popularity):
+        name = "fake"
+
+    with pytest.raises(WorkspaceError, match="registered"):
+        ws.save_run(ds_id, {"ok": Unregistered().fit(ws.load_dataset(ds_id))}, manifest)
     assert ws.list_runs() == []
 
 
@@ -137,7 +153,7 @@ def test_delete_dataset_removes_its_runs_and_active_state(ws):
     events, catalog = _frames()
     ds_id = ws.save_dataset("shop", events, catalog, {})
     keep = ws.save_dataset("other", events, catalog, {})
-    ws.save_run(ds_id, {"m": FakeModel().fit(ws.load_dataset(ds_id))}, {})
+    ws.save_run(ds_id, {"m": _model(ws.load_dataset(ds_id))}, _manifest(ws, ds_id))
     ws.set_state(active_dataset=ds_id)
     ws.delete_dataset(ds_id)
     assert [d.id for d in ws.list_datasets()] == [keep]
@@ -234,7 +250,7 @@ def test_crash_mid_rename_is_ignored_then_cleaned(tmp_path, monkeypatch):
     monkeypatch.setattr(atomic.os, "rename", killed)
     monkeypatch.setattr(atomic.shutil, "rmtree", lambda *a, **k: None)  # the kill skips cleanup
     with pytest.raises(KeyboardInterrupt):
-        ws.save_run(ds_id, {"m": FakeModel().fit(ws.load_dataset(ds_id))}, {})
+        ws.save_run(ds_id, {"m": _model(ws.load_dataset(ds_id))}, _manifest(ws, ds_id))
     monkeypatch.undo()
     leftovers = [p for p in (ws.root / "runs").iterdir()]
     assert len(leftovers) == 1 and leftovers[0].name.startswith(atomic.TMP_PREFIX)
@@ -274,7 +290,8 @@ def test_survives_restart_and_env_root(tmp_path, monkeypatch):
     assert ws.root == root.resolve()
     events, catalog = _frames()
     ds_id = ws.save_dataset("shop", events, catalog, {"report": {"ok": True}})
-    run_id = ws.save_run(ds_id, {"m": FakeModel(1.0).fit(ws.load_dataset(ds_id))}, {"k": 10})
+    manifest = _manifest(ws, ds_id, timings={"k": 10})
+    run_id = ws.save_run(ds_id, {"m": _model(ws.load_dataset(ds_id), "weight")}, manifest)
     pid = ws.save_preset(Preset(name="p"), as_new=True)
     ws.save_export("x.csv", b"a\n")
     ws.set_state(active_dataset=ds_id, last_run=run_id)
@@ -284,7 +301,7 @@ def test_survives_restart_and_env_root(tmp_path, monkeypatch):
     assert [d.id for d in again.list_datasets()] == [ds_id]
     assert again.dataset_meta(ds_id)["report"] == {"ok": True}
     models, manifest, arrays = again.load_run(run_id)
-    assert manifest["k"] == 10 and arrays == {} and models["m"].bias == 1.0
+    assert manifest["timings"] == {"k": 10} and arrays == {} and models["m"].by == "weight"
     assert again.load_preset(pid).name == "p"
     assert [p.name for p in again.list_exports()] == ["x.csv"]
     assert again.get_state() == {"active_dataset": ds_id, "last_run": run_id}

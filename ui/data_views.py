@@ -6,9 +6,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from recsys.data.prices import CURRENCIES
 from recsys.data.schema import Col
+from recsys.errors import RecsysError
 from recsys.service.data_summary import BAND_ORDER, UNKNOWN, summary_tables
+from ui import state, tables
 from ui.charts import PALETTE, hist_log, plot, style_fig
+from ui.errors import show_error
 from ui.i18n import t
 from ui.text import md, plot_texts
 
@@ -206,10 +210,43 @@ def dataset_summary(ds, report: dict) -> None:
         )
 
 
+def currency_setting(ds) -> None:
+    """The dataset's currency (a setting kept with it): how every page shows its prices."""
+    if "price" not in ds.catalog.columns or not ds.catalog["price"].notna().any():
+        return
+    ds_id = st.session_state.get("dataset_id")
+    current, decimals = tables.price_style()
+    options = list(CURRENCIES)
+    choice = st.selectbox(
+        t("data.currency"),
+        options,
+        index=options.index(current) if current in options else 0,
+        format_func=lambda c: t("data.currency_none") if not c else f"{c} ({CURRENCIES[c]})",
+        key=f"data_currency_{ds_id}",
+        help=t("data.currency_help"),
+    )
+    if choice != current and ds_id:
+        try:
+            state.get_workspace().update_dataset_meta(ds_id, currency=choice)
+        except RecsysError as err:
+            show_error(err)
+            return
+        tables.forget_price_style()
+        current, decimals = tables.price_style()
+    sample = ds.catalog["price"].dropna()
+    if len(sample):
+        st.caption(t("data.currency_example", example=tables.price_text(sample.iloc[0])))
+
+
 def preview_section(ds) -> None:
     """The first rows of the catalog, the user attributes and the interactions."""
     st.markdown(f"**{t('data.preview_catalog')}**")
-    st.dataframe(ds.catalog.head(50), hide_index=True, height=260)
+    st.dataframe(
+        ds.catalog.head(50),
+        hide_index=True,
+        height=260,
+        column_config={"price": tables.price_column()},
+    )
     if ds.user_attribute_columns:
         st.markdown(f"**{t('data.preview_users')}**")
         st.dataframe(ds.users.head(50), hide_index=True, height=260)

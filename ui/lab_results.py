@@ -7,31 +7,44 @@ import pandas as pd
 import streamlit as st
 
 from recsys.errors import RecsysError
+from recsys.evaluation.metrics.glossary import higher_is_better, shown_keys
+from recsys.ranking.fusion import FUSERS
 from ui.charts import GREY, PALETTE, metric_panels, plot
 from ui.errors import show_error
 from ui.i18n import lang_is_zh, t
-from ui.lab_state import ACCURACY, BEYOND, CHART_ACCURACY, CHART_BEYOND, HEADLINE, eval_cached
-from ui.labels import metric_label, model_label
+from ui.lab_state import eval_cached
+from ui.labels import fusion_text, metric_columns, metric_help, metric_label, model_label
 from ui.nav import rerun_fragment
 
 #: A metric change smaller than this is shown as flat.
 FLAT = 5e-5
+#: Headline figures per row (wider tiles keep four decimals readable).
+PER_ROW = 3
+
+
+def _finite(values: dict, key: str) -> bool:
+    v = values.get(key)
+    return v is not None and bool(np.isfinite(v))
 
 
 def _headline(ev, base, k: int) -> None:
-    head = [m.format(k=k) for m in HEADLINE]
-    for col, key in zip(st.columns(len(head)), head, strict=True):
+    head = shown_keys(
+        k, [c for c in ev.fusion.values if _finite(ev.fusion.values, c)], headline=True
+    )
+    cols = [c for start in range(0, len(head), PER_ROW) for c in st.columns(PER_ROW)]
+    for col, key in zip(cols, head, strict=False):
         value = ev.fusion.values.get(key)
         ref = base.fusion.values.get(key)
         delta = None if value is None or ref is None else value - ref
         flat = delta is not None and abs(delta) < FLAT
-        help_text = t("lab.delta_help")
+        extra = t("lab.delta_help")
         if key in ev.fusion.per_user:
             iv = ev.interval(key)
             if np.isfinite(iv.low):
-                help_text += " " + t("lab.interval", low=iv.low, high=iv.high, n=iv.n)
+                extra += " " + t("lab.interval", low=iv.low, high=iv.high, n=iv.n)
+        help_text = metric_help(key, value, k, extra)
         col.metric(
-            t(f"metric.{key.split('@')[0]}", k=k),
+            metric_label(key, k),
             "—" if value is None else f"{value:.4f}",
             None if delta is None else f"{0.0 if flat else delta:+.4f}",
             delta_color="off" if flat else "normal",
@@ -42,8 +55,10 @@ def _headline(ev, base, k: int) -> None:
 
 def _charts(table: pd.DataFrame, k: int) -> None:
     colors = [PALETTE[0], GREY] + [PALETTE[(i + 2) % len(PALETTE)] for i in range(len(table) - 2)]
-    accuracy = [c for c in (m.format(k=k) for m in CHART_ACCURACY) if c in table.columns]
-    beyond = [c for c in CHART_BEYOND if c in table.columns]
+    shown = [c for c in table.columns if table[c].notna().any()]
+    accuracy = shown_keys(k, shown, families=["accuracy"], levels=["list"])
+    accuracy = [c for c in accuracy if "@" in c]
+    beyond = shown_keys(k, shown, families=["exposure", "variety"])
     if accuracy:
         plot(
             metric_panels(table, accuracy, colors, t("lab.chart_accuracy", k=k)),
@@ -60,7 +75,11 @@ def _charts(table: pd.DataFrame, k: int) -> None:
 def results(run, fusion, rerank, baseline) -> None:
     """Headline metrics with deltas, then chart / table / sample lists tabs."""
     k = rerank.k
+    method = FUSERS[fusion.method]
     try:
+        if method.needs_training and fusion.method not in run.trained_fusers:
+            with st.spinner(t("lab.learning", method=fusion_text(fusion.method))):
+                run.trained_fuser(fusion.method)  # once per run, on the validation users
         ev = eval_cached(run, fusion, rerank)  # reruns that change nothing reuse the result
         base = eval_cached(run, *baseline)
     except RecsysError as err:
@@ -82,19 +101,24 @@ def results(run, fusion, rerank, baseline) -> None:
             st.session_state["lab_all_users"] = False
             rerun_fragment()
 
-    keys = [m.format(k=k) for m in ACCURACY] + BEYOND
     rows = {t("common.fusion"): ev.fusion.values, t("common.baseline"): base.fusion.values}
     rows |= {model_label(m): r.values for m, r in ev.models.items()}
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table = table[[c for c in keys if c in table.columns]].astype(float)
+    table = pd.DataFrame.from_dict(rows, orient="index").astype(float)
+    table = table[shown_keys(k, [c for c in table.columns if table[c].notna().any()])]
     tab_chart, tab_table, tab_lists = st.tabs(
         [t("lab.chart"), t("lab.table"), t("lab.sample_lists")]
     )
     with tab_chart:
         _charts(table, k)
     with tab_table:
-        shown = table.rename(columns=metric_label)
-        st.dataframe(shown.style.format("{:.4f}").highlight_max(axis=0, color="#dbeafe"))
+        better = [c for c in table.columns if higher_is_better(c) is True]
+        worse = [c for c in table.columns if higher_is_better(c) is False]
+        styled = table.style.format("{:.4f}", na_rep="—").highlight_max(
+            axis=0, color="#dbeafe", subset=better
+        )
+        if worse:
+            styled = styled.highlight_min(axis=0, color="#dbeafe", subset=worse)
+        st.dataframe(styled, column_config=metric_columns(table.columns, values=ev.fusion.values))
         st.caption(t("lab.table_help"))
     with tab_lists:
         sample_lists(run, ev)

@@ -10,11 +10,6 @@ from ui.lab_settings import exact_weight, slider_weight
 from ui.rules import rules_to_rows
 from ui.state import current_configs
 
-ACCURACY = ["ndcg@{k}", "precision@{k}", "recall@{k}", "map@{k}", "hit_rate@{k}"]
-BEYOND = ["coverage", "diversity", "personalization", "novelty", "serendipity"]
-HEADLINE = ["ndcg@{k}", "recall@{k}", "coverage", "diversity"]
-CHART_ACCURACY = ["ndcg@{k}", "precision@{k}", "recall@{k}", "hit_rate@{k}"]
-CHART_BEYOND = ["coverage", "diversity", "personalization", "novelty"]
 EVAL_CACHE_SIZE = 64
 
 __all__ = ["exact_weight", "slider_weight"]  # their home is ui.lab_settings

@@ -2,67 +2,126 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
 from recsys.errors import RecsysError
+from recsys.evaluation.metrics.glossary import shown_keys
 from recsys.evaluation.tuning import pareto_front
-from recsys.ranking.fusion import FUSERS
+from recsys.ranking.fusion import FUSERS, FusionConfig
+from recsys.service.progress import tune_trials
 from ui.charts import PALETTE, plot, style_fig
 from ui.errors import show_error
 from ui.i18n import t
-from ui.lab_state import ACCURACY, eval_cached
-from ui.labels import model_label
+from ui.lab_state import eval_cached, slider_weight
+from ui.labels import metric_label, model_label
 from ui.nav import rerun_fragment
 from ui.state import fast_mode
 
-PARETO_AXES = ("coverage", "diversity", "novelty")
-
 
 def _metric_name(metric: str, k: int) -> str:
-    return t(f"metric.{metric.split('@')[0]}", k=k)
+    return metric_label(metric, k)
+
+
+def objectives(k: int) -> list[str]:
+    """The accuracy metrics at k the search can maximise (from the glossary)."""
+    return [m for m in shown_keys(k, families=["accuracy"], levels=["list"]) if "@" in m]
+
+
+def _trial_seconds(run, fusion, rerank) -> float:
+    """Measured seconds of one search trial of this setting (kept per setting in the session)."""
+    key = json.dumps([fusion.method, fusion.normalization, rerank.to_dict()], default=str)
+    cache = st.session_state.setdefault("lab_trial_s", {})
+    if key not in cache:
+        cache[key] = run.trial_seconds(fusion, rerank)
+    return cache[key]
 
 
 def autotune(run, fusion, rerank) -> None:
-    """The auto-tune expander: objective, constraints, the search and its result."""
+    """The auto-tune expander: objective, constraints, the promised time, the search (trials
+    done and best so far, a Stop that keeps the best) and its result against the test users."""
     ss = st.session_state
     k = rerank.k
-    with st.expander(t("lab.autotune"), expanded=False):
+    with st.expander(t("lab.autotune"), expanded=bool(ss.get("lab_tune_open"))):
         if not FUSERS[fusion.method].uses_weights:
             st.caption(t("lab.no_weights"))
             return
         c1, c2, c3 = st.columns(3)
         objective = c1.selectbox(
             t("lab.objective"),
-            [m.format(k=k) for m in ACCURACY],
+            objectives(k),
             format_func=lambda m: _metric_name(m, k),
             key="lab_objective",
         )
         min_cov = c2.slider(t("lab.min_coverage"), 0.0, 1.0, 0.0, 0.05, key="lab_min_cov")
         min_div = c3.slider(t("lab.min_diversity"), 0.0, 1.0, 0.0, 0.05, key="lab_min_div")
-        if st.button(t("lab.autotune_button"), key="lab_tune_go", type="primary"):
+        n_trials = tune_trials(len(run.model_names), _n_samples())
+        per_trial = _trial_seconds(run, fusion, rerank)
+        promise = n_trials * per_trial
+        budget = budget_seconds(promise)
+        st.caption(
+            t("lab.autotune_estimate", n=n_trials, ms=per_trial * 1000, s=promise, budget=budget)
+        )
+        b1, b2 = st.columns([1, 1])
+        go = b1.button(t("lab.autotune_button"), key="lab_tune_go", type="primary")
+        stop = b2.button(t("lab.autotune_stop"), key="lab_tune_stop", help=t("lab.stop_help"))
+        partial = ss.pop("lab_tune_partial", None)
+        if partial is not None and not go:  # a search was interrupted (Stop or another click)
+            _finish(run, fusion, rerank, partial, cancelled=True)
+        elif stop:
+            st.caption(t("lab.nothing_to_stop"))
+        if go:
             constraints = {}
             if min_cov > 0:
                 constraints["coverage"] = (">=", float(min_cov))
             if min_div > 0:
                 constraints["diversity"] = (">=", float(min_div))
-            _search(run, fusion, rerank, objective, constraints)
+            _search(run, fusion, rerank, objective, constraints, budget)
         msg = ss.get("lab_tune_msg")
         if msg:
             (st.success if getattr(ss.get("lab_tune"), "feasible", True) else st.warning)(msg)
+        _test_check(run, fusion, rerank)
         result = ss.get("lab_tune")
         if result is not None and len(result.trials):
             pareto(run, fusion, rerank, result)
 
 
-def _search(run, fusion, rerank, objective: str, constraints: dict) -> None:
-    """Run the weight search, keep its result and apply the best weights (fragment rerun)."""
+def _n_samples() -> int:
+    return 30 if fast_mode() else 120
+
+
+def budget_seconds(promise: float) -> float:
+    """The most a search may take: the measured promise with a margin for a busy machine."""
+    return 1.25 * promise + 2.0
+
+
+def _search(run, fusion, rerank, objective: str, constraints: dict, budget: float) -> None:
+    """Run the weight search; every trial updates the bar (trials done, best so far) and keeps
+    the best so far in the session, so a Stop click (which interrupts this run) keeps it."""
     ss = st.session_state
+    ss["lab_tune_open"] = True
+    ss["lab_tune_before"] = dict(fusion.weights)
+    ss["lab_tune_objective"] = objective
     bar = st.progress(0.0, text=t("lab.tuning"))
 
-    def progress(fraction: float, message: str) -> None:
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{t('lab.tuning')} {message}")
+    def on_trial(partial) -> None:
+        ss["lab_tune_partial"] = partial
+        done = len(partial.trials)
+        best = partial.best_metrics.get(objective)
+        bar.progress(
+            min(done / max(partial.planned, 1), 1.0),
+            text=t(
+                "lab.tuning_progress",
+                n=done,
+                total=partial.planned,
+                obj=_metric_name(objective, rerank.k),
+                best=float(best) if best is not None else float("nan"),
+                s=partial.seconds,
+            ),
+        )
 
     try:
         result = run.autotune(
@@ -70,22 +129,75 @@ def _search(run, fusion, rerank, objective: str, constraints: dict) -> None:
             constraints or None,
             fusion=fusion,
             rerank_cfg=rerank,
-            n_samples=30 if fast_mode() else 120,
-            progress=progress,
+            n_samples=_n_samples(),
+            time_budget=budget,
+            on_trial=on_trial,
         )
     except RecsysError as err:
+        ss.pop("lab_tune_partial", None)
         show_error(err)
         return
+    ss.pop("lab_tune_partial", None)
+    _finish(run, fusion, rerank, result, cancelled=False)
+
+
+def _finish(run, fusion, rerank, result, *, cancelled: bool) -> None:
+    """Keep a search result, apply its best weights and say how it went (fragment rerun)."""
+    ss = st.session_state
+    objective = ss.get("lab_tune_objective", result.objective)
     ss["lab_tune"] = result
     ss["lab_pending"] = {"weights": result.best_weights}
-    ss["lab_tune_msg"] = t(
-        "lab.tuned" if result.feasible else "lab.tuned_infeasible",
+    key = "lab.tuned" if result.feasible else "lab.tuned_infeasible"
+    text = t(
+        key,
         obj=_metric_name(objective, rerank.k),
         value=float(result.best_metrics.get(objective) or 0.0),
         n=len(result.trials),
         s=result.seconds,
     )
+    if cancelled or result.stopped == "cancelled":
+        text += " " + t("lab.tune_cancelled", n=len(result.trials), total=result.planned)
+    elif result.stopped == "budget":
+        text += " " + t("lab.tune_budget", n=len(result.trials), total=result.planned)
+    ss["lab_tune_msg"] = text
+    ss["lab_tune_check"] = True
     rerun_fragment()
+
+
+def _test_check(run, fusion, rerank) -> None:
+    """After a search: the tuned weights against the weights before it on the *test* users,
+    plainly, with an undo when the tuned ones do worse."""
+    ss = st.session_state
+    before = ss.get("lab_tune_before")
+    result = ss.get("lab_tune")
+    if not ss.get("lab_tune_check") or before is None or result is None:
+        return
+    tuned = {m: slider_weight(w) for m, w in result.best_weights.items()}
+    if {m: slider_weight(w) for m, w in fusion.weights.items()} != tuned:
+        return  # the sliders moved on since the search: nothing to compare
+    objective = ss.get("lab_tune_objective", result.objective)
+    prior = FusionConfig(fusion.method, fusion.normalization, before, fusion.params)
+    try:
+        tuned_v = eval_cached(run, fusion, rerank).fusion.values.get(objective)
+        before_v = eval_cached(run, prior, rerank).fusion.values.get(objective)
+    except RecsysError:
+        return
+    if tuned_v is None or before_v is None:
+        return
+    params = {
+        "metric": _metric_name(objective, rerank.k),
+        "tuned": tuned_v,
+        "before": before_v,
+        "diff": abs(tuned_v - before_v),
+    }
+    if tuned_v < before_v:
+        st.warning(t("lab.tuned_worse", **params))
+        if st.button(t("lab.tune_undo"), key="lab_tune_undo"):
+            ss["lab_pending"] = {"weights": before}
+            ss["lab_tune_check"] = False
+            rerun_fragment()
+    else:
+        st.caption(t("lab.tuned_test", **params))
 
 
 def _marker(name: str, symbol: str, size: int, color: str, x, y) -> go.Scatter:
@@ -111,9 +223,9 @@ def pareto(run, fusion, rerank, result) -> None:
     axis = (
         st.segmented_control(
             t("lab.pareto_axis"),
-            [c for c in PARETO_AXES if c in trials.columns],
+            shown_keys(k, trials.columns, families=["exposure", "variety"]),
             default="coverage",
-            format_func=lambda c: t(f"metric.{c}", k=k),
+            format_func=lambda c: metric_label(c, k),
             key="lab_pareto_axis",
         )
         or "coverage"
@@ -146,7 +258,8 @@ def pareto(run, fusion, rerank, result) -> None:
                 name=name,
                 marker={"color": color, "size": 7, "opacity": 0.7},
                 text=hover[mask],
-                hovertemplate=f"{axis}: %{{x:.3f}}<br>{objective}: %{{y:.4f}}<br>%{{text}}<extra></extra>",
+                hovertemplate=f"{metric_label(axis, k)}: %{{x:.3f}}<br>"
+                f"{metric_label(objective, k)}: %{{y:.4f}}<br>%{{text}}<extra></extra>",
             )
     ft = trials[front].sort_values(axis)
     fig.add_scatter(
@@ -174,7 +287,7 @@ def pareto(run, fusion, rerank, result) -> None:
         style_fig(
             fig,
             t("lab.pareto_title", n=len(trials)),
-            t(f"metric.{axis}", k=k),
+            metric_label(axis, k),
             _metric_name(objective, k),
             height=420,
         ),

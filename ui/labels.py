@@ -9,7 +9,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import streamlit as st
+
 from recsys.errors import ConfigError
+from recsys.evaluation.metrics.glossary import METRICS, metric_base, reading_params
 from recsys.models import model_class
 from recsys.ranking.fusion import FUSERS
 from ui.i18n import has_key, t
@@ -26,12 +29,61 @@ def model_label(name: str) -> str:
         return name
 
 
-def metric_label(key: str) -> str:
-    """``ndcg@10`` -> "NDCG@10" / "NDCG@10"; unknown metric keys are shown as they are."""
-    base, _, k = key.partition("@")
-    if not has_key(f"metric.{base}"):
-        return key
-    return t(f"metric.{base}", k=k)
+#: Metric keys the interface was asked to show that the glossary does not know (a test
+#: walks every page and expects this to stay empty).
+UNKNOWN_METRICS: set[str] = set()
+
+
+def _known(key: str) -> bool:
+    base = metric_base(str(key))
+    if base in METRICS and has_key(f"metric.{base}"):
+        return True
+    UNKNOWN_METRICS.add(str(key))
+    return False
+
+
+def metric_label(key: str, k: int | None = None) -> str:
+    """``ndcg@10`` -> "NDCG@10" (translated, from the glossary); an unknown key is shown as it is
+    and recorded in ``UNKNOWN_METRICS``."""
+    if not _known(key):
+        return str(key)
+    base, _, cut = str(key).partition("@")
+    return t(f"metric.{base}", k=cut or ("" if k is None else k))
+
+
+def metric_reading(key: str, value: float | None, k: int | None = None) -> str:
+    """The glossary's plain-language reading of ``key`` at ``value`` ("" without a value)."""
+    if not _known(key) or value is None or value != value:
+        return ""
+    return t(f"metric.{metric_base(key)}.reading", **reading_params(key, float(value), k))
+
+
+def metric_help(key: str, value: float | None = None, k: int | None = None, extra: str = "") -> str:
+    """The "?" of a metric: definition, its reading at ``value``, the better direction, whether it
+    is per shopper or per catalog, then ``extra`` (e.g. the change against a baseline)."""
+    if not _known(key):
+        return extra
+    base, _, cut = str(key).partition("@")
+    info = METRICS[base]
+    direction = {True: "up", False: "down", None: "none"}[info.higher_is_better]
+    parts = [
+        t(f"metric.{base}.definition", k=cut or ("" if k is None else k)),
+        metric_reading(key, value, k),
+        t(f"metric.direction.{direction}") + " " + t(f"metric.level.{info.level}"),
+        extra,
+    ]
+    return "\n\n".join(p for p in parts if p)
+
+
+def metric_columns(keys, fmt: str = "%.4f", values: dict | None = None) -> dict:
+    """``column_config`` for metric columns named by their keys: readable name and "?" help."""
+    values = values or {}
+    return {
+        key: st.column_config.NumberColumn(
+            metric_label(key), format=fmt, help=metric_help(key, values.get(key))
+        )
+        for key in keys
+    }
 
 
 def fusion_text(name: str, what: str = "label") -> str:
@@ -102,4 +154,21 @@ def strategy_caption(run) -> str | None:
         margin=100 * choice.margin,
         others=others,
         n=choice.n_users,
+    )
+
+
+def tuning_check_text(run) -> tuple[bool, str] | None:
+    """(worse?, sentence): the tuned weights against the weights before tuning on the test
+    users, plainly; None when the run was not tuned or has no check."""
+    check = getattr(run, "tuning_check", None) or {}
+    before, tuned, objective = check.get("before"), check.get("tuned"), check.get("objective")
+    if before is None or tuned is None or not objective:
+        return None
+    worse = tuned < before - 1e-12
+    return worse, t(
+        "train.tuned_worse" if worse else "train.tuned_better",
+        metric=metric_label(objective),
+        tuned=tuned,
+        before=before,
+        diff=abs(tuned - before),
     )

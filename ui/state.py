@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import pickle
 import threading
 from typing import Any
 
@@ -25,7 +24,7 @@ from recsys.ranking.fusion import FUSERS, FusionConfig
 from recsys.ranking.rerank import RerankConfig
 from recsys.service.workspace import Workspace
 from ui import lab_settings, shared_runs
-from ui.errors import error_text, log_unexpected
+from ui.errors import error_text
 from ui.i18n import t
 
 log = logging.getLogger(__name__)
@@ -233,9 +232,9 @@ def latest_run_id(dataset_id: str | None) -> str | None:
 def get_run():
     """The active trained ``Run`` of this session (shared, read-only: ``ui.shared_runs``).
 
-    Loaded from the workspace once per server. A run that cannot be loaded (``RecsysError``,
-    or pickles written by an older version of the code) is dropped with a message saying to
-    train again; the latter is logged with an id.
+    Loaded from the workspace once per server. A run that cannot be loaded (``RecsysError``:
+    invalid, outdated or trained on other data; nothing in it is unpickled) is dropped with a
+    message saying to train again.
     """
     ss = st.session_state
     run_id = ss.get("run_id")
@@ -249,11 +248,6 @@ def get_run():
             return shared_runs.run(get_workspace(), run_id, ds_id)
     except RecsysError as err:
         st.warning(t("common.run_load_failed", err=error_text(err)))
-        ss["run_id"] = None
-        return None
-    except (ImportError, AttributeError, pickle.UnpicklingError) as err:  # older pickles
-        error_id = log_unexpected(err)
-        st.warning(t("common.run_load_failed", err=t("common.error_id", id=error_id)))
         ss["run_id"] = None
         return None
 
@@ -271,6 +265,34 @@ def pick_run(run_id: str) -> None:
     ss = st.session_state
     ss["run_id"] = run_id
     clear_derived()
+
+
+def invalid_runs() -> list[dict[str, Any]]:
+    """Run folders that cannot be used (``run_id``, ``problem``, ``code``); never opened."""
+    try:
+        return get_workspace().invalid_runs()
+    except OSError as err:
+        log.warning("cannot list the runs: %s", err)
+        return []
+
+
+def run_size_mb(run_id: str) -> float | None:
+    """Disk space of a stored run in MB (None when it cannot be measured)."""
+    try:
+        return get_workspace().run_size(run_id) / 2**20
+    except OSError as err:
+        log.warning("cannot measure run %s: %s", run_id, err)
+        return None
+
+
+def delete_run(run_id: str) -> None:
+    """Delete one stored run; when it is this session's run, no run is active afterwards."""
+    ss = st.session_state
+    get_workspace().delete_run(run_id)
+    ss["_runs"].pop(run_id, None)
+    if ss.get("run_id") == run_id:
+        ss["run_id"] = None
+        clear_derived()
 
 
 # ---------------------------------------------------------------------------- current strategy

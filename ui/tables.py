@@ -5,7 +5,51 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from recsys.data.prices import format_price, price_column_format, price_decimals
+from ui import state
 from ui.i18n import lang_is_zh, t
+
+#: Session key of the active dataset's (dataset id, currency, decimals).
+_PRICE_STYLE = "_price_style"
+
+
+def price_style() -> tuple[str, int]:
+    """(currency symbol, decimals) of the active dataset's prices, the same on every page.
+
+    The currency is the dataset's setting (``meta["currency"]``; the demo store: ¥); the
+    decimals follow its catalog (two as soon as one price has cents or pence).
+    """
+    ss = st.session_state
+    ds_id = ss.get("dataset_id")
+    cached = ss.get(_PRICE_STYLE)
+    if cached is not None and cached[0] == ds_id:
+        return cached[1], cached[2]
+    meta = state.dataset_meta(ds_id) if ds_id else {}
+    currency = meta.get("currency", "¥" if meta.get("source") == "demo" else "")
+    ds = state.get_dataset() if ds_id else None
+    catalog = getattr(ds, "catalog", None)
+    decimals = price_decimals(catalog["price"]) if catalog is not None and "price" in catalog else 2
+    ss[_PRICE_STYLE] = (ds_id, str(currency or ""), decimals)
+    return str(currency or ""), decimals
+
+
+def forget_price_style() -> None:
+    """Read the currency again (after the setting changed)."""
+    st.session_state.pop(_PRICE_STYLE, None)
+
+
+def price_text(value) -> str:
+    """A price as the active dataset shows it: ``£0.85``, ``¥1,299``; ``""`` when unknown."""
+    currency, decimals = price_style()
+    return format_price(value, currency, decimals)
+
+
+def price_column(**kwargs) -> st.column_config.NumberColumn:
+    """A table's price column in the dataset's currency and decimals."""
+    currency, decimals = price_style()
+    return st.column_config.NumberColumn(
+        t("common.price"), format=price_column_format(currency, decimals), **kwargs
+    )
 
 
 def item_columns(**extra) -> dict:
@@ -19,7 +63,7 @@ def item_columns(**extra) -> dict:
         "title": cc.TextColumn(t("common.title"), width="large"),
         "category": cc.TextColumn(t("common.category")),
         "brand": cc.TextColumn(t("common.brand")),
-        "price": cc.NumberColumn(t("common.price"), format="%.0f"),
+        "price": price_column(),
         "price_band": cc.TextColumn(t("common.price_band")),
         "segment": cc.TextColumn(t("common.segment")),
         **extra,

@@ -34,7 +34,7 @@ from recsys.cli.base import (
     parse_weights,
     register,
 )
-from recsys.errors import RecsysError
+from recsys.errors import RecsysError, warnings_logged
 
 
 # --------------------------------------------------------------------------- entry point
@@ -60,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_ERROR
     try:
-        return COMMANDS[args.command].run(args)
+        with warnings_logged(f"running '{args.command}'"):  # never on the terminal
+            return COMMANDS[args.command].run(args)
     except RecsysError as err:
         return fail(str(err))
     except FileNotFoundError as err:

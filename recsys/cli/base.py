@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from recsys.errors import ConfigError
+from recsys.service.atomic import atomic_write_json, remove_leftovers
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -69,9 +69,12 @@ def say(text: str) -> None:
 
 
 def write_json(path: Path, payload: dict) -> None:
-    """Write ``payload`` as indented UTF-8 JSON, creating the parent folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+    """Write ``payload`` as indented UTF-8 JSON with the one atomic writer (mode as exports).
+
+    Leftovers of an earlier interrupted write of ``path`` are removed first.
+    """
+    remove_leftovers(path)
+    atomic_write_json(path, payload)
 
 
 def add_user_arguments(p: argparse.ArgumentParser, *, short_flag: bool = True) -> None:

@@ -101,11 +101,10 @@ def _run_export(args: argparse.Namespace) -> int:
             block_users=block_users,
             progress=progress,
         )
+    weights = ", ".join(f"{m}={preset.fusion.weight(m):.2f}" for m in preset.models)
     say(
         f"wrote {result.rows:,} rows for {result.users:,} users to {result.path} "
-        f"(preset '{preset.id}', fusion {preset.fusion.method}, weights "
-        + ", ".join(f"{m}={w:.2f}" for m, w in preset.fusion.weights.items())
-        + ")"
+        f"(preset '{preset.id}', fusion {preset.fusion.method}, weights {weights})"
     )
     return EXIT_OK
 

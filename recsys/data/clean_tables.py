@@ -18,16 +18,22 @@ from recsys.data.cleaning import (
     clean_ids,
     format_lines,
     item_attributes,
-    normalize_event,
     parse_numbers,
-    parse_timestamps,
     quartile_bands,
     strip_text,
 )
 from recsys.data.column_roles import ITEM_ATTRIBUTE_ROLES, resolve_mapping
 from recsys.data.csv_reader import REPORT_LINES, RawTable
+from recsys.data.log_columns import (
+    add_weights,
+    checked_event_weights,
+    event_column,
+    quantity_column,
+    rating_column,
+    timestamp_column,
+)
 from recsys.data.report import FileReport
-from recsys.data.schema import DEFAULT_EVENT_WEIGHTS, ROLE_COLUMN, Col
+from recsys.data.schema import ROLE_COLUMN, Col
 from recsys.errors import DataValidationError
 
 #: A user attribute with more distinct values than this, and mostly unique, is free text.
@@ -57,7 +63,7 @@ def clean_interactions(
     parts : ``{"file": FileReport, "item_attributes": DataFrame | None, "warnings": [...],
         "event_counts", "unknown_event_values", "timestamps_missing", "rating_shift"}``.
     """
-    weights = _checked_event_weights(event_weights)
+    weights = checked_event_weights(event_weights)
     name = raw.file_name
     df = raw.frame
     roles = resolve_mapping(list(df.columns), "interactions", mapping, name)
@@ -89,10 +95,10 @@ def clean_interactions(
     if "order" in roles:
         cancelled = strip_text(df[roles["order"]]).str.match(r"^[Cc]\d").to_numpy()
         drops.add(f"cancelled order ('{roles['order']}' starts with C)", cancelled)
-    events_norm, unknown = _event_column(df, roles, drops)
-    quantity = _quantity_column(df, roles, drops, warn)
-    rating = _rating_column(df, roles, drops, warn, report)
-    timestamps, ts_missing = _timestamp_column(df, roles, drops, warn, report.notes)
+    events_norm, unknown = event_column(df, roles, drops)
+    quantity = quantity_column(df, roles, drops, warn, name)
+    rating = rating_column(df, roles, drops, warn, report)
+    timestamps, ts_missing = timestamp_column(df, roles, drops, warn, report.notes)
     # drops for wrong field counts come last in the report but were never in the frame
     drops.add_lines("more fields than the header", raw.bad_lines)
     if len(raw.short_lines):
@@ -106,7 +112,7 @@ def clean_interactions(
         Col.USER: users[keep].reset_index(drop=True),  # stays a pandas string column
         Col.ITEM: items[keep].reset_index(drop=True),
     }
-    rating_shift = _add_weights(out, keep, weights, events_norm, rating, quantity, warn)
+    rating_shift = add_weights(out, keep, weights, events_norm, rating, quantity, warn)
     if rating is not None:
         out[Col.RATING] = rating.to_numpy()[keep]
     if timestamps is not None:
@@ -139,165 +145,6 @@ def clean_interactions(
         "rating_shift": rating_shift,
     }
     return events, parts
-
-
-def _checked_event_weights(event_weights: Mapping[str, float] | None) -> dict[str, float]:
-    """The default event weights updated by ``event_weights``; each must be finite and > 0."""
-    weights = {**DEFAULT_EVENT_WEIGHTS, **(event_weights or {})}
-    for event, w in weights.items():
-        if not (isinstance(w, int | float) and np.isfinite(w) and w > 0):
-            raise DataValidationError(
-                f"the weight of event '{event}' must be a positive number, not {w!r}."
-            )
-    return weights
-
-
-def _event_column(
-    df: pd.DataFrame, roles: Mapping[str, str], drops: Drops
-) -> tuple[np.ndarray | None, dict[str, int]]:
-    """Normalised events, (n_rows,) object, and the unrecognised values with their counts.
-
-    Drops cancellation / return events; ``(None, {})`` without an event column.
-    """
-    if "event" not in roles:
-        return None, {}
-    codes, uniques = pd.factorize(strip_text(df[roles["event"]]))
-    mapped = np.array([normalize_event(u) for u in uniques] + ["other"], dtype=object)
-    events_norm = mapped[codes]  # code -1 (missing) -> "other"
-    drops.add("cancellation / return / removal event", events_norm == "_cancel")
-    unknown: dict[str, int] = {}
-    is_unknown = (events_norm == "other") & drops.keep
-    if is_unknown.any():
-        vc = pd.Series(np.asarray(df[roles["event"]])[is_unknown]).value_counts().head(10)
-        unknown = {(str(k) if str(k).strip() else "(empty)"): int(v) for k, v in vc.items()}
-    return events_norm, unknown
-
-
-def _quantity_column(
-    df: pd.DataFrame, roles: Mapping[str, str], drops: Drops, warn: list[str]
-) -> pd.Series | None:
-    """Quantities (float64, NaN when unreadable); drops rows with a quantity <= 0 (returns)."""
-    if "quantity" not in roles:
-        return None
-    quantity = parse_numbers(df[roles["quantity"]])
-    drops.add(
-        f"zero or negative quantity in '{roles['quantity']}' (returns)",
-        (quantity <= 0).to_numpy(),
-    )
-    bad_q = (quantity.isna() & (strip_text(df[roles["quantity"]]) != "")).to_numpy() & drops.keep
-    if bad_q.any():
-        warn.append(
-            f"column '{roles['quantity']}': {int(bad_q.sum()):,} quantity value(s) are not "
-            f"numbers (lines {format_lines(drops.lines[bad_q])}); those rows are kept without a quantity."
-        )
-    return quantity
-
-
-def _rating_column(
-    df: pd.DataFrame,
-    roles: Mapping[str, str],
-    drops: Drops,
-    warn: list[str],
-    report: FileReport,
-) -> pd.Series | None:
-    """Ratings (float64), or ``None`` when there is no rating column or it is empty.
-
-    Raises
-    ------
-    DataValidationError
-        When most non-empty values are not numbers (the column is not a rating).
-    """
-    if "rating" not in roles:
-        return None
-    rcol = roles["rating"]
-    raw_r = strip_text(df[rcol])
-    rating = parse_numbers(raw_r)
-    nonempty = (raw_r != "").to_numpy()
-    bad = nonempty & rating.isna().to_numpy()
-    n_nonempty = int(nonempty.sum())
-    if n_nonempty == 0:
-        warn.append(f"column '{rcol}' (rating) is empty; it was ignored.")
-        report.mapping.pop("rating", None)
-        return None
-    if int(bad.sum()) > 0.5 * n_nonempty:
-        examples = ", ".join(repr(v) for v in pd.unique(np.asarray(raw_r)[bad])[:3])
-        raise DataValidationError(
-            f"most values are not numbers (e.g. {examples}), so this is not a rating column. "
-            "Fix the values, or map another column as the rating (or none).",
-            file=report.name,
-            column=rcol,
-            rows=drops.lines[bad][:REPORT_LINES].tolist(),
-        )
-    drops.add(f"rating in '{rcol}' is not a number", bad)
-    if "event" not in roles:
-        drops.add(f"no rating in '{rcol}'", ~nonempty)
-    return rating
-
-
-def _timestamp_column(
-    df: pd.DataFrame,
-    roles: Mapping[str, str],
-    drops: Drops,
-    warn: list[str],
-    notes: list[str],
-) -> tuple[pd.Series | None, int]:
-    """Timestamps (datetime64[ns], NaT when unreadable) and how many kept rows have none."""
-    if "timestamp" not in roles:
-        return None, 0
-    tcol = roles["timestamp"]
-    try:
-        timestamps, how = parse_timestamps(df[tcol])
-        notes.append(f"time read from '{tcol}' as {how}.")
-    except Exception:  # noqa: BLE001 - a time column must never crash ingest
-        timestamps = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-    unreadable = timestamps.isna().to_numpy() & drops.keep
-    ts_missing = int(unreadable.sum())
-    if ts_missing:
-        share = ts_missing / max(int(drops.keep.sum()), 1)
-        warn.append(
-            f"column '{tcol}': {ts_missing:,} time value(s) ({share:.0%}) could not be read "
-            f"(lines {format_lines(drops.lines[unreadable])}); those rows are kept without a time."
-        )
-    return timestamps, ts_missing
-
-
-def _add_weights(
-    out: dict[str, object],
-    keep: np.ndarray,
-    weights: Mapping[str, float],
-    events_norm: np.ndarray | None,
-    rating: pd.Series | None,
-    quantity: pd.Series | None,
-    warn: list[str],
-) -> float:
-    """Put ``weight`` (and ``event`` when implied) into ``out``; return the rating shift.
-
-    The weight comes from the event (``weights``), else the rating (shifted up to stay > 0),
-    else a quantity (each row a purchase), else 1.
-    """
-    rating_shift = 0.0
-    if events_norm is not None:
-        ev = events_norm[keep]
-        out[Col.EVENT] = ev
-        codes, uniques = pd.factorize(ev)
-        table = np.array([weights.get(u, weights["other"]) for u in uniques] + [0.0])
-        out[Col.WEIGHT] = table[codes]
-    elif rating is not None:
-        r = rating.to_numpy()[keep]
-        low = float(np.nanmin(r)) if len(r) else 1.0
-        if low <= 0:
-            rating_shift = 1.0 - low
-            warn.append(
-                f"ratings go down to {low:g}; weights are rating + {rating_shift:g} so that "
-                "every kept row counts positively."
-            )
-        out[Col.WEIGHT] = r + rating_shift
-    elif quantity is not None:
-        out[Col.EVENT] = np.full(int(keep.sum()), "purchase", dtype=object)
-        out[Col.WEIGHT] = np.full(int(keep.sum()), weights["purchase"])
-    else:
-        out[Col.WEIGHT] = np.ones(int(keep.sum()))
-    return rating_shift
 
 
 def _log_item_attributes(
@@ -365,7 +212,7 @@ def clean_catalog(
             f"were left empty (lines {format_lines(raw.short_lines)})."
         )
     keep = drops.keep
-    canonical = {ROLE_COLUMN[r] for r in roles} | {"genres"}
+    canonical = {ROLE_COLUMN[r] for r in roles} | {Col.GENRES}
     data: dict[str, np.ndarray] = {Col.ITEM: items.to_numpy()[keep]}
     for role, column in roles.items():
         if role != "item":

@@ -25,6 +25,14 @@ import numpy as np
 import pandas as pd
 
 from recsys.data.csv_records import Layout, arrow_table, record_layout, regular_quoting
+from recsys.data.limits import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    SAMPLE_BYTES,
+    ingest_memory_limit,
+    ingest_memory_need,
+    size_text,
+)
 from recsys.errors import DataValidationError
 
 #: Longest text cell kept; longer cells are cut (with a warning).
@@ -209,6 +217,55 @@ def _column_names(values: Sequence) -> list[str]:
     return out
 
 
+def _sample_text(sample: bytes) -> str:
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return sample[: len(sample) // 2 * 2].decode("utf-16", errors="replace")
+    return sample.decode("utf-8", errors="replace").lstrip("\ufeff")  # GBK: delimiters still ASCII
+
+
+def check_upload_cost(n_bytes: int, sample: bytes, file_name: str) -> tuple[int, int, int]:
+    """``(rows, columns, memory)`` estimated from a file's size and its first bytes.
+
+    Refuses (``DataValidationError``, before anything is parsed) a file whose header has more
+    than ``MAX_COLUMNS`` columns, that would hold more than ``MAX_ROWS`` rows, or whose reading
+    would need more memory than ``ingest_memory_limit()``; the message names the limit and
+    the file's need. ``sample`` is the start of the file (``SAMPLE_BYTES`` are enough).
+    """
+    sample = sample[:SAMPLE_BYTES]
+    text = _sample_text(sample)
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return 0, 0, 0
+    header = next(csv.reader([lines[0]], delimiter=_sniff_delimiter(text)), [])
+    n_columns = max(len(header), 1)
+    if n_columns > MAX_COLUMNS:
+        raise DataValidationError(
+            f"the file has {n_columns:,} columns; at most {MAX_COLUMNS:,} can be read. Keep "
+            "the columns you need (ids, event, time, rating, item attributes) and upload again.",
+            file=file_name,
+        )
+    complete = len(sample) >= n_bytes
+    unterminated = complete and not sample.endswith(b"\n")
+    per_line = len(sample) / max(sample.count(b"\n") + unterminated, 1)
+    n_rows = max(round(n_bytes / per_line) - 1, 0)
+    if n_rows > MAX_ROWS:
+        raise DataValidationError(
+            f"the file holds about {n_rows:,} rows; at most {MAX_ROWS:,} can be read. Upload "
+            "a shorter period or a sample of the users.",
+            file=file_name,
+        )
+    need, limit = ingest_memory_need(n_bytes, n_rows, n_columns), ingest_memory_limit()
+    if need > limit:
+        raise DataValidationError(
+            f"reading this file ({size_text(n_bytes)}, about {n_rows:,} rows x {n_columns:,} "
+            f"columns) would need about {size_text(need)} of memory; the limit is "
+            f"{size_text(limit)}. Upload a shorter period, a sample of the users or fewer "
+            "columns.",
+            file=file_name,
+        )
+    return n_rows, n_columns, need
+
+
 def read_csv_bytes(data: bytes, file_name: str) -> RawTable:
     """Read an uploaded CSV file (bytes) into an all-string frame.
 
@@ -217,6 +274,8 @@ def read_csv_bytes(data: bytes, file_name: str) -> RawTable:
     DataValidationError
         Empty file, a known binary format (PNG, JPEG, GIF, PDF, xlsx/zip, xls, gzip, Parquet),
         binary junk, no header, or more than half of the rows with a wrong number of fields.
+           Too many columns or rows, or more memory than allowed (:func:`check_upload_cost`,
+        judged before parsing).
     """
     if not data or re.fullmatch(rb"[ \t\r\n\x00\xef\xbb\xbf]*", data):  # nothing but blanks
         raise DataValidationError(
@@ -224,6 +283,7 @@ def read_csv_bytes(data: bytes, file_name: str) -> RawTable:
             file=file_name,
         )
     _refuse_binary(data, file_name)
+    check_upload_cost(len(data), data[:SAMPLE_BYTES], file_name)
     notes: list[str] = []
     buf, encoding, delimiter = _utf8_buffer(data, file_name, notes)
     del data
@@ -233,6 +293,12 @@ def read_csv_bytes(data: bytes, file_name: str) -> RawTable:
     if len(records) == 0:
         raise DataValidationError("the file is empty.", file=file_name)
     width = int(layout.n_fields[records[0]])
+    if width > MAX_COLUMNS or len(records) - 1 > MAX_ROWS:
+        raise DataValidationError(
+            f"the file has {len(records) - 1:,} rows and {width:,} columns; at most "
+            f"{MAX_ROWS:,} rows and {MAX_COLUMNS:,} columns can be read.",
+            file=file_name,
+        )
     widest = int(layout.n_fields[records].max())
     quoting_ok = regular_quoting(buf, layout, delimiter)
     parsed = None

@@ -37,6 +37,7 @@ Decisions worth knowing
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from collections.abc import Mapping
@@ -54,12 +55,13 @@ from recsys.data.clean_tables import (
 )
 from recsys.data.cleaning import EVENT_TYPES, normalize_event
 from recsys.data.column_roles import ITEM_ATTRIBUTE_ROLES, detect_roles, role_aliases
-from recsys.data.csv_reader import MAX_CELL_CHARS, RawTable, read_csv_bytes
+from recsys.data.csv_reader import MAX_CELL_CHARS, RawTable, check_upload_cost, read_csv_bytes
 from recsys.data.dataset import Dataset
+from recsys.data.limits import SAMPLE_BYTES
 from recsys.data.prices import price_bands
 from recsys.data.report import FileReport, ReadinessReport
 from recsys.data.schema import Col
-from recsys.errors import DataValidationError
+from recsys.errors import DataValidationError, warnings_logged
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +99,12 @@ class LoadResult:
 
 
 def _read_source(source: Source, default_name: str) -> tuple[bytes, str]:
+    """The file's bytes and name; a path is judged (size, columns, memory) before it is read."""
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source), default_name
     path = Path(source)
+    with path.open("rb") as fh:
+        check_upload_cost(os.fstat(fh.fileno()).st_size, fh.read(SAMPLE_BYTES), path.name)
     return path.read_bytes(), path.name
 
 
@@ -166,10 +171,11 @@ def load_dataset(
     report = ReadinessReport()
     t0 = time.perf_counter()
     try:
-        result = _load(
-            report, interactions, catalog, interactions_name, catalog_name,
-            interactions_map, catalog_map, event_weights, name, users, users_name, users_map,
-        )  # fmt: skip
+        with warnings_logged("reading the upload"):
+            result = _load(
+                report, interactions, catalog, interactions_name, catalog_name,
+                interactions_map, catalog_map, event_weights, name, users, users_name, users_map,
+            )  # fmt: skip
     except DataValidationError as err:
         report.usable = False
         report.errors.append(str(err))
@@ -206,6 +212,7 @@ def _load(
     raw = read_csv_bytes(data, interactions_name or default)
     del data
     events, parts = clean_interactions(raw, interactions_map, event_weights)
+    del raw  # the all-string table: hundreds of MB on a large log
     ifile: FileReport = parts["file"]
     report.files.append(ifile)
     report.warnings.extend(parts["warnings"])
@@ -217,6 +224,7 @@ def _load(
         craw = read_csv_bytes(cdata, catalog_name or cdefault)
         del cdata
         cat, cparts = clean_catalog(craw, catalog_map)
+        del craw
         cfile = cparts["file"]
         report.files.append(cfile)
         report.warnings.extend(cparts["warnings"])
@@ -229,6 +237,7 @@ def _load(
         uraw = read_csv_bytes(udata, users_name or udefault)
         del udata
         utable, uparts = clean_users(uraw, users_map)
+        del uraw
         ufile = uparts["file"]
         report.files.append(ufile)
         report.warnings.extend(uparts["warnings"])
@@ -305,6 +314,7 @@ def _load(
                 "the same user ids."
             )
     _advise(report, has_catalog=cat is not None)
+    _advise_catalog(report, merged)
     report.usable = True
     mappings = {"interactions": dict(ifile.mapping)}
     if cfile is not None:
@@ -346,6 +356,59 @@ def _advise(report: ReadinessReport, *, has_catalog: bool) -> None:
         w.append("no time column: temporal splits and trending are not available (random split).")
     if not has_catalog and not log_attrs:
         w.append("no catalog: content-based models have no item text to learn from.")
+    _advise_size(report)
+
+
+#: Readiness thresholds: a warning above this share of dropped rows in a file ...
+MAX_DROPPED_SHARE = 0.05
+#: ... below this many days between the first and the last event ...
+MIN_SPAN_DAYS = 14
+#: ... and above this share of catalog items without a price.
+MAX_MISSING_PRICE_SHARE = 0.2
+
+
+def _advise_size(report: ReadinessReport) -> None:
+    """Warnings about how much of the upload is usable: drop rate, time span, repeat users."""
+    w = report.warnings
+    for f in report.files:
+        if f.rows_read and (f.rows_read - f.rows_kept) / f.rows_read > MAX_DROPPED_SHARE:
+            share = (f.rows_read - f.rows_kept) / f.rows_read
+            w.append(
+                f"{f.kind} file '{f.name}': {share:.0%} of its rows were dropped "
+                f"({f.rows_read - f.rows_kept:,} of {f.rows_read:,}); check the reasons below and "
+                "the column mapping before training."
+            )
+    if report.time_start and report.time_end:
+        span = pd.Timestamp(report.time_end) - pd.Timestamp(report.time_start)
+        if span < pd.Timedelta(days=MIN_SPAN_DAYS):
+            w.append(
+                f"the interactions cover only {span.total_seconds() / 86400:.1f} days "
+                f"({report.time_start[:10]} to {report.time_end[:10]}): a temporal test split "
+                "holds the last hours or days, which may not be typical."
+            )
+
+
+def _advise_catalog(report: ReadinessReport, catalog: pd.DataFrame | None) -> None:
+    """Warnings about the catalog: titles shared by several items, prices mostly missing."""
+    if catalog is None or not len(catalog):
+        return
+    w = report.warnings
+    if Col.TITLE in catalog.columns:
+        titles = catalog[Col.TITLE].astype("string").str.strip()
+        titles = titles[titles.notna() & (titles != "")]
+        shared = titles[titles.duplicated(keep=False)]
+        if len(shared):
+            w.append(
+                f"{shared.nunique():,} title(s) are shared by {len(shared):,} items (e.g. "
+                f"'{shared.iloc[0]}'): shoppers cannot tell these items apart; add the variant "
+                "(colour, size) to the title."
+            )
+    if Col.PRICE in catalog.columns:
+        missing = float(catalog[Col.PRICE].isna().mean())
+        if missing > MAX_MISSING_PRICE_SHARE:
+            w.append(
+                f"{missing:.0%} of the items have no price: price filters and rules leave them out."
+            )
 
 
 def load_catalog(

@@ -30,6 +30,7 @@ class Col:
     BRAND = "brand"
     PRICE = "price"
     PRICE_BAND = "price_band"
+    GENRES = "genres"  # every value of a multi-valued category ("Comedy|Romance"), "|"-separated
 
 
 #: Catalog columns shown beside an item wherever a page or an export lists items.

@@ -9,9 +9,20 @@ metrics, two paired tests over the users both reports evaluated (NaN pairs dropp
   ``|mean(s_u d_u)|`` over random signs ``s in {-1, +1}``, p = (1 + #{|T*| >= |T|}) / (1 + P).
   Vectorised as a ``(P, n)`` sign matrix times the differences, in chunks.
 
-``significant`` = ``p_perm < alpha`` (the randomisation test assumes nothing about the
-distribution of per-user values, which are often 0/1 or skewed). Catalogue-level metrics
-(coverage, Gini, ...) have one value per configuration and no p-value.
+Catalogue-level metrics (coverage, distributional coverage, Gini, personalisation: one value
+per configuration, computed from the lists of all users) get the same randomisation test at the
+list level: under H0 each user's two lists are exchangeable, so each permutation swaps A's and
+B's list for a random half of the users and recomputes the metric of both sides from the
+swapped exposure counts. One user whose list alone moves coverage is not significant; a change
+spread over many users is.
+
+Every metric also gets a 95 % interval for ``B - A`` from a **paired bootstrap over users**
+(Efron & Tibshirani 1993): the users are resampled with replacement ``n_boot`` times, the same
+draw for A and B, and the difference is recomputed on each resample (per-user metrics: the mean
+difference; catalogue metrics: from the resampled exposure counts). The interval is the
+observed difference plus the 2.5 and 97.5 percentiles of the centred resampled differences: a
+resample holds fewer distinct users, which lowers coverage on both sides; centring removes
+that bias. ``significant`` = ``p_perm < alpha`` for every metric.
 
 List overlap: Jaccard@k per user, ``|A_u ∩ B_u| / |A_u ∪ B_u|`` over non-padding items (1 when
 both lists are empty), its histogram and the users whose lists changed most.
@@ -19,14 +30,21 @@ both lists are empty), its histogram and the users whose lists changed most.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy import stats
 
-from recsys.evaluation.metrics import MetricReport
+from recsys.evaluation.metrics import MetricReport, catalog_metrics
 from recsys.ranking.topk import TopK
+
+#: Bootstrap resamples of the users (intervals and the catalogue metrics' test).
+N_BOOT = 1000
+#: Interval level.
+CONFIDENCE = 0.95
 
 
 @dataclass
@@ -35,7 +53,9 @@ class ABResult:
 
     Attributes
     ----------
-    table : columns ``metric, a, b, diff, rel_diff, n_users, p_ttest, p_perm, significant``.
+    table : columns ``metric, a, b, diff, rel_diff, ci_low, ci_high, n_users, p_ttest, p_perm,
+        significant``; ``ci_low``/``ci_high`` bound ``diff`` (95 %, paired bootstrap);
+        ``p_ttest`` only for per-user metrics; one row per metric with a value in A or B.
     users : (n,) int32 users present in both lists.
     jaccard : (n,) Jaccard@k of the two lists per user, aligned with ``users``.
     jaccard_hist : columns ``bin_low, bin_high, n_users`` (10 bins over [0, 1]).
@@ -116,6 +136,211 @@ def paired_permutation_test(
     return float(out[0]) if one_d else out
 
 
+def bootstrap_counts(
+    n: int, n_boot: int, seed: int = 0, max_cells: int = 4_000_000
+) -> Iterator[np.ndarray]:
+    """Resamples of ``n`` users with replacement, in chunks of ``(r, n)`` draw counts.
+
+    Row j says how often each user is drawn in resample j (each row sums to ``n``); chunks hold
+    at most ``max_cells`` cells, ``n_boot`` rows in all.
+    """
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(n_boot, max_cells // max(n, 1)))
+    done = 0
+    while done < n_boot:
+        r = min(chunk, n_boot - done)
+        draws = rng.integers(0, max(n, 1), size=(r, n))
+        flat = (np.arange(r)[:, None] * n + draws).ravel()
+        yield np.bincount(flat, minlength=r * n).reshape(r, n).astype(np.float64)
+        done += r
+
+
+def _membership(items: np.ndarray, n_items: int) -> sp.csr_matrix:
+    """(n, n_items) 0/1 CSR: row u holds the items of list u (``-1`` padding dropped)."""
+    valid = items >= 0
+    rows = np.repeat(np.arange(len(items)), valid.sum(axis=1))
+    data = np.ones(len(rows), dtype=np.float64)
+    return sp.csr_matrix((data, (rows, items[valid])), shape=(len(items), n_items))
+
+
+def bootstrap_diffs(
+    paired: dict[str, np.ndarray],
+    items_a: np.ndarray,
+    items_b: np.ndarray,
+    *,
+    k: int,
+    n_items: int,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Paired bootstrap of B - A over users: metric key -> (n_boot,) resampled differences.
+
+    Parameters
+    ----------
+    paired : key -> (n,) per-user differences B - A (NaN: user left out), aligned with the
+        rows of ``items_a`` / ``items_b``; resampled as the mean over the drawn users.
+    items_a, items_b : (n, k_a), (n, k_b) the two configurations' lists of the same users;
+        the catalogue metrics (``catalog_metrics``) are recomputed from the drawn users' lists.
+    k : cut-off of the catalogue metrics.
+    n_items : catalogue size.
+    """
+    n = len(items_a)
+    keys = list(paired)
+    diffs = np.column_stack([paired[key] for key in keys]) if keys else np.zeros((n, 0))
+    ok = np.isfinite(diffs)
+    diffs = np.where(ok, diffs, 0.0)
+    a, b = np.asarray(items_a)[:, :k], np.asarray(items_b)[:, :k]
+    xa, xb = _membership(a, n_items).T.tocsr(), _membership(b, n_items).T.tocsr()
+    listed_a, listed_b = (a >= 0).any(axis=1), (b >= 0).any(axis=1)
+    metrics = catalog_metrics(k)
+    out = {key: np.empty(n_boot) for key in [*keys, *(m.key for m in metrics)]}
+    pos = 0
+    for w in bootstrap_counts(n, n_boot, seed):
+        rows = slice(pos, pos + len(w))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            means = (w @ diffs) / (w @ ok)
+        for j, key in enumerate(keys):
+            out[key][rows] = means[:, j]
+        counts_a, counts_b = np.asarray(xa @ w.T).T, np.asarray(xb @ w.T).T  # (r, n_items)
+        lists_a, lists_b = w @ listed_a, w @ listed_b
+        for metric in metrics:
+            out[metric.key][rows] = metric.from_exposure(counts_b, lists_b) - metric.from_exposure(
+                counts_a, lists_a
+            )
+        pos += len(w)
+    return out
+
+
+def catalog_permutation_test(
+    items_a: np.ndarray,
+    items_b: np.ndarray,
+    *,
+    k: int,
+    n_items: int,
+    n_permutations: int = 2000,
+    seed: int = 0,
+    max_cells: int = 4_000_000,
+) -> dict[str, float]:
+    """Paired randomisation test of every catalogue metric: key -> two-sided p.
+
+    ``items_a``, ``items_b`` (n, k_a), (n, k_b) are the two configurations' lists of the same
+    users. Each permutation swaps the two lists of a random half of the users; p = (1 +
+    #{|d*| >= |d|}) / (1 + n_permutations), 1.0 when the observed difference is 0.
+    """
+    a, b = np.asarray(items_a)[:, :k], np.asarray(items_b)[:, :k]
+    n = len(a)
+    xa, xb = _membership(a, n_items), _membership(b, n_items)
+    delta = (xb - xa).T.tocsr()  # (n_items, n): what a swap moves from B to A
+    la, lb = (a >= 0).any(axis=1).astype(np.float64), (b >= 0).any(axis=1).astype(np.float64)
+    ca, cb = np.asarray(xa.sum(axis=0)).ravel(), np.asarray(xb.sum(axis=0)).ravel()
+    metrics = catalog_metrics(k)
+    observed = {
+        m.key: float(
+            m.from_exposure(cb[None], np.array([lb.sum()]))[0]
+            - m.from_exposure(ca[None], np.array([la.sum()]))[0]
+        )
+        for m in metrics
+    }
+    count = dict.fromkeys(observed, 0)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(n_permutations, max_cells // max(n, 1)))
+    done = 0
+    while done < n_permutations and n > 0:
+        r = min(chunk, n_permutations - done)
+        swap = (rng.random((r, n)) < 0.5).astype(np.float64)
+        moved = np.asarray(delta @ swap.T).T  # (r, n_items)
+        lists_moved = swap @ (lb - la)
+        perm_a, perm_b = ca[None] + moved, cb[None] - moved
+        na, nb = la.sum() + lists_moved, lb.sum() - lists_moved
+        for m in metrics:
+            d = m.from_exposure(perm_b, nb) - m.from_exposure(perm_a, na)
+            tol = 1e-12 * max(1.0, abs(observed[m.key]))
+            count[m.key] += int((np.abs(d) >= abs(observed[m.key]) - tol).sum())
+        done += r
+    out = {}
+    for key, value in observed.items():
+        if not np.isfinite(value):
+            out[key] = float("nan")
+        elif abs(value) <= 1e-12 or n == 0:
+            out[key] = 1.0
+        else:
+            out[key] = (1 + count[key]) / (1 + n_permutations)
+    return out
+
+
+def bootstrap_interval(
+    observed: float, boot: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[float, float]:
+    """(low, high) interval of a difference from its bootstrap resamples ``boot`` (R,).
+
+    ``observed`` plus the percentiles of the centred resamples (the resampling bias removed);
+    NaN when ``observed`` is not finite or fewer than two resamples are.
+    """
+    boot = np.asarray(boot, dtype=np.float64)
+    boot = boot[np.isfinite(boot)]
+    if not np.isfinite(observed) or len(boot) < 2:
+        return float("nan"), float("nan")
+    tail = (1.0 - confidence) / 2
+    low, high = np.quantile(boot - boot.mean(), [tail, 1.0 - tail])
+    return float(observed + low), float(observed + high)
+
+
+def _rows_of(topk: TopK, users: np.ndarray) -> np.ndarray:
+    """(len(users), k) the lists of ``users`` in ``topk`` (a row of ``-1`` for a user it lacks)."""
+    listed = np.asarray(topk.users)
+    items = np.asarray(topk.items)
+    out = np.full((len(users), items.shape[1]), -1, dtype=items.dtype)
+    if len(listed) == 0 or len(users) == 0:
+        return out
+    order = np.argsort(listed, kind="stable")
+    pos = np.minimum(np.searchsorted(listed[order], users), len(listed) - 1)
+    found = listed[order][pos] == users
+    out[found] = items[order[pos[found]]]
+    return out
+
+
+def _row(
+    key: str,
+    report_a: MetricReport,
+    report_b: MetricReport,
+    diffs: np.ndarray | None,
+    ia: np.ndarray,
+    p_perms: dict[str, float],
+    boot: dict[str, np.ndarray],
+    alpha: float,
+) -> dict | None:
+    """One row of ``ABResult.table``; None when neither side has a value."""
+    va, vb = report_a.values.get(key), report_b.values.get(key)
+    a = np.nan if va is None else float(va)
+    b = np.nan if vb is None else float(vb)
+    if not (np.isfinite(a) or np.isfinite(b)):
+        return None  # nothing to compare (e.g. RMSE of lists without rating predictions)
+    diff = b - a
+    p_t = n_users = np.nan
+    if diffs is not None:
+        ok = np.isfinite(diffs)
+        pa = np.asarray(report_a.per_user[key], dtype=np.float64)[ia][ok]
+        n_users = float(ok.sum())
+        p_t = _ttest(diffs[ok], pa, pa + diffs[ok])
+    elif key in boot:
+        n_users = float(len(ia))
+    low, high = bootstrap_interval(diff, boot[key]) if key in boot else (np.nan, np.nan)
+    p_perm = float(p_perms.get(key, np.nan))
+    return {
+        "metric": key,
+        "a": a,
+        "b": b,
+        "diff": diff,
+        "rel_diff": diff / abs(a) if np.isfinite(a) and a != 0 else np.nan,
+        "ci_low": low,
+        "ci_high": high,
+        "n_users": n_users,
+        "p_ttest": p_t,
+        "p_perm": p_perm,
+        "significant": bool(np.isfinite(p_perm) and p_perm < alpha),
+    }
+
+
 def _ttest(diffs: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     if len(diffs) < 2:
         return float("nan")
@@ -136,6 +361,8 @@ def compare(
     seed: int = 0,
     alpha: float = 0.05,
     n_changed: int = 20,
+    n_items: int | None = None,
+    n_boot: int = N_BOOT,
 ) -> ABResult:
     """Compare configuration A with configuration B (diff = B - A).
 
@@ -147,6 +374,8 @@ def compare(
     seed : seeds the randomisation test.
     alpha : significance level.
     n_changed : how many most-changed users to list.
+    n_items : catalogue size (coverage); default: the largest listed item + 1.
+    n_boot : bootstrap resamples of the users (intervals, catalogue metrics' test).
 
     Returns
     -------
@@ -162,38 +391,31 @@ def compare(
             pa = np.asarray(report_a.per_user[key], dtype=np.float64)[ia]
             pb = np.asarray(report_b.per_user[key], dtype=np.float64)[ib]
             paired[key] = np.where(np.isfinite(pa) & np.isfinite(pb), pb - pa, np.nan)
-    p_perms = {}
+    p_perms: dict[str, float] = {}
     if paired:
         matrix = np.column_stack(list(paired.values()))
         p_all = np.atleast_1d(paired_permutation_test(matrix, n_permutations, seed))
         p_perms = dict(zip(paired, p_all, strict=True))
-    for key in keys:
-        va, vb = report_a.values.get(key), report_b.values.get(key)
-        a = np.nan if va is None else float(va)
-        b = np.nan if vb is None else float(vb)
-        diff = b - a
-        rel = diff / abs(a) if np.isfinite(a) and a != 0 else np.nan
-        p_t = p_perm = n_users = np.nan
-        if key in paired:
-            d = paired[key]
-            ok = np.isfinite(d)
-            pa = np.asarray(report_a.per_user[key], dtype=np.float64)[ia][ok]
-            n_users = float(ok.sum())
-            p_t = _ttest(d[ok], pa, pa + d[ok])
-            p_perm = float(p_perms[key])
-        rows.append(
-            {
-                "metric": key,
-                "a": a,
-                "b": b,
-                "diff": diff,
-                "rel_diff": rel,
-                "n_users": n_users,
-                "p_ttest": p_t,
-                "p_perm": p_perm,
-                "significant": bool(np.isfinite(p_perm) and p_perm < alpha),
-            }
+    items_a, items_b = _rows_of(topk_a, ua[ia]), _rows_of(topk_b, ub[ib])
+    if n_items is None:
+        n_items = int(max(items_a.max(initial=-1), items_b.max(initial=-1))) + 1
+    boot = bootstrap_diffs(
+        paired, items_a, items_b, k=report_a.k, n_items=n_items, n_boot=n_boot, seed=seed
+    )
+    p_perms.update(
+        catalog_permutation_test(
+            items_a,
+            items_b,
+            k=report_a.k,
+            n_items=n_items,
+            n_permutations=n_permutations,
+            seed=seed,
         )
+    )
+    for key in keys:
+        row = _row(key, report_a, report_b, paired.get(key), ia, p_perms, boot, alpha)
+        if row is not None:
+            rows.append(row)
     table = pd.DataFrame(rows)
 
     # list overlap on the users both configurations have lists for

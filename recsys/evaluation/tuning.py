@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recsys.errors import ConfigError
+from recsys.errors import ConfigError, Message
 
 Evaluate = Callable[[dict[str, float]], Mapping[str, float | None]]
 Constraint = tuple[str, float]
@@ -53,6 +53,9 @@ class TuneResult:
     feasible : whether the chosen trial meets every constraint.
     objective : the metric maximised (or minimised).
     message : one plain sentence for the UI.
+    planned : trials the search meant to run.
+    stopped : ``""`` when it ran every planned trial, ``"budget"`` when it stopped at its time
+        budget, ``"cancelled"`` when the caller asked it to stop (the best so far is kept).
     """
 
     best_weights: dict[str, float]
@@ -63,6 +66,8 @@ class TuneResult:
     objective: str = "ndcg@10"
     constraints: dict[str, Constraint] = field(default_factory=dict)
     message: str = ""
+    planned: int = 0
+    stopped: str = ""
 
     @property
     def best_params(self) -> dict[str, float]:
@@ -112,6 +117,9 @@ class _Search:
         maximize: bool,
         total: int,
         progress: ProgressCallback | None,
+        stop: Callable[[], bool] | None = None,
+        time_budget: float | None = None,
+        on_trial: Callable[[TuneResult], None] | None = None,
     ) -> None:
         self.evaluate = evaluate
         self.names = list(names)
@@ -121,6 +129,21 @@ class _Search:
         self.total = max(total, 1)
         self.progress = progress
         self.rows: list[dict[str, Any]] = []
+        self.stop = stop
+        self.on_trial = on_trial
+        self.start = time.perf_counter()
+        self.deadline = None if time_budget is None else self.start + float(time_budget)
+        self.stopped = ""
+
+    def halted(self) -> bool:
+        """True once the search must stop (asked to, or out of time); never before one trial."""
+        if not self.rows:
+            return False
+        if not self.stopped and self.stop is not None and self.stop():
+            self.stopped = "cancelled"
+        if not self.stopped and self.deadline is not None and time.perf_counter() >= self.deadline:
+            self.stopped = "budget"
+        return bool(self.stopped)
 
     def run(self, point: dict[str, float], phase: str) -> dict[str, Any]:
         metrics = dict(self.evaluate(dict(point)))
@@ -144,9 +167,13 @@ class _Search:
         row["_metrics"] = metrics
         self.rows.append(row)
         if self.progress is not None:
+            done = len(self.rows)
             self.progress(
-                min(len(self.rows) / self.total, 1.0), f"trial {len(self.rows)}/{self.total}"
+                min(done / self.total, 1.0),
+                Message(f"trial {done}/{self.total}", "progress.trial", n=done, total=self.total),
             )
+        if self.on_trial is not None:
+            self.on_trial(self.result(self.start))
         return row
 
     def ranked(self) -> list[dict[str, Any]]:
@@ -175,6 +202,8 @@ class _Search:
                 f"no trial meets the constraints ({len(self.rows)} tried): showing the one that "
                 "comes closest. Loosen a constraint or add other models."
             )
+        if self.stopped:
+            msg += f" Stopped after {len(self.rows)} of {self.total} trials ({self.stopped})."
         return TuneResult(
             best_weights=dict(best["_point"]),
             best_metrics=best_metrics,
@@ -184,6 +213,8 @@ class _Search:
             objective=self.objective,
             constraints=dict(self.constraints),
             message=msg,
+            planned=self.total,
+            stopped=self.stopped,
         )
 
 
@@ -200,6 +231,9 @@ def tune_weights(
     *,
     maximize: bool = True,
     n_elite: int = 3,
+    stop: Callable[[], bool] | None = None,
+    time_budget: float | None = None,
+    on_trial: Callable[[TuneResult], None] | None = None,
 ) -> TuneResult:
     """Search fusion weights on the simplex (see the module docstring).
 
@@ -214,10 +248,14 @@ def tune_weights(
     seed : seeds every draw.
     progress : ``progress(fraction, message)``.
     n_elite : refinement centres are drawn among this many best trials.
+    stop : asked before each trial; True stops the search, keeping the best so far.
+    time_budget : seconds; the search stops once they are spent (after at least one trial).
+    on_trial : called after each trial with the result so far (trials done, best so far).
 
     Returns
     -------
-    TuneResult; ``trials`` has one column per model weight.
+    TuneResult; ``trials`` has one column per model weight; ``stopped`` says whether and why
+    it ended before ``planned`` trials.
     """
     names = list(model_names)
     if not names:
@@ -240,12 +278,19 @@ def tune_weights(
         maximize,
         len(starts) + (n_refine if m > 1 else 0),
         progress,
+        stop,
+        time_budget,
+        on_trial,
     )
     for w in starts:
+        if search.halted():
+            break
         search.run(_as_weights(names, w), "start")
     if m > 1 and n_refine > 0:
         concentrations = np.geomspace(20.0, 2000.0, n_refine)
         for c in concentrations:
+            if search.halted():
+                break
             elite = search.ranked()[: max(n_elite, 1)]
             centre = np.array([elite[rng.integers(len(elite))][n] for n in names])
             w = rng.dirichlet(c * centre + 0.05)

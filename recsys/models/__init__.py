@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from recsys.errors import ConfigError
-from recsys.models.base import ProgressCallback, Recommender
+from recsys.models.base import ParamRange, ProgressCallback, Recommender
 
 #: registry name -> "module:Class"
 _MODEL_PATHS: dict[str, str] = {
@@ -78,17 +78,13 @@ def model_class(name: str) -> type[Recommender]:
 
 
 def make_model(name: str, **params) -> Recommender:
-    """A fresh, unfitted model with ``params`` overriding its defaults."""
+    """A fresh, unfitted model with ``params`` overriding its defaults.
+
+    Unknown parameters and values outside the model's ``param_ranges`` raise ``ConfigError``
+    before anything is built.
+    """
     cls = model_class(name)
-    valid = cls().get_params()
-    unknown = sorted(set(params) - set(valid))
-    if unknown:
-        names, known = ", ".join(unknown), ", ".join(valid)
-        raise ConfigError(
-            f"model '{name}' has no parameter(s) {names}; it has {known}.",
-            code="model.unknown_params",
-            params={"name": name, "names": names, "known": known},
-        )
+    cls.check_params(params)
     return cls(**params)
 
 
@@ -96,6 +92,7 @@ __all__ = [
     "DEFAULT_MODELS",
     "MODEL_NAMES",
     "QUICK_PARAMS",
+    "ParamRange",
     "ProgressCallback",
     "Recommender",
     "make_model",

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from recsys.data.dataset import Dataset
 from recsys.data.features import item_feature_matrix
 from recsys.data.schema import Col
-from recsys.models.base import LARGE_CATALOG_ITEMS, ProgressCallback, Recommender
+from recsys.models.base import LARGE_CATALOG_ITEMS, ParamRange, ProgressCallback, Recommender
 from recsys.models.item_knn import blocked_top_k
 from recsys.models.popularity import time_decay
 
@@ -51,9 +51,29 @@ class ContentTfidf(Recommender):
     """
 
     name: ClassVar[str] = "content_tfidf"
+
+    @classmethod
+    def fit_cost(cls, dataset: Dataset, params: dict | None = None) -> float:
+        """Text features and neighbours scale with the catalog: ~1 ms per item (measured)."""
+        return 1e-3 * dataset.n_items + 1e-5 * len(dataset.interactions)
+
     label: ClassVar[str] = "Content (TF-IDF)"
     handles_cold_users: ClassVar[bool] = True
     handles_cold_items: ClassVar[bool] = True
+    param_ranges: ClassVar[dict[str, ParamRange]] = {
+        "text_weight": ParamRange(0, 1e3),
+        "attribute_weight": ParamRange(0, 1e3),
+        "max_text_features": ParamRange(1, 200_000, integer=True),
+        "neighbors": ParamRange(1, 5000, integer=True),
+        "half_life_days": ParamRange(0.01, 3650),
+    }
+    state_fields: ClassVar[dict[str, str]] = {
+        "user_rows_": "csr",
+        "item_features_": "csr",
+        "feature_names_": "strs",
+        "neighbours_": "csr",
+        "profile_norms_": "array",
+    }
 
     neighbour_param: ClassVar[str | None] = "neighbors"
 

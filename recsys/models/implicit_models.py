@@ -22,7 +22,14 @@ from threadpoolctl import threadpool_limits
 
 from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
-from recsys.models.base import ProgressCallback, Recommender, history_row
+from recsys.models.base import (
+    SEED_RANGE,
+    THREADS_RANGE,
+    ParamRange,
+    ProgressCallback,
+    Recommender,
+    history_row,
+)
 
 
 def confidence(weights: sp.csr_matrix, alpha: float, scale: str) -> sp.csr_matrix:
@@ -45,6 +52,8 @@ class _ImplicitFactorModel(Recommender):
     factor_param: ClassVar[str | None] = "factors"
     fit_bytes_per_pair: ClassVar[float] = 40.0
     """Shared fit wrapper and block scoring; subclasses build the implicit model."""
+
+    state_fields: ClassVar[dict[str, str]] = {"user_factors_": "array", "item_factors_": "array"}
 
     def _implicit_model(self):
         raise NotImplementedError
@@ -107,8 +116,22 @@ class ImplicitALS(_ImplicitFactorModel):
     """
 
     name: ClassVar[str] = "als"
+    fit_seconds_per_kpair: ClassVar[float] = 0.08
+    cost_params: ClassVar[tuple[str, ...]] = ("iterations",)
     label: ClassVar[str] = "ALS (implicit feedback MF)"
     handles_cold_users: ClassVar[bool] = True
+    param_ranges: ClassVar[dict[str, ParamRange]] = {
+        "factors": ParamRange(1, 1024, integer=True),
+        "regularization": ParamRange(0, 1e6),
+        "alpha": ParamRange(1e-6, 1e6),
+        "iterations": ParamRange(1, 1000, integer=True),
+        "num_threads": THREADS_RANGE,
+        "random_state": SEED_RANGE,
+    }
+    state_fields: ClassVar[dict[str, str]] = {
+        **_ImplicitFactorModel.state_fields,
+        "item_gram_": "array",
+    }
 
     def __init__(
         self,
@@ -192,7 +215,17 @@ class ImplicitBPR(_ImplicitFactorModel):
     """
 
     name: ClassVar[str] = "bpr"
+    fit_seconds_per_kpair: ClassVar[float] = 0.08
+    cost_params: ClassVar[tuple[str, ...]] = ("iterations",)
     label: ClassVar[str] = "BPR (implicit, pairwise ranking)"
+    param_ranges: ClassVar[dict[str, ParamRange]] = {
+        "factors": ParamRange(1, 1024, integer=True),
+        "learning_rate": ParamRange(1e-6, 10),
+        "regularization": ParamRange(0, 1e3),
+        "iterations": ParamRange(1, 10_000, integer=True),
+        "num_threads": THREADS_RANGE,
+        "random_state": SEED_RANGE,
+    }
 
     def __init__(
         self,

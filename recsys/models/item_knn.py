@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 
 from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
-from recsys.models.base import ProgressCallback, Recommender, pair_values
+from recsys.models.base import ParamRange, ProgressCallback, Recommender, pair_values
 from recsys.ranking.candidates import default_jobs
 from recsys.ranking.topk import top_k_indices
 
@@ -60,8 +60,16 @@ class ItemKNN(Recommender):
     """
 
     name: ClassVar[str] = "item_knn"
+    fit_seconds_per_kpair: ClassVar[float] = 0.002
     label: ClassVar[str] = "Item kNN (bought together)"
     handles_cold_users: ClassVar[bool] = True
+    param_ranges: ClassVar[dict[str, ParamRange]] = {
+        "k_neighbors": ParamRange(1, 5000, integer=True),
+        "shrinkage": ParamRange(0, 1e6),
+        "bm25_k1": ParamRange(0, 100),
+        "bm25_b": ParamRange(0, 1),
+    }
+    state_fields: ClassVar[dict[str, str]] = {"user_rows_": "csr", "similarity_": "csr"}
 
     neighbour_param: ClassVar[str | None] = "k_neighbors"
 

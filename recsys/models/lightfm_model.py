@@ -36,7 +36,13 @@ import scipy.sparse as sp
 from recsys.data.dataset import Dataset
 from recsys.data.features import item_attribute_matrix, item_token_matrix
 from recsys.errors import ConfigError
-from recsys.models.base import LARGE_LOG_PAIRS, ProgressCallback, Recommender
+from recsys.models.base import (
+    LARGE_LOG_PAIRS,
+    SEED_RANGE,
+    ParamRange,
+    ProgressCallback,
+    Recommender,
+)
 from recsys.models.holdout import holdout_ndcg, inner_holdout
 
 
@@ -87,10 +93,41 @@ class LightFMRecommender(Recommender):
     """
 
     name: ClassVar[str] = "lightfm"
+    fit_seconds_per_kpair: ClassVar[float] = 0.5
+    cost_params: ClassVar[tuple[str, ...]] = ("epochs",)
     label: ClassVar[str] = "LightFM"
     handles_cold_users: ClassVar[bool] = True
     handles_cold_items: ClassVar[bool] = True
     loss_name: ClassVar[str] = "warp"
+    param_ranges: ClassVar[dict[str, ParamRange]] = {
+        "no_components": ParamRange(1, 512, integer=True),
+        "learning_rate": ParamRange(1e-6, 10),
+        "epochs": ParamRange(1, 1000, integer=True),
+        "item_alpha": ParamRange(0, 10),
+        "user_alpha": ParamRange(0, 10),
+        "user_feature_share": ParamRange(0.001, 0.999),
+        "max_text_features": ParamRange(0, 10_000, integer=True),
+        "max_token_share": ParamRange(0.001, 1),
+        "n_negatives": ParamRange(0, 100, integer=True),
+        "num_threads": ParamRange(1, 256, integer=True),
+        "max_sampled": ParamRange(1, 10_000, integer=True),
+        "k": ParamRange(1, 1000, integer=True),
+        "random_state": SEED_RANGE,
+        "patience": ParamRange(1, 1000, integer=True),
+        "min_epochs": ParamRange(1, 1000, integer=True),
+    }
+    state_fields: ClassVar[dict[str, str]] = {
+        "best_epochs_": "int",
+        "epoch_scores_": "float_list?",
+        "feature_names_": "strs",
+        "user_emb_": "array",
+        "user_bias_": "array",
+        "item_emb_": "array",
+        "item_bias_": "array",
+    }
+    #: The LightFM object itself: kept after ``fit`` (the benchmark times its ``predict``),
+    #: never stored; scoring reads the embeddings only.
+    transient_fields: ClassVar[frozenset[str]] = frozenset({"model_"})
     factor_param: ClassVar[str | None] = "no_components"
     fit_bytes_per_pair: ClassVar[float] = 60.0
 

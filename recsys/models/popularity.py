@@ -9,7 +9,7 @@ import numpy as np
 from recsys.data.dataset import Dataset
 from recsys.data.schema import Col
 from recsys.errors import ConfigError
-from recsys.models.base import ProgressCallback, Recommender
+from recsys.models.base import ParamRange, ProgressCallback, Recommender
 
 _DAY = 86400.0
 
@@ -28,8 +28,10 @@ class Popularity(Recommender):
     """
 
     name: ClassVar[str] = "popularity"
+    fit_seconds_per_kpair: ClassVar[float] = 0.0005
     label: ClassVar[str] = "Popularity"
     handles_cold_users: ClassVar[bool] = True
+    state_fields: ClassVar[dict[str, str]] = {"item_scores_": "array"}
 
     @classmethod
     def memory_need(
@@ -83,6 +85,7 @@ class TrendingPopularity(Popularity):
 
     name: ClassVar[str] = "trending"
     label: ClassVar[str] = "Trending (time-decayed popularity)"
+    param_ranges: ClassVar[dict[str, ParamRange]] = {"half_life_days": ParamRange(0.01, 3650)}
 
     def __init__(
         self, by: Literal["users", "weight"] = "users", half_life_days: float = 7.0

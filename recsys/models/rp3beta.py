@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
-from recsys.models.base import ProgressCallback, Recommender, history_row, pair_values
+from recsys.models.base import ParamRange, ProgressCallback, Recommender, history_row, pair_values
 from recsys.models.item_knn import blocked_top_k
 
 
@@ -41,8 +41,15 @@ class RP3beta(Recommender):
     """
 
     name: ClassVar[str] = "rp3beta"
+    fit_seconds_per_kpair: ClassVar[float] = 0.004
     label: ClassVar[str] = "RP3beta (random walk)"
     handles_cold_users: ClassVar[bool] = True
+    param_ranges: ClassVar[dict[str, ParamRange]] = {
+        "alpha": ParamRange(1e-3, 10),
+        "beta": ParamRange(0, 5),
+        "topk": ParamRange(1, 5000, integer=True),
+    }
+    state_fields: ClassVar[dict[str, str]] = {"similarity_": "csr", "user_rows_": "csr"}
 
     neighbour_param: ClassVar[str | None] = "topk"
 

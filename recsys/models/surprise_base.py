@@ -61,9 +61,19 @@ import scipy.sparse as sp
 from recsys.data.dataset import Dataset
 from recsys.data.schema import Col
 from recsys.errors import ConfigError, DataValidationError
-from recsys.models.base import LARGE_LOG_PAIRS, ProgressCallback, Recommender
+from recsys.models.base import (
+    LARGE_LOG_PAIRS,
+    SEED_RANGE,
+    ParamRange,
+    ProgressCallback,
+    Recommender,
+)
 
 IMPLICIT_RATINGS: tuple[str, ...] = ("log", "linear")
+#: Surprise takes ``random_state=None`` (unseeded) too.
+SURPRISE_SEED = ParamRange(SEED_RANGE.low, SEED_RANGE.high, integer=True, optional=True)
+#: The largest item-by-item table the neighbour models keep (``4 n²`` bytes: 1.6 GB).
+MAX_DENSE_ITEMS = 20_000
 
 
 def derive_ratings(weights: np.ndarray, w_ref: float, method: str = "log") -> np.ndarray:
@@ -114,6 +124,20 @@ class SurpriseRecommender(Recommender):
     _keep_surprise: bool = False
     #: Whether ``_fit`` needs a Surprise trainset.
     _uses_trainset: ClassVar[bool] = True
+    #: What every member learns (id alignment, the rating scale, the ratings); members add theirs.
+    state_fields: ClassVar[dict[str, str]] = {
+        "rating_source_": "str",
+        "w_ref_": "float",
+        "rating_scale_": "floats",
+        "inner_of_user_": "array",
+        "inner_of_item_": "array",
+        "user_known_": "array",
+        "item_known_": "array",
+        "known_items_": "array",
+        "item_pos_": "array",
+        "global_mean_": "float",
+        "ratings_": "csr",
+    }
 
     @classmethod
     def scale_problem(cls, dataset: Dataset) -> str | None:
@@ -271,4 +295,10 @@ class SurpriseRecommender(Recommender):
         return self.item_pos_[item_idx[keep]], ratings[keep], item_idx[keep]
 
 
-__all__ = ["IMPLICIT_RATINGS", "SurpriseRecommender", "derive_ratings"]
+__all__ = [
+    "IMPLICIT_RATINGS",
+    "MAX_DENSE_ITEMS",
+    "SURPRISE_SEED",
+    "SurpriseRecommender",
+    "derive_ratings",
+]

@@ -5,10 +5,22 @@ See :mod:`recsys.models.surprise_base` for ratings, id alignment and fallbacks.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from recsys.errors import ConfigError
-from recsys.models.surprise_base import SurpriseRecommender, _surprise
+from recsys.models.base import ParamRange
+from recsys.models.surprise_base import SURPRISE_SEED, SurpriseRecommender, _surprise
+
+#: Ranges of the baseline options (``bsl_*``) BaselineOnly and KNNBaseline share.
+BSL_RANGES: dict[str, ParamRange] = {
+    "bsl_n_epochs": ParamRange(1, 1000, integer=True),
+    "bsl_reg_u": ParamRange(0, 1e6),
+    "bsl_reg_i": ParamRange(0, 1e6),
+    "bsl_reg": ParamRange(0, 100),
+    "bsl_learning_rate": ParamRange(0, 1),
+}
 
 
 def _bsl_options(
@@ -54,6 +66,12 @@ class SurpriseBaselineOnly(_BaselineMixin, SurpriseRecommender):
 
     name = "baseline_only"
     label = "Baseline only (Surprise)"
+    param_ranges: ClassVar[dict[str, ParamRange]] = BSL_RANGES
+    state_fields: ClassVar[dict[str, str]] = {
+        **SurpriseRecommender.state_fields,
+        "bu_": "array",
+        "bi_": "array",
+    }
 
     def __init__(
         self,
@@ -114,6 +132,20 @@ class SurpriseCoClustering(SurpriseRecommender):
     name = "coclustering"
     _surprise_class = "CoClustering"
     label = "Co-clustering (Surprise)"
+    param_ranges: ClassVar[dict[str, ParamRange]] = {
+        "n_cltr_u": ParamRange(1, 1000, integer=True),
+        "n_cltr_i": ParamRange(1, 1000, integer=True),
+        "n_epochs": ParamRange(1, 1000, integer=True),
+        "random_state": SURPRISE_SEED,
+    }
+    state_fields: ClassVar[dict[str, str]] = {
+        **SurpriseRecommender.state_fields,
+        **dict.fromkeys(
+            ("cltr_u_", "cltr_i_", "user_mean_", "item_mean_", "avg_cltr_u_", "avg_cltr_i_"),
+            "array",
+        ),
+        "avg_cocltr_": "array",
+    }
 
     def __init__(
         self,
@@ -180,4 +212,4 @@ class SurpriseCoClustering(SurpriseRecommender):
         return self._scores_for(np.array([cu]), np.array([mu_u]))[0].astype(np.float32)
 
 
-__all__ = ["SurpriseBaselineOnly", "SurpriseCoClustering"]
+__all__ = ["BSL_RANGES", "SurpriseBaselineOnly", "SurpriseCoClustering"]

@@ -10,8 +10,10 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
-from recsys.models.surprise_base import SurpriseRecommender
+from recsys.models.base import ParamRange
+from recsys.models.surprise_base import SURPRISE_SEED, SurpriseRecommender
 
 #: Cells of the bias rows added at once to a factor model's score block.
 _BIAS_CELLS = 1 << 15
@@ -23,6 +25,13 @@ class _FactorModel(SurpriseRecommender):
     factor_param: ClassVar[str | None] = "n_factors"
 
     biased: bool = True
+    state_fields: ClassVar[dict[str, str]] = {
+        **SurpriseRecommender.state_fields,
+        "bu_": "array",
+        "bi_": "array",
+        "user_vec_": "array",
+        "qi_": "array",
+    }
 
     def _estimate_pairs(self, user_idx, item_idx):
         dot = np.einsum("nf,nf->n", self.user_vec_[user_idx], self.qi_[item_idx], dtype=np.float64)
@@ -105,8 +114,19 @@ class SurpriseSVD(_FactorModel):
     """
 
     name = "svd"
+    fit_seconds_per_kpair = 0.015
+    cost_params = ("n_epochs",)
     _surprise_class = "SVD"
     label = "SVD (Surprise)"
+    param_ranges: ClassVar[dict[str, ParamRange]] = {
+        "n_factors": ParamRange(1, 1000, integer=True),
+        "n_epochs": ParamRange(1, 1000, integer=True),
+        "init_mean": ParamRange(-10, 10),
+        "init_std_dev": ParamRange(0, 10),
+        "lr_all": ParamRange(0, 1),
+        "reg_all": ParamRange(0, 100),
+        "random_state": SURPRISE_SEED,
+    }
 
     def __init__(
         self,
@@ -148,6 +168,23 @@ class SurpriseSVDpp(_FactorModel):
     _surprise_class = "SVDpp"
     label = "SVD++ (Surprise)"
     slow = True
+    param_ranges: ClassVar[dict[str, ParamRange]] = {
+        **SurpriseSVD.param_ranges,
+        "n_factors": ParamRange(1, 500, integer=True),
+        "n_epochs": ParamRange(1, 500, integer=True),
+    }
+    state_fields: ClassVar[dict[str, str]] = {**_FactorModel.state_fields, "yj_": "array"}
+
+    @classmethod
+    def fit_cost(cls, dataset: Dataset, params: dict | None = None) -> float:
+        """Estimated fit seconds: SVD++ visits every pair's whole user history each epoch.
+
+        ~1.5e-8 s x epochs x factors x sum_u |N(u)|^2 (measured), plus one second.
+        """
+        p = {**cls().get_params(), **(params or {})}
+        activity = dataset.user_activity().astype(np.float64)
+        work = float(p["n_epochs"]) * float(p["n_factors"]) * float((activity**2).sum())
+        return 1.5e-8 * work + 1.0
 
     def __init__(
         self,
@@ -195,8 +232,19 @@ class SurpriseNMF(_FactorModel):
     """
 
     name = "nmf"
+    fit_seconds_per_kpair = 0.03
+    cost_params = ("n_epochs",)
     _surprise_class = "NMF"
     label = "NMF (Surprise)"
+    param_ranges: ClassVar[dict[str, ParamRange]] = {
+        "n_factors": ParamRange(1, 1000, integer=True),
+        "n_epochs": ParamRange(1, 1000, integer=True),
+        **dict.fromkeys(("reg_pu", "reg_qi", "reg_bu", "reg_bi"), ParamRange(0, 100)),
+        **dict.fromkeys(("lr_bu", "lr_bi"), ParamRange(0, 1)),
+        "init_low": ParamRange(0, 100),
+        "init_high": ParamRange(0, 100),
+        "random_state": SURPRISE_SEED,
+    }
 
     def __init__(
         self,

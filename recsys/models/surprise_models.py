@@ -3,8 +3,9 @@
 :mod:`recsys.models.surprise_base` (shared machinery, derived ratings),
 :mod:`recsys.models.surprise_factors` (SVD, SVD++, NMF),
 :mod:`recsys.models.surprise_baselines` (BaselineOnly, CoClustering) and
-:mod:`recsys.models.surprise_neighbours` (KNNBaseline, SlopeOne). Models pickled in a workspace
-before the split name this module; these re-exports keep them loadable.
+:mod:`recsys.models.surprise_neighbours` (KNNBaseline, SlopeOne). Code that imported the
+classes from here before the split keeps working. (Stored models never name a module: the
+workspace stores arrays and picks the class by registry name.)
 """
 
 from __future__ import annotations

@@ -5,12 +5,15 @@ See :mod:`recsys.models.surprise_base` for ratings, id alignment and fallbacks.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 
 from recsys.errors import ConfigError
-from recsys.models.surprise_base import SurpriseRecommender, _surprise
-from recsys.models.surprise_baselines import _BaselineMixin, _bsl_options
+from recsys.models.base import ParamRange
+from recsys.models.surprise_base import MAX_DENSE_ITEMS, SurpriseRecommender, _surprise
+from recsys.models.surprise_baselines import BSL_RANGES, _BaselineMixin, _bsl_options
 
 #: Elements of one gathered (rows x neighbours) tile in the KNN / SlopeOne kernels.
 _TILE = 1 << 23
@@ -83,6 +86,21 @@ class SurpriseKNNBaseline(_BaselineMixin, SurpriseRecommender):
 
     name = "knn_baseline"
     label = "KNN baseline (Surprise)"
+    param_ranges: ClassVar[dict[str, ParamRange]] = {
+        "k": ParamRange(1, 1000, integer=True),
+        "min_k": ParamRange(1, 1000, integer=True),
+        "shrinkage": ParamRange(0, 1e6),
+        "min_support": ParamRange(0, 1e6, integer=True),
+        **BSL_RANGES,
+        "max_items": ParamRange(1, MAX_DENSE_ITEMS, integer=True),
+    }
+    state_fields: ClassVar[dict[str, str]] = {
+        **SurpriseRecommender.state_fields,
+        "bu_": "array",
+        "bi_": "array",
+        "sim_pos_": "array",
+        "resid_": "csr",
+    }
 
     @classmethod
     def memory_need(
@@ -292,6 +310,15 @@ class SurpriseSlopeOne(SurpriseRecommender):
     name = "slope_one"
     label = "Slope One (Surprise)"
     _uses_trainset = False
+    param_ranges: ClassVar[dict[str, ParamRange]] = {
+        "max_items": ParamRange(1, MAX_DENSE_ITEMS, integer=True)
+    }
+    state_fields: ClassVar[dict[str, str]] = {
+        **SurpriseRecommender.state_fields,
+        "dev_": "array",
+        "co_": "csr",
+        "user_mean_": "array",
+    }
 
     @classmethod
     def memory_need(

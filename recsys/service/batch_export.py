@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -27,7 +27,7 @@ import pandas as pd
 from recsys.errors import ConfigError
 from recsys.service.atomic import atomic_stream, remove_leftovers
 from recsys.service.blocks import BlockRanker
-from recsys.service.export import FORMATS, neutralize_formulas
+from recsys.service.export import CSV_LINE_END, FORMATS, needs_protection, safe_frame
 
 #: Users per export block: large enough that per-block overheads vanish, small enough that a
 #: block's pool stays in the tens of MB (4096 users x 300 candidates x 3 models ~ 35 MB).
@@ -64,16 +64,25 @@ def output_format(path: Path, fmt: str | None) -> str:
 class TableWriter:
     """Appends frames with the same columns to one open binary file as CSV or Parquet.
 
-    CSV: the header once (after a UTF-8 BOM with ``excel_bom``), text cells neutralised against
-    spreadsheet formulas (``export.neutralize_formulas``), exactly as ``export.to_csv_bytes``
-    writes the whole table. Parquet: one row group per frame, with ``schema`` (a
+    CSV: the header once (after a UTF-8 BOM with ``excel_bom``), cells made safe exactly as
+    ``export.to_csv_bytes`` writes the whole table (``export.safe_frame``: formulas neutralised,
+    ids exact; id columns in ``encode`` percent-encoded in every block, so that the header
+    holds for all). Parquet: one row group per frame, with ``schema`` (a
     ``pyarrow.Schema``; default: the first frame's), so that parts written apart agree.
     """
 
     def __init__(
-        self, f: BinaryIO, fmt: str, *, excel_bom: bool = False, schema: Any = None
+        self,
+        f: BinaryIO,
+        fmt: str,
+        *,
+        excel_bom: bool = False,
+        schema: Any = None,
+        encode: Iterable[str] = (),
     ) -> None:
         self.f, self.fmt, self.excel_bom = f, fmt, excel_bom
+        self.encode = frozenset(encode)
+        self._header: list[str] | None = None
         self.rows = 0
         self._parquet: Any = None  # pyarrow.parquet.ParquetWriter, opened by the first frame
         self._schema: Any = schema  # pyarrow.Schema; default: the first frame's
@@ -82,7 +91,14 @@ class TableWriter:
         """Append ``frame``'s rows."""
         if self.fmt == "csv":
             buffer = io.StringIO()
-            neutralize_formulas(frame).to_csv(buffer, index=False, header=self.rows == 0)
+            safe = safe_frame(frame, encode=self.encode)
+            if self._header is None:
+                self._header = list(safe.columns)
+            elif list(safe.columns) != self._header:
+                raise ConfigError(
+                    "an id column needs protection in a later block only; export it as Parquet."
+                )
+            safe.to_csv(buffer, index=False, header=self.rows == 0, lineterminator=CSV_LINE_END)
             first = self.rows == 0 and self.excel_bom
             self.f.write(buffer.getvalue().encode("utf-8-sig" if first else "utf-8"))
         else:
@@ -131,7 +147,7 @@ def stream_export(
     t0 = time.perf_counter()
     done = 0
     with atomic_stream(path) as f:
-        writer = TableWriter(f, fmt, excel_bom=excel_bom)
+        writer = TableWriter(f, fmt, excel_bom=excel_bom, encode=_protected_ids(ranker))
         for block in user_blocks(users, block_users):
             writer.write(ranker.table(block))
             done += len(block)
@@ -139,6 +155,16 @@ def stream_export(
                 progress(done, len(users), time.perf_counter() - t0)
         writer.close()
     return ExportResult(path, writer.rows, len(np.unique(users)), time.perf_counter() - t0)
+
+
+def _protected_ids(ranker: BlockRanker) -> set[str]:
+    """The id columns to percent-encode in every block: those with an id that would run."""
+    ids = {"user_id": ranker.dataset.user_ids, "item_id": ranker.dataset.item_ids}
+    return {
+        column
+        for column, id_map in ids.items()
+        if needs_protection(pd.Series(id_map.external_ids, dtype=object)).any()
+    }
 
 
 def progress_line(done: int, total: int, seconds: float) -> str:

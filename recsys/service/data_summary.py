@@ -19,13 +19,23 @@ def attribute_mix(ds: Dataset, column: str) -> pd.DataFrame | None:
     """Items and user-item pairs per value of a catalog ``column``, most pairs first.
 
     Columns ``value, items, pairs, items_share, pairs_share``; empty values become ``UNKNOWN``.
-    None when the catalog has no such column or it is empty.
+    None when the catalog has no such column or it is empty. A multi-valued category
+    (``Col.GENRES``, e.g. MovieLens's "Comedy|Romance") counts every value: an item and its
+    pairs count once per genre, and the shares are of genre assignments.
     """
     cat = ds.catalog
     if column not in cat.columns or not cat[column].notna().any():
         return None
-    values = cat[column].fillna("").astype(str).str.strip().replace("", UNKNOWN).to_numpy()
+    source = column
+    if column == Col.CATEGORY and Col.GENRES in cat.columns and cat[Col.GENRES].notna().any():
+        source = Col.GENRES  # multi-valued categories: every genre of an item counts
+    values = cat[source].fillna("").astype(str).str.strip()
     frame = pd.DataFrame({"value": values, "pairs": ds.item_popularity()})
+    if source == Col.GENRES:
+        frame["value"] = frame["value"].str.split("|")
+        frame = frame.explode("value")
+        frame["value"] = frame["value"].str.strip()
+    frame["value"] = frame["value"].replace("", UNKNOWN)
     agg = frame.groupby("value").agg(items=("pairs", "size"), pairs=("pairs", "sum")).reset_index()
     agg["items_share"] = agg["items"] / max(agg["items"].sum(), 1)
     agg["pairs_share"] = agg["pairs"] / max(agg["pairs"].sum(), 1)

@@ -8,6 +8,7 @@ when its marker file exists (written last, see :mod:`recsys.service.atomic`).
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import re
@@ -98,14 +99,41 @@ def read_json(path: Path) -> dict:
         raise WorkspaceError(f"{path.name} in the workspace cannot be read: {err}") from err
 
 
+def disk_full(err: BaseException) -> bool:
+    """Whether ``err`` says the disk (or the user's quota) is full; pyarrow only says it in words."""
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(err).lower()
+    return "no space left on device" in text or "disk quota exceeded" in text
+
+
+def disk_full_error(root: Path) -> WorkspaceError:
+    """The plain message for a full disk, with the space left under ``root``."""
+    try:
+        free_mb = shutil.disk_usage(root if root.exists() else root.parent).free // 2**20
+    except OSError:
+        free_mb = 0
+    return WorkspaceError(
+        f"the workspace's disk is full ({free_mb:,} MB free); nothing was changed.",
+        code="workspace.disk_full",
+        params={"free_mb": free_mb, "root": str(root)},
+    )
+
+
 @contextmanager
-def writing(what: str) -> Iterator[None]:
-    """Turn OS errors (disk full, permissions) into a ``WorkspaceError`` for the user."""
+def writing(what: str, root: Path | None = None) -> Iterator[None]:
+    """Turn OS errors (disk full, permissions) into a ``WorkspaceError`` for the user.
+
+    A full disk says so, with the space left under ``root`` (the writes are atomic: the
+    previous version of what was being saved is intact).
+    """
     try:
         yield
     except WorkspaceError:
         raise  # already a plain message (it is an OSError too)
     except OSError as err:
+        if disk_full(err) and root is not None:
+            raise disk_full_error(root) from err
         raise WorkspaceError(f"could not save {what} in the workspace ({err}).") from err
 
 
@@ -128,6 +156,8 @@ def parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 __all__ = [
     "complete_dirs",
+    "disk_full",
+    "disk_full_error",
     "entry_path",
     "new_id",
     "parquet_ready",

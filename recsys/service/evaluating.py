@@ -120,10 +120,15 @@ class Evaluating(RunBase):
         n_samples: int = 120,
         seed: int = 0,
         progress: Callable[[float, str], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+        time_budget: float | None = None,
+        on_trial: Callable[[TuneResult], None] | None = None,
     ) -> TuneResult:
         """Search fusion weights on the *validation* pool; the test pool is not touched.
 
-        At large sizes the search runs on the validation pool's lab sample.
+        At large sizes the search runs on the validation pool's lab sample. ``stop``,
+        ``time_budget`` and ``on_trial`` as in ``tune_weights`` (a stopped search keeps its best
+        so far).
         """
         fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
         objective = objective or f"ndcg@{rr.k}"
@@ -143,7 +148,31 @@ class Evaluating(RunBase):
             n_samples=n_samples,
             seed=seed,
             progress=progress,
+            stop=stop,
+            time_budget=time_budget,
+            on_trial=on_trial,
         )
+
+    def trial_seconds(
+        self,
+        fusion: FusionConfig | None = None,
+        rerank_cfg: RerankConfig | None = None,
+        repeats: int = 2,
+    ) -> float:
+        """Measured seconds of one weight-search trial of ``fusion`` on the validation pool.
+
+        The fastest of ``repeats``: what an auto-tune estimate multiplies.
+        """
+        fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
+        st = self.stages["validation"]
+        pool = st.sample_pool
+        best = float("inf")
+        for _ in range(max(repeats, 1)):
+            t0 = time.perf_counter()
+            _, ranked = self._rank("validation", pool, fusion, rr)
+            self.stage_metrics(st, ranked.topk, rr.k)
+            best = min(best, time.perf_counter() - t0)
+        return best
 
     def tune_rerank(
         self,
@@ -184,4 +213,6 @@ class Evaluating(RunBase):
         """Offline A/B of two fusion + re-rank configurations on this run's test split."""
         a = self.evaluate(preset_a.fusion, preset_a.rerank)
         b = self.evaluate(preset_b.fusion, preset_b.rerank)
-        return compare(a.fusion, b.fusion, a.ranked.topk, b.ranked.topk)
+        return compare(
+            a.fusion, b.fusion, a.ranked.topk, b.ranked.topk, n_items=self.dataset.n_items
+        )

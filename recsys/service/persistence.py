@@ -13,6 +13,7 @@ from recsys.models import Recommender
 from recsys.ranking.fusion import FUSERS
 from recsys.service.preset import Preset
 from recsys.service.run import Run
+from recsys.service.run_manifest import invalid
 from recsys.service.stage import STAGES
 from recsys.service.strategy import StrategyChoice
 from recsys.service.training import install_stages, prepare_run
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def save_run(run: Run, workspace: Workspace, dataset_id: str) -> str:
-    """Store fitted models and the manifest in the workspace; returns the run id."""
+    """Store fitted models (``.npz`` + JSON) and the manifest in the workspace; the run id."""
     models = {
         f"{stage}__{name}": model
         for stage, st in run.stages.items()
@@ -45,6 +46,7 @@ def save_run(run: Run, workspace: Workspace, dataset_id: str) -> str:
         "trained_fusers": sorted(run.trained_fusers),
         "weights_tuned": run.weights_tuned,
         "strategy_choice": run.strategy_choice.to_dict() if run.strategy_choice else None,
+        "tuning_check": jsonable(run.tuning_check),
         "dataset_id": dataset_id,
     }
     run_id = workspace.save_run(dataset_id, models, manifest)
@@ -58,34 +60,42 @@ def load_run(
     dataset: Dataset | None = None,
     dataset_id: str | None = None,
 ) -> Run:
-    """Restore a saved run (pools are rebuilt, which takes seconds, not a retrain)."""
+    """Restore a saved run (pools are rebuilt, which takes seconds, not a retrain).
+
+    Order: the manifest is checked against its schema, then the dataset's fingerprint, and
+    only then are the model files read (as data; nothing is unpickled). A run of an older
+    version, of other data or with foreign files raises ``InvalidRunError``.
+    """
     t0 = time.perf_counter()
-    models, manifest, _ = workspace.load_run(run_id)
+    manifest = workspace.run_manifest(run_id)
     if dataset is None:
-        dataset = workspace.load_dataset(str(dataset_id or manifest.get("dataset_id")))
-    if dataset.fingerprint != manifest.get("dataset_fingerprint"):
-        raise RecsysError(
-            "this run was trained on different data; train again on the active dataset."
-        )
-    preset = Preset.from_dict(manifest["preset"])
-    run = prepare_run(dataset, preset)
+        dataset = workspace.load_dataset(str(dataset_id or manifest["dataset_id"]))
+    models, manifest, _ = workspace.load_run(run_id, fingerprint=dataset.fingerprint)
+    try:
+        preset = Preset.from_dict(manifest.get("preset", {}))
+        choice = manifest.get("strategy_choice")
+        strategy = StrategyChoice.from_dict(choice) if choice else None
+    except (RecsysError, KeyError, TypeError, ValueError) as err:
+        raise invalid(run_id, f"its settings cannot be read ({err})") from err
     by_stage: dict[str, dict[str, Recommender]] = {s: {} for s in STAGES}
     for key, model in models.items():
-        stage, name = key.split("__", 1)
+        stage, _, name = key.partition("__")
+        if stage not in by_stage or name != model.name or name not in preset.models:
+            raise invalid(run_id, f"model file '{key}' does not belong to its preset")
+        if (model.n_users_, model.n_items_) != (dataset.n_users, dataset.n_items):
+            raise invalid(run_id, f"model '{key}' does not match its dataset")
         by_stage[stage][name] = model
+    run = prepare_run(dataset, preset)
     run.timings = dict(manifest.get("timings", {}))
     run.weights_tuned = bool(manifest.get("weights_tuned", False))
-    if manifest.get("strategy_choice"):
-        run.strategy_choice = StrategyChoice.from_dict(manifest["strategy_choice"])
-    run.created_at = manifest.get("created_at", time.time())
+    run.tuning_check = dict(manifest.get("tuning_check") or {})
+    run.strategy_choice = strategy
+    run.created_at = manifest["created_at"]
     install_stages(run, {s: m for s, m in by_stage.items() if m})
-    fusers = list(manifest.get("trained_fusers", []))
-    if manifest.get("has_stacker"):  # manifests written before learned fusers had a registry
-        fusers.append("stacking")
     if "validation" in run.stages:
-        for method in fusers:
+        for method in manifest.get("trained_fusers", []):
             if method in FUSERS and FUSERS[method].needs_training:
-                run.trained_fuser(method)  # cheap, deterministic: refit rather than unpickle
+                run.trained_fuser(method)  # cheap, deterministic: refit rather than store
     log.info(
         "run %s loaded (%d fitted models, pools rebuilt; %.1f s)",
         run_id,

@@ -44,6 +44,8 @@ class RunBase:
         self.trained_fusers: dict[str, TrainedFuser] = {}
         self.weights_tuned = False  # the preset's fusion weights came from Run.autotune
         self.strategy_choice: StrategyChoice | None = None  # what won on validation
+        #: tuned vs untuned weights on the test users: {"objective", "before", "tuned"}
+        self.tuning_check: dict = {}
         self.created_at = time.time()
 
     # ------------------------------------------------------------------ basics
@@ -119,6 +121,7 @@ class RunBase:
             train=stage.train.matrix("ones"),
             item_vectors=self.items.vectors,
             item_category=self.items.category,
+            item_brand=self.items.brand,
             segment_rule=stage.segment_rule,
         )
 

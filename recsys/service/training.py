@@ -14,9 +14,9 @@ import scipy.sparse as sp
 from recsys.data.dataset import Dataset
 from recsys.data.schema import Col
 from recsys.data.split import split
-from recsys.errors import Message
+from recsys.errors import Message, warnings_logged
 from recsys.models import Recommender, make_model
-from recsys.ranking.fusion import FUSERS
+from recsys.ranking.fusion import FUSERS, FusionConfig
 from recsys.ranking.fusion.crossfit import out_of_fold
 from recsys.ranking.rerank import ItemTable, exclusion_matrix, rerank
 from recsys.service.memory import check_memory, training_memory
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 RunProgress = Callable[[str, str | None, float, str], None]
 
 
+@warnings_logged("training")
 def train_run(
     dataset: Dataset,
     preset: Preset,
@@ -80,12 +81,14 @@ def train_run(
     t0 = time.perf_counter()
     install_stages(run, fitted, sampled_validation=sampled_validation)
     run.timings["pools"] = round(time.perf_counter() - t0, 3)
+    report("pools", None, 1.0, Message("ready", "progress.ready"))
     method = FUSERS[preset.fusion.method]
     if method.needs_training and "validation" in run.stages:
+        report("fuser", None, 0.0, Message("learning the fusion", "progress.fuser"))
         t0 = time.perf_counter()
         run.trained_fuser(method.name)
         run.timings[f"fuser/{method.name}"] = round(time.perf_counter() - t0, 3)
-    report("pools", None, 1.0, Message("ready", "progress.ready"))
+        report("fuser", None, 1.0, Message("ready", "progress.ready"))
     if tune and "validation" in run.stages and method.uses_weights:
         report(
             "tuning",
@@ -93,24 +96,34 @@ def train_run(
             0.0,
             Message("tuning fusion weights on the validation split", "progress.tuning"),
         )
+        before = run.preset.fusion
         t0 = time.perf_counter()
-        run.preset = run.preset.with_fusion(
-            replace(run.preset.fusion, weights=run.autotune().best_weights)
+        tuned = run.autotune(
+            progress=lambda fraction, message: report("tuning", None, min(fraction, 0.999), message)
         )
+        run.preset = run.preset.with_fusion(replace(run.preset.fusion, weights=tuned.best_weights))
         run.timings["tuning"] = round(time.perf_counter() - t0, 3)
         run.weights_tuned = True
+        report("tuning", None, 1.0, Message("weights tuned", "progress.tuned"))
         report(
-            "tuning",
+            "strategy",
             None,
-            0.7,
+            0.0,
             Message("comparing the blend, learning to rank and each model", "progress.choosing"),
         )
         t0 = time.perf_counter()
-        choice = choose_strategy(run)
+        choosing = Message(
+            "comparing the blend, learning to rank and each model", "progress.choosing"
+        )
+        choice = choose_strategy(
+            run,
+            progress=lambda fraction: report("strategy", None, min(fraction, 0.999), choosing),
+        )
         run.timings["strategy_choice"] = round(time.perf_counter() - t0, 3)
         run.strategy_choice = choice
+        run.tuning_check = tuning_check(run, before, run.preset.fusion, choice.objective)
         run.preset = run.preset.with_fusion(choice.fusion(run.preset.fusion, run.model_names))
-        report("tuning", None, 1.0, Message("weights tuned", "progress.tuned"))
+        report("strategy", None, 1.0, Message("strategy chosen", "progress.chosen"))
         log.info("strategy chosen on validation: %s (%s)", choice.winner, choice.objective)
     log.info(
         "run trained: stages %s, models %s, %d users x %d items, %.1f s",
@@ -123,7 +136,32 @@ def train_run(
     return run
 
 
-def choose_strategy(run: Run, objective: str | None = None, folds: int = 3) -> StrategyChoice:
+def tuning_check(run: Run, before: FusionConfig, tuned: FusionConfig, objective: str) -> dict:
+    """The tuned weights against the weights before tuning, on the held-out *test* users.
+
+    Tuning looks at validation users only; this says whether the gain carried over, so the
+    Train page can say plainly when the tuned weights do worse.
+    """
+    if "test" not in run.stages:
+        return {}
+    rr = run.preset.rerank
+    values = {
+        name: run.evaluate(cfg, rr, stage="test", sample=True).fusion.values.get(objective)
+        for name, cfg in (("before", before), ("tuned", tuned))
+    }
+    return {
+        "objective": objective,
+        "before": None if values["before"] is None else float(values["before"]),
+        "tuned": None if values["tuned"] is None else float(values["tuned"]),
+    }
+
+
+def choose_strategy(
+    run: Run,
+    objective: str | None = None,
+    folds: int = 3,
+    progress: Callable[[float], None] | None = None,
+) -> StrategyChoice:
     """Score the tuned blend, learning to rank (out of fold) and each model on validation."""
     rr = run.preset.rerank
     objective = objective or f"ndcg@{rr.k}"
@@ -137,7 +175,9 @@ def choose_strategy(run: Run, objective: str | None = None, folds: int = 3) -> S
     truth = st.graded if st.graded is not None else st.truth
     ltr_trainer = FUSERS[LTR].trainer
     if ltr_trainer is not None and truth is not None:
-        fused = out_of_fold(ltr_trainer, pool, truth, run.context(st), folds=folds)
+        fused = out_of_fold(
+            ltr_trainer, pool, truth, run.context(st), folds=folds, progress=progress
+        )
         ranked = rerank(pool, fused, rr, run.items, user_segments=segments)
         scores[LTR] = _value(run.stage_metrics(st, ranked.topk, rr.k).values, objective)
     singles = {m: _value(r.values, objective) for m, r in blend.models.items()}

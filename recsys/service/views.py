@@ -88,7 +88,13 @@ class Views(Serving):
 
         Each model's score for the target items is turned into a per-user percentile
         (share of the catalog the target beats for that user), so users are comparable; the
-        percentiles are blended with the fusion weights. Users who already have the item are left out.
+        percentiles are blended with the fusion weights. Users who already have the item are
+        left out.
+
+        Returns one row per user: ``rank``, ``user_id``, ``score`` (that blended share: a
+        relative affinity in [0, 1], not a probability; it is close to 1 for most users of a
+        good item), ``top_share`` (rank / eligible users: 0.01 = the top 1 % of the shoppers
+        who could be targeted), ``segment`` and the dataset's user attribute columns.
         """
         targets = self._target_items(item_id, brand, category)
         fusion = self._fusion(fusion)
@@ -114,14 +120,23 @@ class Views(Serving):
         idx, vals = top_k_indices(blended[None, :].astype(np.float32), k)
         keep = idx[0] >= 0
         users = idx[0][keep]
-        return pd.DataFrame(
+        eligible = max(int(np.isfinite(blended).sum()), 1)
+        rank = np.arange(1, len(users) + 1)
+        frame = pd.DataFrame(
             {
-                "rank": np.arange(1, len(users) + 1),
+                "rank": rank,
                 "user_id": self.dataset.user_ids.to_external(users),
                 "score": np.round(vals[0][keep].astype(np.float64), 6),
+                "top_share": rank / eligible,
                 "segment": self.segments("full", users),
             }
         )
+        attributes = list(self.dataset.user_attribute_columns)
+        if attributes:  # what a marketer filters on: the dataset's own user columns
+            table = self.dataset.users.iloc[users][attributes].reset_index(drop=True)
+            table.columns = [f"user_{c}" if c in frame.columns else c for c in attributes]
+            frame = pd.concat([frame, table], axis=1)
+        return frame
 
     def _target_items(
         self, item_id: str | None, brand: str | None, category: str | None

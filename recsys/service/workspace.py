@@ -5,7 +5,8 @@ root folder (argument, else ``$FUSION_STUDIO_WORKSPACE``, else ``data/workspace/
 
     datasets/<dataset_id>/events.parquet, catalog.parquet, users.parquet, meta.json
                                                             (meta.json written last)
-    runs/<run_id>/models/<name>.pkl, arrays.npz, manifest.json         (manifest.json written last)
+    runs/<run_id>/models/<key>.npz + <key>.json, arrays.npz, manifest.json
+                                                            (manifest.json written last)
     presets/<preset_id>.json
     exports/<file>
     state.json
@@ -19,8 +20,10 @@ Safety
   seconds (young ones may belong to a save still running in another session).
 * Ids are unique (slug + random suffix), so two sessions saving at once never collide;
   ``state.json`` read-modify-writes hold an advisory file lock (``fcntl``, POSIX).
-* Uploaded data is stored as Parquet + JSON and is never unpickled. Pickles exist only under
-  ``runs/`` and are written by the workspace itself from fitted models.
+* Nothing is ever unpickled. Uploaded data is stored as Parquet + JSON; fitted models as
+  numeric ``.npz`` (read with ``allow_pickle=False``) + JSON, the class chosen by the registry
+  name in a manifest that is checked against a schema first (:mod:`recsys.service.run_files`).
+  Runs of older versions (pickles) are reported by :meth:`Workspace.invalid_runs`, never read.
 * Names from users become ASCII slugs; ids are validated, so ``../../etc`` cannot escape.
 
 The rules all entries share (ids, paths, completeness, JSON reads, OS errors turned into
@@ -32,11 +35,9 @@ from __future__ import annotations
 import logging
 import os
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -44,16 +45,23 @@ import pandas as pd
 
 from recsys.data.dataset import Dataset
 from recsys.data.schema import Col
-from recsys.errors import WorkspaceError
+from recsys.errors import ConfigError, InvalidRunError, Message, WorkspaceError
 from recsys.models.base import Recommender
+from recsys.service import run_files as runs
 from recsys.service.atomic import (
     atomic_directory,
     atomic_write_bytes,
     atomic_write_json,
+    dir_mode,
+    remove_abandoned,
+    remove_leftovers,
     remove_tree,
 )
+from recsys.service.atomic import file_mode as atomic_file_mode
 from recsys.service.entries import (
     complete_dirs,
+    disk_full,
+    disk_full_error,
     entry_path,
     new_id,
     parquet_ready,
@@ -69,11 +77,10 @@ log = logging.getLogger(__name__)
 #: Environment variable overriding the default workspace root.
 ENV_VAR = "FUSION_STUDIO_WORKSPACE"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "data" / "workspace"
+#: Format of the stored datasets (runs have their own: ``run_manifest.RUN_FORMAT``).
 FORMAT_VERSION = 1
 
-_MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 _DATASET_MARKER = "meta.json"
-_RUN_MARKER = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -96,18 +103,53 @@ class Workspace:
     root : folder of the workspace; default ``$FUSION_STUDIO_WORKSPACE`` or ``data/workspace/``.
     stale_after : seconds after which an incomplete entry left by a crashed save is removed
         during listing.
+    file_mode : permissions of every file written (exports, presets, datasets, runs, state);
+        default ``$FUSION_STUDIO_FILE_MODE`` or 0644 (``recsys.service.atomic.file_mode``).
     """
 
-    def __init__(self, root: str | Path | None = None, *, stale_after: float = 3600.0) -> None:
+    def __init__(
+        self,
+        root: str | Path | None = None,
+        *,
+        stale_after: float = 3600.0,
+        file_mode: int | str | None = None,
+    ) -> None:
         if root is None:
             root = os.environ.get(ENV_VAR) or DEFAULT_ROOT
         self.root = Path(root).expanduser().resolve()
         self.stale_after = float(stale_after)
         try:
+            self.file_mode = atomic_file_mode(file_mode)
+        except ValueError as err:
+            raise WorkspaceError(str(err)) from err
+        try:
             for sub in ("datasets", "runs", "presets", "exports"):
-                (self.root / sub).mkdir(parents=True, exist_ok=True)
+                if not (self.root / sub).is_dir():
+                    (self.root / sub).mkdir(parents=True, exist_ok=True)
+                    os.chmod(self.root / sub, dir_mode(self.file_mode))
         except OSError as err:
+            if disk_full(err):
+                raise disk_full_error(self.root) from err
             raise WorkspaceError(f"cannot create the workspace folder {self.root}: {err}") from err
+        self.clean_leftovers()
+
+    def clean_leftovers(self) -> int:
+        """Remove the ``.tmp-`` files that interrupted writes left; how many.
+
+        ``state.json``'s go at once (its writes hold the state lock, taken here); those in
+        ``presets/`` and ``exports/`` once older than ``atomic.ABANDONED_AFTER`` seconds (a
+        younger one may be another session's write). Half-built dataset and run folders are
+        removed by the listings (``stale_after``).
+        """
+        removed = 0
+        try:
+            with self._state_lock():
+                removed += remove_leftovers(self.root / "state.json")
+        except OSError:  # a read-only or full disk: leave them for the next start
+            pass
+        for sub in ("presets", "exports"):
+            removed += remove_abandoned(self.root / sub)
+        return removed
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -152,13 +194,16 @@ class Workspace:
             has_catalog=catalog is not None,
             has_users=users is not None,
         )
-        with writing(f"dataset '{name}'"), atomic_directory(target) as tmp:
+        with (
+            writing(f"dataset '{name}'", self.root),
+            atomic_directory(target, mode=self.file_mode) as tmp,
+        ):
             parquet_ready(events).to_parquet(tmp / "events.parquet", index=False)
             if catalog is not None:
                 parquet_ready(catalog).to_parquet(tmp / "catalog.parquet", index=False)
             if users is not None:
                 parquet_ready(users).to_parquet(tmp / "users.parquet", index=False)
-            atomic_write_json(tmp / _DATASET_MARKER, info)  # the marker: written last
+            atomic_write_json(tmp / _DATASET_MARKER, info, mode=self.file_mode)  # marker: last
         log.info("dataset %s saved (%d interactions)", dataset_id, len(events))
         return dataset_id
 
@@ -185,6 +230,20 @@ class Workspace:
     def dataset_meta(self, dataset_id: str) -> dict:
         """The ``meta.json`` of a dataset."""
         return read_json(entry_path(self.root, "datasets", dataset_id) / _DATASET_MARKER)
+
+    def update_dataset_meta(self, dataset_id: str, **values) -> None:
+        """Change settings kept in a dataset's metadata (e.g. ``currency``), atomically.
+
+        The identity and sizes (``id``, ``name``, counts, ``format_version``) cannot change.
+        """
+        fixed = {"id", "created_at", "format_version", "n_users", "n_items", "n_interactions"}
+        if fixed & set(values):
+            raise ConfigError(f"dataset metadata {sorted(fixed & set(values))} cannot change.")
+        path = entry_path(self.root, "datasets", dataset_id) / _DATASET_MARKER
+        with writing(f"dataset '{dataset_id}'"):
+            meta = read_json(path)
+            meta.update(values)
+            atomic_write_json(path, meta)
 
     def load_frames(self, dataset_id: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """The stored ``(events, catalog)`` frames exactly as saved (catalog may be None)."""
@@ -225,7 +284,7 @@ class Workspace:
         runs = self.list_runs(dataset_id) if with_runs else []
         for run in runs:
             self.delete_run(run["run_id"])
-        with writing(f"the deletion of dataset '{dataset_id}'"):
+        with writing(f"the deletion of dataset '{dataset_id}'", self.root):
             remove_tree(path)
         log.info("dataset %s deleted (with %d run(s))", dataset_id, len(runs))
         if self.get_state().get("active_dataset") == dataset_id:
@@ -239,83 +298,66 @@ class Workspace:
         manifest: dict,
         arrays: dict[str, np.ndarray] | None = None,
     ) -> str:
-        """Store fitted models (pickled by us), a JSON manifest and numeric arrays; returns the run id.
+        """Store fitted models (``.npz`` + JSON, no pickles), the manifest and arrays; the run id.
 
-        ``manifest`` gets ``run_id, dataset_id, created_at, models, arrays`` filled in.
-        ``arrays`` are numeric (no object dtype), saved in one ``arrays.npz``.
+        ``models`` maps a file name to a fitted registered model. ``manifest`` gets ``run_id,
+        dataset_id, created_at, format_version, models, arrays`` filled in and must then pass
+        the schema (``recsys.service.run_manifest``). ``arrays`` are numeric, in ``arrays.npz``.
         """
-        entry_path(self.root, "datasets", dataset_id)  # validates the id
-        for name, model in models.items():
-            if not _MODEL_NAME_RE.match(str(name)):
-                raise WorkspaceError(f"'{name}' is not a valid model name to store.")
-            if not isinstance(model, Recommender):
-                raise WorkspaceError(f"'{name}' is not a recommender and cannot be stored.")
-        arrays = dict(arrays or {})
-        for key, value in arrays.items():
-            if np.asarray(value).dtype == object:
-                raise WorkspaceError(f"array '{key}' has object dtype; store numbers or strings.")
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        run_id = f"run-{stamp}-{uuid.uuid4().hex[:8]}"
-        info = dict(manifest)
-        info.update(
-            run_id=run_id,
-            dataset_id=dataset_id,
-            created_at=utc_now(),
-            format_version=FORMAT_VERSION,
-            models=list(models),
-            arrays=list(arrays),
-        )
-        target = entry_path(self.root, "runs", run_id)
-        with writing(f"run '{run_id}'"), atomic_directory(target) as tmp:
-            (tmp / "models").mkdir()
-            for name, model in models.items():
-                model.save(tmp / "models" / f"{name}.pkl")
-            if arrays:
-                np.savez(
-                    tmp / "arrays.npz",
-                    allow_pickle=False,
-                    **{k: np.asarray(v) for k, v in arrays.items()},
-                )
-            atomic_write_json(tmp / _RUN_MARKER, info)  # the marker: written last
-        return run_id
+        return runs.save(self.root, dataset_id, models, manifest, arrays, mode=self.file_mode)
 
     def list_runs(self, dataset_id: str | None = None) -> list[dict]:
-        """Manifests of complete runs (optionally of one dataset), newest first."""
-        out = []
-        for path in complete_dirs(self.root / "runs", _RUN_MARKER, self.stale_after):
-            try:
-                m = read_json(path / _RUN_MARKER)
-            except WorkspaceError:
-                continue
-            if dataset_id is None or m.get("dataset_id") == dataset_id:
-                out.append(m)
-        return sorted(
-            out, key=lambda m: (m.get("created_at", ""), m.get("run_id", "")), reverse=True
-        )
+        """Manifests of complete, valid runs (optionally of one dataset), newest first.
 
-    def load_run(self, run_id: str) -> tuple[dict[str, Recommender], dict, dict[str, np.ndarray]]:
-        """``(models, manifest, arrays)`` of a stored run."""
-        path = entry_path(self.root, "runs", run_id)
-        manifest = read_json(path / _RUN_MARKER)
-        models: dict[str, Recommender] = {}
-        try:
-            for name in manifest.get("models", []):
-                if not _MODEL_NAME_RE.match(str(name)):
-                    raise WorkspaceError(f"run '{run_id}' lists an invalid model name '{name}'.")
-                models[name] = Recommender.load(path / "models" / f"{name}.pkl")
-            arrays: dict[str, np.ndarray] = {}
-            if (path / "arrays.npz").is_file():
-                with np.load(path / "arrays.npz", allow_pickle=False) as npz:
-                    arrays = {k: npz[k] for k in npz.files}
-        except WorkspaceError:
-            raise
-        except (OSError, ValueError, EOFError, TypeError) as err:
-            raise WorkspaceError(f"run '{run_id}' cannot be read: {err}") from err
-        return models, manifest, arrays
+        Runs that fail the checks are left out; :meth:`invalid_runs` lists them.
+        """
+        out = [m for m, _ in self._scan_runs() if m is not None]
+        if dataset_id is not None:
+            out = [m for m in out if m["dataset_id"] == dataset_id]
+        return sorted(out, key=lambda m: (m["created_at"], m["run_id"]), reverse=True)
+
+    def invalid_runs(self) -> list[dict]:
+        """Run folders that cannot be used: ``run_id``, ``problem`` (plain words), ``code``.
+
+        Runs of an older version (pickled models) and anything this version did not write.
+        Nothing in them is unpickled or executed. ``problem`` is a ``Message`` (the English
+        text, carrying the error's code and parameters for a translation).
+        """
+        return [
+            {
+                "run_id": err.params.get("run"),
+                "problem": Message(str(err), err.code, **err.params),
+                "code": err.code,
+            }
+            for m, err in self._scan_runs()
+            if err is not None
+        ]
+
+    def _scan_runs(self) -> list[tuple[dict | None, InvalidRunError | None]]:
+        return runs.scan(self.root, self.stale_after)
+
+    def run_manifest(self, run_id: str) -> dict:
+        """The manifest of a stored run, checked against the schema (``InvalidRunError``)."""
+        return runs.read_manifest(entry_path(self.root, "runs", run_id))
+
+    def load_run(
+        self, run_id: str, *, fingerprint: str | None = None
+    ) -> tuple[dict[str, Recommender], dict, dict[str, np.ndarray]]:
+        """``(models, manifest, arrays)`` of a stored run.
+
+        The manifest is checked first, then its dataset ``fingerprint`` (when given), and only
+        then are model files read, as data (``recsys.models.storage``). Raises
+        ``InvalidRunError`` for an outdated, foreign or other-data run.
+        """
+        return runs.load(entry_path(self.root, "runs", run_id), fingerprint)
+
+    def run_size(self, run_id: str) -> int:
+        """Bytes a stored run (valid or not) takes on disk: what deleting it frees."""
+        return runs.size(entry_path(self.root, "runs", run_id))
 
     def delete_run(self, run_id: str) -> None:
-        """Remove a run."""
-        with writing(f"the deletion of run '{run_id}'"):
+        """Remove a run (valid or not)."""
+        with writing(f"the deletion of run '{run_id}'", self.root):
             remove_tree(entry_path(self.root, "runs", run_id))
         log.info("run %s deleted", run_id)
 
@@ -337,8 +379,9 @@ class Workspace:
             created_at=(existing or {}).get("created_at", now),
             updated_at=now,
         )
-        with writing(f"preset '{data['name']}'"):
-            atomic_write_json(entry_path(self.root, "presets", preset_id, ".json"), data)
+        with writing(f"preset '{data['name']}'", self.root):
+            path = entry_path(self.root, "presets", preset_id, ".json")
+            atomic_write_json(path, data, mode=self.file_mode)
         return preset_id
 
     def list_presets(self) -> list[dict]:
@@ -392,8 +435,10 @@ class Workspace:
         safe_stem = slugify(stem, max_len=80, default="export")
         safe_ext = re.sub(r"[^A-Za-z0-9]", "", ext)[:10]
         safe = f"{safe_stem}.{safe_ext}" if safe_ext else safe_stem
-        with writing(f"export '{safe}'"):
-            return atomic_write_bytes(self.root / "exports" / safe, bytes(data))
+        with writing(f"export '{safe}'", self.root):
+            return atomic_write_bytes(
+                self.root / "exports" / safe, bytes(data), mode=self.file_mode
+            )
 
     def list_exports(self) -> list[Path]:
         """Export files, newest first."""
@@ -429,10 +474,10 @@ class Workspace:
 
     def set_state(self, **values) -> None:
         """Update keys of the state (read-modify-write under a file lock, atomic write)."""
-        with writing("the app state"), self._state_lock():
+        with writing("the app state", self.root), self._state_lock():
             state = self.get_state()
             state.update(values)
-            atomic_write_json(self.root / "state.json", state)
+            atomic_write_json(self.root / "state.json", state, mode=self.file_mode)
 
 
 #: Keys the workspace adds to a stored preset's JSON (not part of the preset itself).

@@ -71,6 +71,123 @@ def _named(brand: str, model: str) -> str:
     return model if model.startswith(brand) else f"{brand} {model}"
 
 
+#: Colours a duplicate's variant may take, per category (phones: their model's colours).
+VARIANT_COLORS = {
+    "case": ("Black", "Blue", "Green", "Pink", "Purple", "Gray"),
+    "charger": ("Black", "White"),
+    "power bank": ("Black", "White"),
+    "cable": ("Black", "White"),
+    "earphones": ("Black", "White", "Silver", "Blue", "Pink", "Green", "Gold", "Gray", "Purple"),
+    "smartwatch": ("Black", "White", "Silver", "Blue", "Pink", "Green", "Gold", "Gray", "Purple"),
+}
+#: Brands a duplicate's variant may take, per category (accessories from third-party brands).
+VARIANT_BRANDS = {
+    "case": CASE_BRANDS,
+    "screen protector": PROTECTOR_BRANDS,
+    "charger": CHARGER_BRANDS,
+    "cable": CABLE_BRANDS,
+    "power bank": POWER_BANK_BRANDS,
+}
+
+
+def _variants(row: dict, colors: tuple[str, ...], storages: tuple[int, ...] = ()):
+    """Candidate (brand, colour, storage) for a duplicate.
+
+    Other colours, other capacities (phones), then other brands (third-party accessories).
+    """
+    brand, color, storage = row["brand"], row["color"], row["storage_gb"]
+    palette = colors if color in colors else (color,)
+    for c in palette:
+        if c != color:
+            yield brand, c, storage
+    for size in (float(x) for x in storages if float(x) != storage):
+        for c in palette:
+            yield brand, c, size
+    if row["model"]:  # an own-brand product (phone, earphones, watch) keeps its brand
+        return
+    for b in VARIANT_BRANDS.get(row["category"], ()):
+        if b != brand:
+            for c in palette:
+                yield b, c, storage
+
+
+def _size_text(storage: float) -> str:
+    return "1TB" if storage >= 1024 else f"{int(storage)}GB"
+
+
+def _retitled(row: dict, brand: str, color: str, storage: float) -> dict | None:
+    """``row`` as the variant ``(brand, color, storage)``: titles, description, price follow."""
+    title, title_zh, desc, price = row["title"], row["title_zh"], row["description"], row["price"]
+    if storage == storage and storage != row["storage_gb"]:  # NaN: no capacity
+        old, new = f" {_size_text(row['storage_gb'])} ", f" {_size_text(storage)} "
+        if old not in title or old not in title_zh:
+            return None
+        title, title_zh = title.replace(old, new), title_zh.replace(old, new)
+        desc = desc.replace(f"{old.strip()} storage", f"{new.strip()} storage")
+        desc = desc.replace(f"{old.strip()}存储", f"{new.strip()}存储")
+        price = price * (1.0 + 0.15 * np.log2(storage / row["storage_gb"]))
+    if color != row["color"]:
+        old, old_zh = row["color"], COLORS[row["color"]]
+        if not (title.endswith(old) and title_zh.endswith(old_zh)):
+            return None
+        title = title[: -len(old)] + color
+        title_zh = title_zh[: -len(old_zh)] + COLORS[color]
+        desc = desc.replace(f"{old.lower()} finish", f"{color.lower()} finish").replace(
+            f"，{old_zh}，", f"，{COLORS[color]}，"
+        )
+    if brand != row["brand"]:
+        old, old_zh = row["brand"], BRAND_ZH[row["brand"]]
+        if not (title.startswith(old + " ") and title_zh.startswith(old_zh + " ")):
+            return None
+        title = brand + title[len(old) :]
+        title_zh = BRAND_ZH[brand] + title_zh[len(old_zh) :]
+    return {**row, "brand": brand, "color": color, "storage_gb": storage, "title": title,
+            "title_zh": title_zh, "description": desc, "price": price}  # fmt: skip
+
+
+def _distinct_titles(rows: list[dict], model_of: list[int]) -> None:
+    """Give every item its own title (in both languages), in place.
+
+    A row whose title an earlier row already has becomes another variant of the same product:
+    another colour of its palette, then another brand (accessories), and only when every
+    variant is taken an edition number. Rows with a unique title are left as drawn.
+    """
+    seen: set[str] = set()
+    seen_zh: set[str] = set()
+    for i, row in enumerate(rows):
+        if row["title"] not in seen and row["title_zh"] not in seen_zh:
+            seen.add(row["title"])
+            seen_zh.add(row["title_zh"])
+            continue
+        phone = PHONES[model_of[i]] if row["category"] == "phone" else None
+        colors = (
+            tuple(phone.colors) if phone is not None else VARIANT_COLORS.get(row["category"], ())
+        )
+        storages = tuple(phone.storages) if phone is not None else ()
+        new = None
+        for brand, color, storage in _variants(row, colors, storages):
+            candidate = _retitled(row, brand, color, storage)
+            if (
+                candidate
+                and candidate["title"] not in seen
+                and candidate["title_zh"] not in seen_zh
+            ):
+                new = candidate
+                break
+        if new is None:
+            k = 2
+            while (
+                f"{row['title']} (Edition {k})" in seen
+                or f"{row['title_zh']}（第{k}版）" in seen_zh
+            ):
+                k += 1
+            new = {**row, "title": f"{row['title']} (Edition {k})",
+                   "title_zh": f"{row['title_zh']}（第{k}版）"}  # fmt: skip
+        rows[i] = new
+        seen.add(new["title"])
+        seen_zh.add(new["title_zh"])
+
+
 def make_catalog(rng: np.random.Generator, n_items: int) -> tuple[pd.DataFrame, np.ndarray]:
     """The catalog frame and, per item, the index of its phone model (-1 when generic)."""
     counts = _category_counts(n_items)
@@ -240,6 +357,7 @@ def make_catalog(rng: np.random.Generator, n_items: int) -> tuple[pd.DataFrame, 
     devices("earphones", counts[6], EARPHONES)
     devices("smartwatch", counts[7], WATCHES)
 
+    _distinct_titles(rows, model_of)
     cat = pd.DataFrame(rows)
     del model_brand
     n = len(cat)

@@ -23,6 +23,7 @@ from recsys.evaluation.metrics.accuracy import (
 )
 from recsys.evaluation.metrics.beyond import (
     AvgPopularity,
+    BrandDiversity,
     CategoryDiversity,
     Coverage,
     DistributionalCoverage,
@@ -31,11 +32,18 @@ from recsys.evaluation.metrics.beyond import (
     Novelty,
     Personalization,
     Serendipity,
+    catalog_metrics,
     gini_index,
     lorenz_curve,
 )
 from recsys.evaluation.metrics.context import EvalContext, nan_mean
-from recsys.evaluation.metrics.glossary import METRIC_INFO, higher_is_better, metric_base
+from recsys.evaluation.metrics.glossary import (
+    METRICS,
+    MetricInfo,
+    higher_is_better,
+    metric_base,
+    metric_info,
+)
 from recsys.evaluation.metrics.ratings import MAE, RMSE
 from recsys.evaluation.metrics.report import MetricReport, evaluate_lists
 
@@ -43,12 +51,13 @@ __all__ = [
     "F1",
     "MAE",
     "MAP",
-    "METRIC_INFO",
+    "METRICS",
     "MRR",
     "NDCG",
     "RMSE",
     "AtK",
     "AvgPopularity",
+    "BrandDiversity",
     "CategoryDiversity",
     "Coverage",
     "DistributionalCoverage",
@@ -56,6 +65,7 @@ __all__ = [
     "EvalContext",
     "Gini",
     "HitRate",
+    "MetricInfo",
     "MetricReport",
     "Novelty",
     "Personalization",
@@ -64,9 +74,11 @@ __all__ = [
     "Serendipity",
     "accuracy_metrics",
     "evaluate_lists",
+    "catalog_metrics",
     "gini_index",
     "higher_is_better",
     "lorenz_curve",
     "metric_base",
+    "metric_info",
     "nan_mean",
 ]

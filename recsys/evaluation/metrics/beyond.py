@@ -55,14 +55,14 @@ class AvgPopularity(AtK):
 
 @dataclass(frozen=True)
 class Diversity(AtK):
-    """Intra-list diversity (Ziegler et al. 2005): mean pairwise distance inside a list.
+    """Content diversity, intra-list (Ziegler et al. 2005): mean pairwise distance inside a list.
 
-    With content vectors: ILD_u = 1 - (2 / (m (m - 1))) * sum_{a<b} cos(v_a, v_b) over the
-    ``m`` listed items. Computed without the k x k matrix, from
+    ILD_u = 1 - (2 / (m (m - 1))) * sum_{a<b} cos(v_a, v_b) over the ``m`` listed items, with
+    the items' content vectors (text and attributes). Computed without the k x k matrix, from
     ``sum_{a<b} v_a . v_b = (|sum_a v_a|^2 - sum_a |v_a|^2) / 2`` for unit vectors: O(n k d).
-    Without vectors, with categories: the distance is 1 when categories differ, so
-    ILD_u = 1 - sum_c m_c (m_c - 1) / (m (m - 1)) (unbiased Gini-Simpson). NaN when m < 2 or
-    neither vectors nor categories are given.
+    NaN when m < 2 or there are no vectors. Category and brand diversity are separate metrics
+    (``CategoryDiversity``, ``BrandDiversity``): a list of ten cases of one brand can be
+    diverse in content and not at all in brand.
     """
 
     key = "diversity"
@@ -74,27 +74,43 @@ class Diversity(AtK):
         valid = items >= 0
         m = valid.sum(axis=1).astype(np.float64)
         pairs = m * (m - 1) / 2
-        if ctx.unit_vectors is not None:
-            # one extra zero row: padding (-1) gathers a zero vector
-            v = np.vstack([ctx.unit_vectors, np.zeros((1, ctx.unit_vectors.shape[1]), np.float32)])
-            sq_norm = np.einsum("nd,nd->n", v, v)
-            out = np.empty(len(items))
-            for start in range(0, len(items), self.block):  # bounds memory at block x k x d
-                it = items[start : start + self.block]
-                s = v[it].sum(axis=1, dtype=np.float64)  # (b, d)
-                out[start : start + len(it)] = (
-                    np.einsum("nd,nd->n", s, s) - sq_norm[it].sum(axis=1)
-                ) / 2
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return np.where(m >= 2, 1.0 - out / pairs, np.nan)
-        if ctx.category_codes is not None:
-            return CategoryDiversity(self.k).calc_per_user(ctx)
+        if ctx.unit_vectors is None:
+            return np.full(len(items), np.nan)
+        # one extra zero row: padding (-1) gathers a zero vector
+        v = np.vstack([ctx.unit_vectors, np.zeros((1, ctx.unit_vectors.shape[1]), np.float32)])
+        sq_norm = np.einsum("nd,nd->n", v, v)
+        out = np.empty(len(items))
+        for start in range(0, len(items), self.block):  # bounds memory at block x k x d
+            it = items[start : start + self.block]
+            s = v[it].sum(axis=1, dtype=np.float64)  # (b, d)
+            out[start : start + len(it)] = (
+                np.einsum("nd,nd->n", s, s) - sq_norm[it].sum(axis=1)
+            ) / 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(m >= 2, 1.0 - out / pairs, np.nan)
+
+
+def label_diversity(items: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
+    """(n,) probability that two distinct items of a list differ in label (1 - unbiased Simpson).
+
+    ``items`` (n, k) with -1 padding; ``codes`` (n_items,) int label codes, -1 unknown (unknown
+    counts as one label). d_u = 1 - sum_c m_c (m_c - 1) / (m (m - 1)); NaN when m < 2, and
+    everywhere when no item has a label (the data has no such column).
+    """
+    valid = items >= 0
+    if codes is None or not (np.asarray(codes) >= 0).any():
         return np.full(len(items), np.nan)
+    lab = np.where(valid, codes[np.where(valid, items, 0)], -2)
+    same = (lab[:, :, None] == lab[:, None, :]) & valid[:, :, None] & valid[:, None, :]
+    m = valid.sum(axis=1).astype(np.float64)
+    same_pairs = same.sum(axis=(1, 2)) - m  # ordered pairs a != b with the same label
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(m >= 2, 1.0 - same_pairs / (m * (m - 1)), np.nan)
 
 
 @dataclass(frozen=True)
 class CategoryDiversity(AtK):
-    """Probability that two distinct items of a list differ in category (1 - unbiased Simpson).
+    """Category diversity: probability that two distinct items of a list differ in category.
 
     cd_u = 1 - sum_c m_c (m_c - 1) / (m (m - 1)); unknown categories count as one category.
     """
@@ -106,16 +122,18 @@ class CategoryDiversity(AtK):
 
         All NaN when the catalog has no categories.
         """
-        items = ctx.items[:, : self.k]
-        valid = items >= 0
-        if ctx.category_codes is None:
-            return np.full(len(items), np.nan)
-        codes = np.where(valid, ctx.category_codes[np.where(valid, items, 0)], -2)
-        same = (codes[:, :, None] == codes[:, None, :]) & valid[:, :, None] & valid[:, None, :]
-        m = valid.sum(axis=1).astype(np.float64)
-        same_pairs = same.sum(axis=(1, 2)) - m  # ordered pairs a != b with the same category
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(m >= 2, 1.0 - same_pairs / (m * (m - 1)), np.nan)
+        return label_diversity(ctx.items[:, : self.k], ctx.category_codes)
+
+
+@dataclass(frozen=True)
+class BrandDiversity(AtK):
+    """Brand diversity: probability that two distinct items of a list differ in brand."""
+
+    key = "brand_diversity"
+
+    def calc_per_user(self, ctx: EvalContext) -> np.ndarray:
+        """(n,) chance that two items of a list differ in brand; NaN below 2 items."""
+        return label_diversity(ctx.items[:, : self.k], ctx.brand_codes)
 
 
 @dataclass(frozen=True)
@@ -162,6 +180,15 @@ class Serendipity(AtK):
 
 
 # ---------------------------------------------------------------------------- catalogue level
+# Each catalogue-level metric is a function of the exposure counts ``c_i`` (lists holding item
+# i) and the number of non-empty lists. ``from_exposure`` takes a batch of them, one row per
+# resample of the users (``recsys.evaluation.offline_ab`` bootstraps the difference of two
+# configurations with it); ``calc`` is the batch of one.
+def list_count(ctx: EvalContext, k: int) -> int:
+    """Number of non-empty lists (cut at ``k``)."""
+    return int((ctx.items[:, :k] >= 0).any(axis=1).sum())
+
+
 @dataclass(frozen=True)
 class Coverage:
     """Catalog coverage = |union_u L_u| / n_items (Ge et al. 2010), over all listed users."""
@@ -171,7 +198,12 @@ class Coverage:
 
     def calc(self, ctx: EvalContext) -> float:
         """Share of the catalog in at least one list."""
-        return float((ctx.exposure(self.k) > 0).sum() / max(ctx.n_items, 1))
+        exposure = ctx.exposure(self.k)[None]
+        return float(self.from_exposure(exposure, np.array([list_count(ctx, self.k)]))[0])
+
+    def from_exposure(self, counts: np.ndarray, n_lists: np.ndarray) -> np.ndarray:
+        """(R,) coverage of ``counts`` (R, n_items); ``n_lists`` (R,) is not needed."""
+        return (counts > 0).sum(axis=1) / max(counts.shape[1], 1)
 
 
 @dataclass(frozen=True)
@@ -188,12 +220,20 @@ class DistributionalCoverage:
 
     def calc(self, ctx: EvalContext) -> float:
         """Normalised entropy of item exposure, 0 (one item) to 1 (uniform)."""
-        c = ctx.exposure(self.k).astype(np.float64)
-        total = c.sum()
-        if total == 0 or ctx.n_items < 2:
-            return float("nan")
-        p = c[c > 0] / total
-        return float(-(p * np.log(p)).sum() / np.log(ctx.n_items))
+        exposure = ctx.exposure(self.k)[None]
+        return float(self.from_exposure(exposure, np.array([list_count(ctx, self.k)]))[0])
+
+    def from_exposure(self, counts: np.ndarray, n_lists: np.ndarray) -> np.ndarray:
+        """(R,) normalised entropy of each row of ``counts`` (R, n_items); NaN for empty rows."""
+        c = np.asarray(counts, dtype=np.float64)
+        n_items = c.shape[1]
+        total = c.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = c / total
+            h = -np.where(c > 0, p * np.log(np.where(c > 0, p, 1.0)), 0.0).sum(axis=1)
+        if n_items < 2:
+            return np.full(len(c), np.nan)
+        return np.where(total[:, 0] > 0, h / np.log(n_items), np.nan)
 
 
 @dataclass(frozen=True)
@@ -211,18 +251,29 @@ class Gini:
         """Gini index of item exposure, 0 (equal) to 1 (one item takes all)."""
         return gini_index(ctx.exposure(self.k))
 
+    def from_exposure(self, counts: np.ndarray, n_lists: np.ndarray) -> np.ndarray:
+        """(R,) Gini index of each row of ``counts`` (R, n_items)."""
+        return gini_rows(counts)
+
+
+def gini_rows(counts: np.ndarray) -> np.ndarray:
+    """(R,) Gini index of each row of ``counts`` (R, n); NaN for rows that are all zero."""
+    c = np.sort(np.asarray(counts, dtype=np.float64), axis=1)
+    n = c.shape[1]
+    total = c.sum(axis=1)
+    i = np.arange(1, n + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = ((2 * i - n - 1) * c).sum(axis=1) / (n * total)
+    return np.where((total > 0) & (n > 0), g, np.nan)
+
 
 def gini_index(counts: np.ndarray) -> float:
     """Gini index of ``counts`` (n,): ``sum_i (2 i - n - 1) c_(i) / (n sum c)``, c ascending.
 
     Equals 1 - 2 x the area under the Lorenz curve (``lorenz_curve``). NaN when all are zero.
     """
-    c = np.sort(np.asarray(counts, dtype=np.float64))
-    n, total = len(c), c.sum()
-    if total == 0 or n == 0:
-        return float("nan")
-    i = np.arange(1, n + 1)
-    return float(((2 * i - n - 1) * c).sum() / (n * total))
+    c = np.asarray(counts, dtype=np.float64).reshape(1, -1)
+    return float(gini_rows(c)[0]) if c.size else float("nan")
 
 
 def lorenz_curve(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -254,11 +305,21 @@ class Personalization:
 
     def calc(self, ctx: EvalContext) -> float:
         """1 - mean pairwise list overlap; NaN with fewer than two lists."""
-        n = int((ctx.items[:, : self.k] >= 0).any(axis=1).sum())
-        if n < 2:
-            return float("nan")
-        c = ctx.exposure(self.k).astype(np.float64)
-        return float(1.0 - (c * (c - 1)).sum() / (self.k * n * (n - 1)))
+        exposure = ctx.exposure(self.k)[None]
+        return float(self.from_exposure(exposure, np.array([list_count(ctx, self.k)]))[0])
+
+    def from_exposure(self, counts: np.ndarray, n_lists: np.ndarray) -> np.ndarray:
+        """(R,) personalisation of ``counts`` (R, n_items) over ``n_lists`` (R,) lists."""
+        c = np.asarray(counts, dtype=np.float64)
+        n = np.asarray(n_lists, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = 1.0 - (c * (c - 1)).sum(axis=1) / (self.k * n * (n - 1))
+        return np.where(n >= 2, out, np.nan)
+
+
+def catalog_metrics(k: int) -> tuple[Coverage, DistributionalCoverage, Gini, Personalization]:
+    """The catalogue-level metrics at cut-off ``k`` (one value per set of lists, no per-user)."""
+    return (Coverage(k), DistributionalCoverage(k), Gini(k), Personalization(k))
 
 
 # ---------------------------------------------------------------------------- ratings

@@ -37,6 +37,7 @@ class EvalContext:
     item_vectors : ``(n_items, d)`` content vectors (normalised here), for diversity.
     item_category : ``(n_items,)`` category labels, or int codes (negative = unknown).
     category_names : labels of the int codes (for the category mix).
+    item_brand : ``(n_items,)`` brand labels, or int codes (negative = unknown).
     """
 
     def __init__(
@@ -48,6 +49,7 @@ class EvalContext:
         item_vectors: np.ndarray | sp.spmatrix | None = None,
         item_category: np.ndarray | None = None,
         category_names: list[str] | tuple[str, ...] | None = None,
+        item_brand: np.ndarray | None = None,
     ) -> None:
         if k <= 0:
             raise ValueError("k must be positive")
@@ -71,6 +73,7 @@ class EvalContext:
         self.item_vectors = item_vectors
         self.item_category = item_category
         self.category_names = category_names
+        self.item_brand = item_brand
 
     # ------------------------------------------------------------------ truth / hits
     @cached_property
@@ -155,18 +158,16 @@ class EvalContext:
         """
         if self.item_category is None:
             return None
-        arr = np.asarray(self.item_category)
-        if arr.dtype.kind in "iu":
-            codes = arr.astype(np.int64)
-            codes[codes < 0] = -1
-            n = int(codes.max()) + 1 if len(codes) else 0
-            names = list(self.category_names or ())
-            labels = names[:n] + [str(i) for i in range(len(names), n)]
-        else:
-            codes, uniques = pd.factorize(pd.Series(arr.astype(object)))
-            labels = [str(u) for u in uniques]
-        self.__dict__["category_labels"] = np.asarray(labels, dtype=object)
-        return np.asarray(codes, dtype=np.int64)
+        codes, labels = _label_codes(self.item_category, self.category_names)
+        self.__dict__["category_labels"] = labels
+        return codes
+
+    @cached_property
+    def brand_codes(self) -> np.ndarray | None:
+        """(n_items,) int codes of ``item_brand`` (-1 unknown), or None."""
+        if self.item_brand is None:
+            return None
+        return _label_codes(self.item_brand, None)[0]
 
     @cached_property
     def unit_vectors(self) -> np.ndarray | None:
@@ -178,6 +179,24 @@ class EvalContext:
         v = np.asarray(dense, dtype=np.float32)
         norms = np.linalg.norm(v, axis=1, keepdims=True)
         return np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
+
+
+def _label_codes(
+    values: np.ndarray, names: list[str] | tuple[str, ...] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Int codes (-1 unknown) and their labels, from codes (with ``names``) or labels."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iu":
+        codes = arr.astype(np.int64)
+        codes[codes < 0] = -1
+        n = int(codes.max()) + 1 if len(codes) else 0
+        given = list(names or ())
+        labels = given[:n] + [str(i) for i in range(len(given), n)]
+    else:
+        factorised, uniques = pd.factorize(pd.Series(arr.astype(object)))
+        codes = np.asarray(factorised, dtype=np.int64)
+        labels = [str(u) for u in uniques]
+    return codes, np.asarray(labels, dtype=object)
 
 
 def nan_mean(values: np.ndarray) -> float:

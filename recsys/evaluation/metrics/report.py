@@ -12,14 +12,12 @@ import scipy.sparse as sp
 from recsys.evaluation.metrics.accuracy import accuracy_metrics
 from recsys.evaluation.metrics.beyond import (
     AvgPopularity,
+    BrandDiversity,
     CategoryDiversity,
-    Coverage,
-    DistributionalCoverage,
     Diversity,
-    Gini,
     Novelty,
-    Personalization,
     Serendipity,
+    catalog_metrics,
 )
 from recsys.evaluation.metrics.context import EvalContext, nan_mean
 from recsys.evaluation.metrics.ratings import MAE, RMSE
@@ -33,15 +31,17 @@ class MetricReport:
 
     Attributes
     ----------
-    values : metric key -> value (``precision@K`` ... ``hit_rate@K``, ``coverage``,
-        ``distributional_coverage``, ``gini``, ``novelty``, ``diversity``, ``personalization``,
-        ``avg_popularity``, ``serendipity``, ``rmse``, ``mae``); ``rmse``/``mae`` are None
-        without predictions.
+    values : metric key -> value, every key in the glossary (``recsys.evaluation.metrics.
+        glossary``): ``precision@K`` ... ``hit_rate@K``, ``coverage``,
+        ``distributional_coverage``, ``gini``, ``novelty``, ``diversity`` (content),
+        ``category_diversity``, ``brand_diversity``, ``personalization``, ``avg_popularity``,
+        ``serendipity``, ``rmse``, ``mae``; ``rmse``/``mae`` are None without predictions,
+        category / brand diversity NaN without those columns.
     per_user : metric key -> (n,) values aligned with ``users`` (NaN where undefined).
     segments : one row per user segment (all, cold, regular, heavy).
     users : (n,) internal user indices of the evaluated lists.
     k : list length.
-    extra : ``category_diversity``, new-item figures, ``category_divergence``, thresholds.
+    extra : new-item figures, ``category_divergence``, thresholds.
     category_mix : share of each category in recommendations vs the users' train histories.
     seconds : time spent.
     """
@@ -74,6 +74,7 @@ def evaluate_lists(
     item_table: object | None = None,
     category_names: list[str] | tuple[str, ...] | None = None,
     segment_rule: SegmentRule | None = None,
+    item_brand: np.ndarray | None = None,
 ) -> MetricReport:
     """Compute every metric for ``topk`` against held-out ``truth``.
 
@@ -87,10 +88,11 @@ def evaluate_lists(
     item_category : ``(n_items,)`` category per item, labels or int codes with -1 unknown
         (category mix, category diversity).
     category_names : labels of int category codes.
+    item_brand : ``(n_items,)`` brand per item, labels or int codes with -1 unknown.
     user_ids : evaluate only these internal user indices (default: every row of ``topk``).
     predictions, targets : aligned rating predictions and true ratings for RMSE / MAE.
-    item_table : an ``ItemTable``; its ``vectors``, ``category`` and ``category_names`` fill the
-        arguments above when they are unset.
+    item_table : an ``ItemTable``; its ``vectors``, ``category``, ``category_names`` and
+        ``brand`` fill the arguments above when they are unset.
     segment_rule : how users are segmented (``recsys.evaluation.segments``); default: the rule
         of ``train``'s activity.
 
@@ -109,10 +111,14 @@ def evaluate_lists(
             item_category = getattr(item_table, "category", None)
         if category_names is None:
             category_names = getattr(item_table, "category_names", None)
+        if item_brand is None:
+            item_brand = getattr(item_table, "brand", None)
     if user_ids is not None:
         keep = np.isin(topk.users, np.asarray(user_ids))
         topk = TopK(topk.users[keep], topk.items[keep], topk.scores[keep])
-    ctx = EvalContext(topk, truth, k, train, item_vectors, item_category, category_names)
+    ctx = EvalContext(
+        topk, truth, k, train, item_vectors, item_category, category_names, item_brand
+    )
 
     values: dict[str, float | None] = {}
     per_user: dict[str, np.ndarray] = {}
@@ -120,12 +126,11 @@ def evaluate_lists(
         per = metric.calc_per_user(ctx)
         per_user[metric.name] = per
         values[metric.name] = nan_mean(per)
-    for catalog_metric in (Coverage(k), DistributionalCoverage(k), Gini(k)):
+    for catalog_metric in catalog_metrics(k):
         values[catalog_metric.key] = catalog_metric.calc(ctx)
-    for metric in (Novelty(k), Diversity(k)):
+    for metric in (Novelty(k), Diversity(k), CategoryDiversity(k), BrandDiversity(k)):
         per_user[metric.key] = metric.calc_per_user(ctx)
         values[metric.key] = nan_mean(per_user[metric.key])
-    values["personalization"] = Personalization(k).calc(ctx)
     per_user["avg_popularity"] = AvgPopularity(k).calc_per_user(ctx)
     values["avg_popularity"] = nan_mean(per_user["avg_popularity"])
     per_user["serendipity"] = Serendipity(k).calc_per_user(ctx)
@@ -142,8 +147,6 @@ def evaluate_lists(
     }
     category_mix = None
     if ctx.category_codes is not None:
-        per_user["category_diversity"] = CategoryDiversity(k).calc_per_user(ctx)
-        extra["category_diversity"] = nan_mean(per_user["category_diversity"])
         category_mix, extra["category_divergence"] = _category_mix(ctx)
     extra.update(_new_item_stats(ctx))
     rule = segment_rule or SegmentRule.from_activity(np.diff(ctx.train.indptr))

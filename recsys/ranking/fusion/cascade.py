@@ -49,11 +49,40 @@ def cascade(pool: CandidatePool, w: np.ndarray, normalization: str, params: dict
     for p in range(t_count):
         idx = (tier % (t_count + 1) + p) % t_count  # tier T (and padding) starts at model 0
         keys.append(np.take_along_axis(bucket, idx[None], axis=0)[0])
-    # np.lexsort: the last key is primary -> pass tie-breakers first
-    pos_in_row = np.broadcast_to(np.arange(c), (n, c))
-    order_idx = np.lexsort([pos_in_row, *keys[::-1], tier], axis=-1)
+    order_idx = _sort_rows([tier, *keys])
     position = np.empty((n, c), np.float32)
     np.put_along_axis(
         position, order_idx, np.broadcast_to(np.arange(c, dtype=np.float32), (n, c)), -1
     )
     return (1.0 - position / c).astype(np.float32)
+
+
+def _sort_rows(keys: list[np.ndarray]) -> np.ndarray:
+    """(n, C) column order of each row by ``keys`` (each (n, C); the first is primary).
+
+    Ties go by column position. When every key holds whole numbers (tier, epsilon buckets) and they fit in 63 bits
+    together, they are packed into one integer per cell and sorted once (stable): ~10x faster
+    than ``np.lexsort`` over 10 keys, the same order. Otherwise ``np.lexsort``.
+    """
+    packed = np.zeros(keys[0].shape, np.uint64)
+    bits = 0
+    for key in keys:
+        finite = np.isfinite(key)
+        values = key[finite]
+        if len(values) and not np.array_equal(values, np.floor(values)):
+            break
+        low = float(values.min()) if len(values) else 0.0
+        high = float(values.max()) if len(values) else 0.0
+        span = int(high - low) + 2  # + 1 slot for infinity (missing scores sort last)
+        width = max(1, int(span - 1).bit_length())
+        bits += width
+        if bits > 63:
+            break
+        code = np.where(finite, key - low, span - 1).astype(np.uint64)
+        packed = (packed << np.uint64(width)) | code
+    else:
+        return np.argsort(packed, axis=-1, kind="stable")
+    n, c = keys[0].shape
+    pos_in_row = np.broadcast_to(np.arange(c), (n, c))
+    # np.lexsort: the last key is primary -> pass tie-breakers first
+    return np.lexsort([pos_in_row, *keys[::-1]], axis=-1)

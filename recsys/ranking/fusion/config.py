@@ -71,6 +71,10 @@ class FusionConfig:
             params=dict(data.get("params") or {}),
         )
 
+    def weight(self, model: str) -> float:
+        """``model``'s weight (1.0 when the preset does not set it)."""
+        return float(self.weights.get(model, 1.0))
+
     def weight_vector(self, pool: CandidatePool) -> np.ndarray:
         """(n_models,) float32 weights aligned with the pool; checks names before any arithmetic."""
         unknown = sorted(set(self.weights) - set(pool.model_names))
@@ -79,7 +83,7 @@ class FusionConfig:
                 f"weights name model(s) {', '.join(unknown)} that are not in the pool "
                 f"({', '.join(pool.model_names)})."
             )
-        w = np.array([self.weights.get(m, 1.0) for m in pool.model_names], np.float32)
+        w = np.array([self.weight(m) for m in pool.model_names], np.float32)
         if not (w > 0).any():
             raise ConfigError("at least one model needs a weight above zero.")
         return w

@@ -23,19 +23,24 @@ def out_of_fold(
     context: FusionContext | None = None,
     folds: int = 3,
     seed: int = 0,
+    progress: Callable[[float], None] | None = None,
 ) -> np.ndarray:
     """(n, C) float32 scores of ``pool`` from ``folds`` fusers, each blind to the users it scores.
 
-    ``-inf`` on padding. Users are assigned to folds at random (seeded).
+    ``-inf`` on padding. Users are assigned to folds at random (seeded). ``progress(fraction)``
+    is called after each fold.
     """
     n, c = pool.items.shape
     out = np.full((n, c), -np.inf, np.float32)
     fold = np.random.default_rng(seed).permutation(n) % max(2, folds)
-    for f in range(max(2, folds)):
+    n_folds = max(2, folds)
+    for f in range(n_folds):
         test = np.flatnonzero(fold == f)
         if len(test) == 0:
             continue
         fuser = trainer().fit(pool.subset(np.flatnonzero(fold != f)), truth, context)
         part = pool.subset(test)
         out[test, : part.n_candidates] = fuser.predict(part, context)
+        if progress is not None:
+            progress((f + 1) / n_folds)
     return out

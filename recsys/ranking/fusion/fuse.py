@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from recsys.errors import ConfigError
 from recsys.ranking.candidates import CandidatePool
-from recsys.ranking.fusion.base import FusionContext, TrainedFuser, filled
+from recsys.ranking.fusion.base import FusionContext, FusionMethod, TrainedFuser, filled
 from recsys.ranking.fusion.config import FusionConfig
 from recsys.ranking.fusion.registry import FUSERS
 
@@ -28,10 +30,34 @@ def fuse(
 
     Returns
     -------
-    (n, C) float32, higher is better; -inf on padding.
+    (n, C) float32, higher is better; -inf on padding. Methods whose result does not depend on
+    the weights (cascade, stacking, learning to rank) are computed once per pool and setting
+    and kept on the pool (``CandidatePool.memo``; read-only), so a re-ranking change or a
+    switch back to them costs nothing.
     """
     method = FUSERS[config.method]
     w = config.weight_vector(pool)
+    if not method.uses_weights:
+        key = (
+            "fused",
+            config.method,
+            config.normalization if method.uses_normalization else None,
+            json.dumps(config.params, sort_keys=True, default=str),
+            tuple(bool(x) for x in w > 0),  # cascade's default order: the models with weight
+            id(trained) if trained is not None else None,
+        )
+        return pool.memo(key, lambda: _fuse(pool, method, config, w, trained, context))
+    return _fuse(pool, method, config, w, trained, context)
+
+
+def _fuse(
+    pool: CandidatePool,
+    method: FusionMethod,
+    config: FusionConfig,
+    w: np.ndarray,
+    trained: TrainedFuser | None,
+    context: FusionContext | None,
+) -> np.ndarray:
     if method.needs_training:
         if trained is None:
             raise ConfigError(
