@@ -288,8 +288,9 @@ def run_size_mb(run_id: str) -> float | None:
 def delete_run(run_id: str) -> None:
     """Delete one stored run; when it is this session's run, no run is active afterwards."""
     ss = st.session_state
-    get_workspace().delete_run(run_id)
-    ss["_runs"].pop(run_id, None)
+    ws = get_workspace()
+    ws.delete_run(run_id)
+    shared_runs.forget(ws, run_id)
     if ss.get("run_id") == run_id:
         ss["run_id"] = None
         clear_derived()
