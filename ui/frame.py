@@ -52,7 +52,7 @@ def draw():
         ds_name = entries.get(ds_id, {}).get("name", ds_id) if ds_id else t("side.none")
         st.markdown(f"**{t('side.dataset')}:** {md(ds_name)}")
         run_id = st.session_state.get("run_id")
-        st.markdown(f"**{t('side.run')}:** {md(run_id) if run_id else t('side.none')}")
+        st.markdown(f"**{t('side.run')}:** {run_id or t('side.none')}")
         if state.fast_mode():
             st.caption(t("side.fast"))
     return page
