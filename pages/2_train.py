@@ -19,6 +19,7 @@ from ui import labels, nav, state, training_watch
 from ui.errors import boundary, coded_text, error_text, message_text, show_error
 from ui.frame import page_header
 from ui.i18n import t
+from ui.train_update import update_panel
 
 HIDDEN_PARAMS = {"loss", "num_threads"}
 FIT_COLUMN = "fit_seconds"
@@ -383,4 +384,5 @@ if run is not None:
     chosen = labels.strategy_caption(run)
     if chosen:
         st.caption(chosen)
+    update_panel(st.session_state.get("run_id"))
     st.page_link(nav.PAGE_FILES["fusion"], label=t("train.next"), icon=":material/tune:")

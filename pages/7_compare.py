@@ -10,27 +10,11 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.evaluation.metrics.glossary import shown_keys
-from recsys.service.workspace import preset_from_record
-from ui import charts, errors, labels, nav, state, tables
+from ui import charts, errors, labels, nav, tables
+from ui.abtest_views import strategy_options
 from ui.frame import page_header
 from ui.i18n import t
 from ui.text import md, plot_texts
-
-
-def _options(run) -> dict[str, tuple[str, object]]:
-    """option id -> (label, Preset)."""
-
-    out = {
-        "__current__": (t("cmp.current"), state.current_preset(run)),
-        "__trained__": (labels.trained_preset_label(run), run.preset),
-    }
-    for p in state.get_workspace().list_presets():
-        try:
-            preset = preset_from_record(p).restricted_to(run.preset.models)
-            out[p["id"]] = (p.get("name", p["id"]), preset)
-        except RecsysError:  # a preset for other models is not offered
-            continue
-    return out
 
 
 def _category_shares(run, preset) -> pd.Series:
@@ -43,7 +27,7 @@ def _category_shares(run, preset) -> pd.Series:
 
 page_header("cmp.title", "cmp.intro")
 run = nav.require_run()
-options = _options(run)
+options = strategy_options(run)
 ids = list(options)
 c1, c2 = st.columns(2)
 a_id = c1.selectbox(t("cmp.a"), ids, index=1, format_func=lambda i: options[i][0], key="cmp_a")

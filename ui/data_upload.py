@@ -9,8 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from recsys.data.ingest import detect_roles, load_dataset, read_csv_bytes
+from recsys.data.privacy import find_personal_columns
 from recsys.data.schema import DEFAULT_EVENT_WEIGHTS
 from recsys.errors import DataValidationError, RecsysError
+from recsys.service.pseudonyms import workspace_key
 from ui import state
 from ui.errors import error_text
 from ui.i18n import t
@@ -20,16 +22,23 @@ INTERACTION_ROLES = ("user", "item", "event", "rating", "quantity", "timestamp")
 CATALOG_ROLES = ("item", "title", "description", "category", "brand", "price")
 USER_ROLES = ("user",)
 CSV_TYPES = ["csv", "tsv", "txt"]
+#: What the preview shows instead of a personal value.
+MASK = "•••"
 
 
 # ---------------------------------------------------------------------------- cached parsing
 @st.cache_data(show_spinner=False, max_entries=16)
 def _read_columns(
     digest: str, _data: bytes, file_name: str
-) -> tuple[list[str], pd.DataFrame, str, str]:
-    """Columns, a preview, encoding and delimiter of an uploaded CSV (cached by content hash)."""
+) -> tuple[list[str], pd.DataFrame, str, str, list[tuple[str, str]]]:
+    """Columns, a preview, encoding, delimiter and personal-data columns ``(column, kind)`` of
+    an uploaded CSV (cached by content hash); the preview masks personal values."""
     raw = read_csv_bytes(_data, file_name)
-    return list(raw.frame.columns), raw.frame.head(8), raw.encoding, raw.delimiter
+    personal = [(c.column, c.kind) for c in find_personal_columns(raw.frame, file_name)]
+    head = raw.frame.head(8).copy()
+    for column, _ in personal:
+        head[column] = MASK
+    return list(raw.frame.columns), head, raw.encoding, raw.delimiter, personal
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -47,22 +56,38 @@ def _read_error(file_name: str, err: RecsysError) -> str:
 
 
 # ---------------------------------------------------------------------------- widgets
-def _file_roles(file, title_key: str, kind: str, roles) -> tuple[bytes, str, dict] | None:
+def _file_roles(file, title_key: str, kind: str, roles) -> tuple[bytes, str, dict, list] | None:
     """Read an uploaded file's header, show its role pickers and preview.
 
-    Returns ``(bytes, digest, role mapping)``, or None after showing a read error.
+    Returns ``(bytes, digest, role mapping, personal-data columns)``, or None after showing a
+    read error. Personal values never reach the preview.
     """
     data = file.getvalue()
     digest = hashlib.sha1(data).hexdigest()
     try:
-        columns, head, encoding, delimiter = _read_columns(digest, data, file.name)
+        columns, head, encoding, delimiter, personal = _read_columns(digest, data, file.name)
     except DataValidationError as err:
         st.error(_read_error(file.name, err))
         return None
     st.markdown(f"**{t(title_key)}** · {md(file.name)} · {md(encoding)} · `{delimiter!r}`")
     mapping = _role_pickers(kind, roles, columns, digest)
     st.dataframe(head, hide_index=True, height=180)
-    return data, digest, mapping
+    return data, digest, mapping, personal
+
+
+def _personal_choice(found: list[tuple[str, str]], digest: str) -> str:
+    """Warn about personal-data columns (names and kinds only); the user picks keep/drop/hash."""
+    if not found:
+        return "keep"
+    listed = ", ".join(f"'{c}' ({t(f'data.personal_kind.{k}')})" for c, k in found)
+    st.warning(t("data.personal_found", columns=listed))
+    return st.radio(
+        t("data.personal_action"),
+        ("hash", "drop", "keep"),
+        format_func=lambda a: t(f"data.personal.{a}"),
+        horizontal=True,
+        key=f"data_personal_{digest[:10]}",
+    )
 
 
 def _role_pickers(
@@ -126,6 +151,10 @@ def _save(inter_file, cat_file, user_file, parts: dict, name: str) -> None:
                 users=parts["users"],
                 users_name=user_file.name if user_file is not None else None,
                 users_map=parts["users_map"],
+                personal=parts["personal"],
+                personal_key=(
+                    workspace_key(state.get_workspace()) if parts["personal"] == "hash" else None
+                ),
             )
     except RecsysError as err:  # a bad upload; anything else is a bug and is logged
         st.error(t("data.upload_failed", err=error_text(err)))
@@ -166,21 +195,24 @@ def upload_section(has_datasets: bool) -> None:
         )
         if inter is None:
             return
-        inter_bytes, inter_digest, inter_map = inter
+        inter_bytes, inter_digest, inter_map, personal = inter
         st.caption(t("data.roles_help"))
         cat_bytes, cat_map = None, None
         if cat_file is not None:
             cat = _file_roles(cat_file, "data.roles_catalog", "catalog", CATALOG_ROLES)
             if cat is None:
                 return
-            cat_bytes, _, cat_map = cat
+            cat_bytes, _, cat_map, cat_personal = cat
+            personal = personal + cat_personal
         user_bytes, user_map = None, None
         if user_file is not None:
             users = _file_roles(user_file, "data.roles_users", "users", USER_ROLES)
             if users is None:
                 return
-            user_bytes, _, user_map = users
+            user_bytes, _, user_map, user_personal = users
+            personal = personal + user_personal
 
+        action = _personal_choice(personal, inter_digest)
         weights = None
         if inter_map.get("event"):
             st.markdown(f"**{t('data.event_weights')}**")
@@ -207,5 +239,6 @@ def upload_section(has_datasets: bool) -> None:
                 "users": user_bytes,
                 "users_map": user_map,
                 "weights": weights,
+                "personal": action,
             }
             _save(inter_file, cat_file, user_file, parts, name)

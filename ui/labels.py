@@ -117,7 +117,8 @@ def run_label(rec: dict[str, Any]) -> str:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(created))
     created = str(created)[:16].replace("T", " ")
     names = ", ".join(model_label(m) for m in models)
-    return f"{created} · {names}" if names else f"{created} · {rec.get('id')}"
+    label = f"{created} · {names}" if names else f"{created} · {rec.get('id')}"
+    return label + (t("train.stale_mark") if rec.get("stale") else "")
 
 
 def trained_preset_label(run) -> str:

@@ -14,9 +14,11 @@ PAGE_FILES: dict[str, str] = {
     "train": "pages/2_train.py",
     "fusion": "pages/3_fusion.py",
     "users": "pages/4_users.py",
+    "search": "pages/10_search.py",
     "items": "pages/5_items.py",
     "insights": "pages/6_insights.py",
     "compare": "pages/7_compare.py",
+    "abtest": "pages/9_abtest.py",
     "export": "pages/8_export.py",
 }
 
@@ -29,11 +31,13 @@ SECTIONS: dict[str, list[tuple[str, str]]] = {
     ],
     "nav.section.explore": [
         ("users", ":material/person_search:"),
+        ("search", ":material/search:"),
         ("items", ":material/inventory_2:"),
         ("insights", ":material/insights:"),
     ],
     "nav.section.ship": [
         ("compare", ":material/compare_arrows:"),
+        ("abtest", ":material/science:"),
         ("export", ":material/download:"),
     ],
 }

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from recsys.cli import (  # noqa: F401 (registers)
     data_commands,
     export_commands,
+    live_commands,
     strategy_commands,
     tool_commands,
 )

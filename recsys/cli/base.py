@@ -135,7 +135,26 @@ def add_data_arguments(
             type=Path,
             help="preset JSON (default: the default models, weights tuned on validation)",
         )
+    p.add_argument(
+        "--personal",
+        choices=("keep", "drop", "hash"),
+        default="keep",
+        help="columns that look like personal data (e-mails, phones, names, addresses): keep "
+        "them (reported), drop them, or hash them with the workspace key",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+
+def personal_options(args: argparse.Namespace) -> dict:
+    """``load_dataset``'s ``personal`` and ``personal_key`` from ``--personal``."""
+    action = getattr(args, "personal", "keep") or "keep"
+    key = None
+    if action == "hash":
+        from recsys.service.pseudonyms import workspace_key
+        from recsys.service.workspace import Workspace
+
+        key = workspace_key(Workspace(getattr(args, "workspace", None)))
+    return {"personal": action, "personal_key": key}
 
 
 def load_data(args: argparse.Namespace):
@@ -151,6 +170,7 @@ def load_data(args: argparse.Namespace):
         name=args.interactions.stem,
         users=args.users_file,
         users_map=parse_pairs(args.users_map, "--users-map"),
+        **personal_options(args),
     )
     for warning in result.report.warnings:
         sys.stderr.write(f"warning: {warning}\n")

@@ -41,6 +41,12 @@ def _add_export(p: argparse.ArgumentParser) -> None:
         help="build the validation pool on every held-out user, not the lab's 5,000-user sample "
         "(only a learned fuser's training changes; costs memory and time on large stores)",
     )  # fmt: skip
+    p.add_argument(
+        "--pseudonymise", action="store_true",
+        help="replace user ids by HMAC-SHA-256 pseudonyms (key in the workspace secrets); the "
+        "mapping is written next to the output as <out>.mapping.csv: keep it local",
+    )  # fmt: skip
+    p.add_argument("--workspace", type=Path, help="workspace whose key pseudonymises (default)")
     dask = p.add_mutually_exclusive_group()
     dask.add_argument(
         "--scheduler", metavar="ADDRESS",
@@ -78,6 +84,8 @@ def _run_export(args: argparse.Namespace) -> int:
         users = np.arange(dataset.n_users, dtype=np.int32)
     else:
         users = run.internal_users(args.users)
+    if args.pseudonymise:
+        ranker = _pseudonymised(ranker, users, args)
     progress = None if args.quiet else _export_progress()
     if distributed:
         from recsys.service.dask_export import dask_export
@@ -107,6 +115,22 @@ def _run_export(args: argparse.Namespace) -> int:
         f"(preset '{preset.id}', fusion {preset.fusion.method}, weights {weights})"
     )
     return EXIT_OK
+
+
+def _pseudonymised(ranker, users, args: argparse.Namespace):
+    """The ranker with the workspace key; the local mapping written next to the output."""
+    import dataclasses
+
+    from recsys.data.privacy import mapping
+    from recsys.service.export import write_table
+    from recsys.service.pseudonyms import workspace_key
+    from recsys.service.workspace import Workspace
+
+    key = workspace_key(Workspace(args.workspace))
+    local = args.out.with_name(args.out.name + ".mapping.csv")
+    write_table(mapping(ranker.dataset.user_ids.to_external(users), key), local, "csv")
+    say(f"wrote the re-identification mapping to {local} (keep it local)")
+    return dataclasses.replace(ranker, pseudonym_key=key)
 
 
 def _export_progress():

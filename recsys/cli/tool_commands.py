@@ -1,7 +1,8 @@
 """Tool commands: ``bench``.
 
-The speed benchmark (``recsys.bench``) and, with ``--quality``, the accuracy benchmark
-(``recsys.quality_bench``).
+The speed benchmark (``recsys.bench``); with ``--quality``, the accuracy benchmark
+(``recsys.quality_bench``); with ``--update``, the incremental-update benchmark
+(``recsys.update_bench``).
 """
 
 from __future__ import annotations
@@ -33,11 +34,24 @@ def _add_bench(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-demo", action="store_true", help="(--quality) only the given log, not the demo store"
     )
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="incremental-update benchmark instead: fold the demo store's newest events into a "
+        "trained run and compare with a full retrain (time and held-out metrics)",
+    )
+    p.add_argument(
+        "--fraction", type=float, default=0.01, help="(--update) share of newest events (0.01)"
+    )
 
 
 def _run_bench(args: argparse.Namespace) -> int:
     if args.quality:
         return _run_quality(args)
+    if args.update:
+        from recsys import update_bench
+
+        return update_bench.main(args.fraction, write=say)
     from recsys import bench
 
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]

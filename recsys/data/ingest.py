@@ -59,6 +59,7 @@ from recsys.data.csv_reader import MAX_CELL_CHARS, RawTable, check_upload_cost, 
 from recsys.data.dataset import Dataset
 from recsys.data.limits import SAMPLE_BYTES
 from recsys.data.prices import price_bands
+from recsys.data.privacy import screen_personal
 from recsys.data.report import FileReport, ReadinessReport
 from recsys.data.schema import Col
 from recsys.errors import DataValidationError, warnings_logged
@@ -146,6 +147,8 @@ def load_dataset(
     users: Source | None = None,
     users_name: str | None = None,
     users_map: Mapping[str, str | None] | None = None,
+    personal: str = "keep",
+    personal_key: bytes | None = None,
 ) -> LoadResult:
     """Read, clean and validate an upload; build the ``Dataset``.
 
@@ -159,6 +162,9 @@ def load_dataset(
     users_name : file name to show; users_map : ``{"user": column}`` override.
     event_weights : weight per event type (default ``DEFAULT_EVENT_WEIGHTS``).
     name : the dataset label.
+    personal : what to do with columns that look like personal data
+        (``recsys.data.privacy``): ``keep`` (only reported), ``drop`` or ``hash``
+        (HMAC-SHA-256 with ``personal_key``); id columns are hashed, never dropped.
 
     Raises
     ------
@@ -175,6 +181,7 @@ def load_dataset(
             result = _load(
                 report, interactions, catalog, interactions_name, catalog_name,
                 interactions_map, catalog_map, event_weights, name, users, users_name, users_map,
+                (personal, personal_key),
             )  # fmt: skip
     except DataValidationError as err:
         report.usable = False
@@ -207,9 +214,16 @@ def _load(
     users: Source | None = None,
     users_name: str | None = None,
     users_map: Mapping[str, str | None] | None = None,
+    personal: tuple[str, bytes | None] = ("keep", None),
 ) -> LoadResult:
     data, default = _read_source(interactions, "interactions.csv")
-    raw = read_csv_bytes(data, interactions_name or default)
+    raw = screen_personal(
+        report,
+        read_csv_bytes(data, interactions_name or default),
+        "interactions",
+        personal,
+        interactions_map,
+    )
     del data
     events, parts = clean_interactions(raw, interactions_map, event_weights)
     del raw  # the all-string table: hundreds of MB on a large log
@@ -221,7 +235,13 @@ def _load(
     cfile: FileReport | None = None
     if catalog is not None:
         cdata, cdefault = _read_source(catalog, "catalog.csv")
-        craw = read_csv_bytes(cdata, catalog_name or cdefault)
+        craw = screen_personal(
+            report,
+            read_csv_bytes(cdata, catalog_name or cdefault),
+            "catalog",
+            personal,
+            catalog_map,
+        )
         del cdata
         cat, cparts = clean_catalog(craw, catalog_map)
         del craw
@@ -234,7 +254,9 @@ def _load(
     ufile: FileReport | None = None
     if users is not None:
         udata, udefault = _read_source(users, "users.csv")
-        uraw = read_csv_bytes(udata, users_name or udefault)
+        uraw = screen_personal(
+            report, read_csv_bytes(udata, users_name or udefault), "users", personal, users_map
+        )
         del udata
         utable, uparts = clean_users(uraw, users_map)
         del uraw

@@ -86,6 +86,8 @@ class ReadinessReport:
     time_start: str | None = None
     time_end: str | None = None
     timestamps_missing: int = 0
+    #: columns that look like personal data: file, column, kind, share, action (no values)
+    personal_columns: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     usable: bool = False

@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys.data.dataset import Dataset
+from recsys.data.privacy import pseudonymise
 from recsys.data.schema import Col
 from recsys.evaluation.segments import SegmentRule, serving_strategy
 from recsys.models import Recommender
@@ -83,6 +84,8 @@ class BlockRanker:
     cold_threshold, per_model : serving strategy and candidates per model (see ``Preset``).
     columns : constant columns appended to every table (e.g. ``preset_id``).
     pool_jobs : threads of the pool build (None: one per core; 1 on a Dask worker).
+    pseudonym_key : with a key, ``user_id`` is replaced by its HMAC-SHA-256 pseudonym
+        (``recsys.data.privacy.pseudonymise``) in every table.
     """
 
     dataset: Dataset
@@ -99,6 +102,7 @@ class BlockRanker:
     context: FusionContext | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
     pool_jobs: int | None = None
+    pseudonym_key: bytes | None = None
 
     @classmethod
     def from_run(
@@ -201,6 +205,8 @@ class BlockRanker:
         table = self.recommend_pool(self.pool(users)).table()
         for name, value in self.columns.items():
             table[name] = value
+        if self.pseudonym_key is not None:
+            table[Col.USER] = pseudonymise(table[Col.USER], self.pseudonym_key)
         return table
 
 

@@ -24,8 +24,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def save_run(run: Run, workspace: Workspace, dataset_id: str) -> str:
-    """Store fitted models (``.npz`` + JSON) and the manifest in the workspace; the run id."""
+def save_run(run: Run, workspace: Workspace, dataset_id: str, *, extra: dict | None = None) -> str:
+    """Store fitted models (``.npz`` + JSON) and the manifest in the workspace; the run id.
+
+    ``extra`` adds JSON entries to the manifest (an incremental update records ``update``);
+    each must be a key of ``run_manifest.SCHEMA``.
+    """
     models = {
         f"{stage}__{name}": model
         for stage, st in run.stages.items()
@@ -48,6 +52,7 @@ def save_run(run: Run, workspace: Workspace, dataset_id: str) -> str:
         "strategy_choice": run.strategy_choice.to_dict() if run.strategy_choice else None,
         "tuning_check": jsonable(run.tuning_check),
         "dataset_id": dataset_id,
+        **(extra or {}),
     }
     run_id = workspace.save_run(dataset_id, models, manifest)
     log.info("run %s saved (dataset %s, %d fitted models)", run_id, dataset_id, len(models))

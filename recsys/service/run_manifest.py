@@ -44,6 +44,8 @@ SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
     "weights_tuned": ((bool,), False),
     "strategy_choice": ((dict, type(None)), False),
     "tuning_check": ((dict,), False),  # tuned vs before-tuning weights on the test users
+    "update": ((dict,), False),  # an incremental update: what each model did (UpdateReport)
+    "stale": ((dict,), False),  # its data changed since (a deletion request): reason, when
 }
 
 

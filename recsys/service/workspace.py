@@ -80,7 +80,7 @@ DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "data" / "workspace"
 #: Format of the stored datasets (runs have their own: ``run_manifest.RUN_FORMAT``).
 FORMAT_VERSION = 1
 
-_DATASET_MARKER = "meta.json"
+DATASET_MARKER = "meta.json"  # marks a complete dataset folder (written last)
 
 
 @dataclass(frozen=True)
@@ -203,16 +203,16 @@ class Workspace:
                 parquet_ready(catalog).to_parquet(tmp / "catalog.parquet", index=False)
             if users is not None:
                 parquet_ready(users).to_parquet(tmp / "users.parquet", index=False)
-            atomic_write_json(tmp / _DATASET_MARKER, info, mode=self.file_mode)  # marker: last
+            atomic_write_json(tmp / DATASET_MARKER, info, mode=self.file_mode)  # marker: last
         log.info("dataset %s saved (%d interactions)", dataset_id, len(events))
         return dataset_id
 
     def list_datasets(self) -> list[DatasetInfo]:
         """Complete datasets, newest first."""
         out = []
-        for path in complete_dirs(self.root / "datasets", _DATASET_MARKER, self.stale_after):
+        for path in complete_dirs(self.root / "datasets", DATASET_MARKER, self.stale_after):
             try:
-                m = read_json(path / _DATASET_MARKER)
+                m = read_json(path / DATASET_MARKER)
             except WorkspaceError:
                 continue
             out.append(
@@ -229,7 +229,7 @@ class Workspace:
 
     def dataset_meta(self, dataset_id: str) -> dict:
         """The ``meta.json`` of a dataset."""
-        return read_json(entry_path(self.root, "datasets", dataset_id) / _DATASET_MARKER)
+        return read_json(entry_path(self.root, "datasets", dataset_id) / DATASET_MARKER)
 
     def update_dataset_meta(self, dataset_id: str, **values) -> None:
         """Change settings kept in a dataset's metadata (e.g. ``currency``), atomically.
@@ -239,7 +239,7 @@ class Workspace:
         fixed = {"id", "created_at", "format_version", "n_users", "n_items", "n_interactions"}
         if fixed & set(values):
             raise ConfigError(f"dataset metadata {sorted(fixed & set(values))} cannot change.")
-        path = entry_path(self.root, "datasets", dataset_id) / _DATASET_MARKER
+        path = entry_path(self.root, "datasets", dataset_id) / DATASET_MARKER
         with writing(f"dataset '{dataset_id}'"):
             meta = read_json(path)
             meta.update(values)
@@ -248,7 +248,7 @@ class Workspace:
     def load_frames(self, dataset_id: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """The stored ``(events, catalog)`` frames exactly as saved (catalog may be None)."""
         path = entry_path(self.root, "datasets", dataset_id)
-        if not (path / _DATASET_MARKER).is_file():
+        if not (path / DATASET_MARKER).is_file():
             raise WorkspaceError(f"dataset '{dataset_id}' is not in the workspace.")
         try:
             events = pd.read_parquet(path / "events.parquet")
@@ -261,7 +261,7 @@ class Workspace:
     def load_users(self, dataset_id: str) -> pd.DataFrame | None:
         """The stored user attribute table exactly as saved, or None when there is none."""
         path = entry_path(self.root, "datasets", dataset_id)
-        if not (path / _DATASET_MARKER).is_file():
+        if not (path / DATASET_MARKER).is_file():
             raise WorkspaceError(f"dataset '{dataset_id}' is not in the workspace.")
         users_path = path / "users.parquet"
         if not users_path.is_file():

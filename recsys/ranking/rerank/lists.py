@@ -58,8 +58,7 @@ def _topk_mask(score: np.ndarray, k: int) -> np.ndarray:
 def _row_minmax(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Per-row min-max to [0, 1] over ``valid`` (constant rows -> 1); -inf elsewhere."""
     x = x.astype(np.float32, copy=False)
-    lo = x.min(axis=1, keepdims=True, where=valid, initial=np.inf)
-    hi = x.max(axis=1, keepdims=True, where=valid, initial=-np.inf)
+    lo, hi = _valid_range(x, valid)
     span = hi - lo
     const = ~(span > 0)
     inv = np.where(const, 0.0, 1.0 / np.where(const, 1.0, span)).astype(np.float32)
@@ -76,10 +75,20 @@ def _selects(config: RerankConfig) -> bool:
     return config.mmr_lambda < 1.0 or bool(config.category_cap) or bool(config.brand_cap)
 
 
+def _valid_range(x: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 1) min and max of each row of ``x`` over ``valid`` (``x`` is -inf elsewhere).
+
+    ``inf``/``-inf`` on rows without a valid cell. Plain reductions: numpy's ``where=`` path
+    is several times slower on pool-sized arrays.
+    """
+    hi = x.max(axis=1, keepdims=True)
+    lo = np.where(valid, x, np.float32(np.inf)).min(axis=1, keepdims=True)
+    return lo, hi
+
+
 def _minmax_of_cells(raw: np.ndarray, valid: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``_row_minmax(raw, valid)`` at the (n, k) columns ``cols`` only (no full-size copy)."""
-    lo = raw.min(axis=1, keepdims=True, where=valid, initial=np.inf)
-    hi = raw.max(axis=1, keepdims=True, where=valid, initial=-np.inf)
+    lo, hi = _valid_range(raw, valid)
     span = hi - lo
     const = ~(span > 0)
     picked = np.take_along_axis(raw, cols, 1)
@@ -119,19 +128,21 @@ def rerank(
         raise ConfigError("at most 64 rules can be applied at once.")
     if fused.shape != pool.items.shape:
         raise ValueError(f"fused scores {fused.shape} do not match the pool {pool.items.shape}")
-    safe_items = np.maximum(pool.items, 0)
     valid = pool.valid & np.isfinite(fused)
     raw = np.where(valid, fused, -np.inf).astype(np.float32, copy=False)
     base_pos = _pool_topk(raw, k)  # min-max keeps each row's order: rank the raw scores
     adjusts = bool(config.rules) or config.novelty > 0 or _selects(config)
     score = _row_minmax(raw, valid) if adjusts else raw  # raw: read only
-    baseline = _mask_of(base_pos, (n, c))
-    current = baseline
+    steps = bool(config.rules) or config.novelty > 0  # steps that report their effect
+    # what the steps read and mark, built only when a step runs (empty on the slider's plain path)
+    none = (0, 0)
+    safe_items = np.maximum(pool.items, 0) if steps else pool.items
+    current = _mask_of(base_pos, (n, c)) if steps else np.zeros(none, bool)
     changed = False  # did any step change scores or the candidate set?
-    flags = np.zeros((n, c), np.uint8)
-    bits = np.zeros((n, c), np.uint64)
+    flags = np.zeros((n, c) if adjusts else none, np.uint8)
+    bits = np.zeros((n, c) if config.rules else none, np.uint64)
     rule_names = tuple(r.label for r in config.rules)
-    stats: dict[str, Any] = {"users": n, "k": k, "pool_cells": int(valid.sum())}
+    stats: dict[str, Any] = {"users": n, "k": k, "pool_cells": int(np.count_nonzero(valid))}
 
     # boosts and buries: multiply the normalised score
     for j, rule in enumerate(config.rules):
@@ -190,8 +201,12 @@ def rerank(
     else:  # nothing adjusted the scores: normalise only the chosen cells
         score_k = _minmax_of_cells(raw, valid, sp_)
     out_scores = np.where(ok, score_k, -np.inf).astype(np.float32)
-    out_flags = np.where(ok, np.take_along_axis(flags, sp_, 1) | sel_flags, 0).astype(np.uint8)
-    out_bits = np.where(ok, np.take_along_axis(bits, sp_, 1), np.uint64(0)).astype(np.uint64)
+    step_flags = np.take_along_axis(flags, sp_, 1) if flags.size else np.uint8(0)
+    out_flags = np.where(ok, step_flags | sel_flags, 0).astype(np.uint8)
+    if bits.size:
+        out_bits = np.where(ok, np.take_along_axis(bits, sp_, 1), np.uint64(0)).astype(np.uint64)
+    else:
+        out_bits = np.zeros(pos.shape, np.uint64)
     out_pos = pos.astype(np.int32)
 
     # pins
@@ -204,11 +219,9 @@ def rerank(
         stats[rule.label] = pin_stats
 
     fused_rank = _fused_rank(fused, pool.valid, out_pos, base_pos)
-    final_mask = np.zeros((n, c), bool)
-    r, cidx = np.nonzero(out_pos >= 0)
-    final_mask[r, out_pos[r, cidx]] = True
     stats["changed"] = {
-        "new_items_vs_fused": int((final_mask & ~baseline).sum()),
+        # a chosen cell outside the plain fused top-k ranks at or below its length
+        "new_items_vs_fused": int(((out_pos >= 0) & (fused_rank >= base_pos.shape[1])).sum()),
         "reordered_positions": int(((fused_rank != np.arange(k)[None]) & (out_items >= 0)).sum()),
         "users_changed": int(
             ((fused_rank != np.arange(k)[None]) & (out_items >= 0)).any(axis=1).sum()
