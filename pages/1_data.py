@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recsys.errors import RecsysError
-from ui import state
+from ui import state, training_watch
 from ui.data_upload import upload_section
 from ui.data_views import (
     charts_section,
@@ -18,6 +18,7 @@ from ui.errors import show_error
 from ui.frame import page_header
 from ui.i18n import t
 from ui.labels import dataset_label
+from ui.text import md
 
 page_header("data.title", "data.intro")
 flash = st.session_state.pop("data_flash", None)
@@ -76,17 +77,22 @@ with del_col:
     ):
         if active_entry is not None:
             n_runs = len(state.list_runs(active_id))
-            st.markdown(t("data.delete_confirm", name=dataset_label(active_entry)))
+            st.markdown(t("data.delete_confirm", name=md(dataset_label(active_entry))))
             if n_runs:
                 st.caption(t("data.delete_runs", n=n_runs))
-            if st.button(t("data.delete_yes"), type="primary", key="data_delete_yes"):
+            busy = training_watch.running(active_id)  # a training on it in another tab
+            if busy:
+                st.warning(t("data.delete_training"))
+            if st.button(
+                t("data.delete_yes"), type="primary", key="data_delete_yes", disabled=busy
+            ):
                 try:
                     state.delete_dataset(active_id)
                 except RecsysError as err:
                     show_error(err)
                 else:
                     st.session_state["data_flash"] = t(
-                        "data.deleted", name=active_entry.get("name") or active_id
+                        "data.deleted", name=md(active_entry.get("name") or active_id)
                     )
                     st.rerun()
 
@@ -97,7 +103,7 @@ if ds is None:
     st.stop()
 
 report = state.dataset_meta(st.session_state["dataset_id"]).get("report") or {}
-st.subheader(f"{t('data.active')}: {ds.name}")
+st.subheader(f"{t('data.active')}: {md(ds.name)}")
 dataset_summary(ds, report)
 currency_setting(ds)
 tab_charts, tab_report, tab_preview = st.tabs(

@@ -8,14 +8,14 @@ import typing
 import pandas as pd
 import streamlit as st
 
-from recsys.errors import RecsysError
+from recsys.errors import RecsysError, WorkspaceError
 from recsys.evaluation.metrics.glossary import higher_is_better, shown_keys
 from recsys.models import DEFAULT_MODELS, MODEL_NAMES, QUICK_PARAMS, make_model, model_class
 from recsys.service.persistence import save_run
 from recsys.service.preset import SPLIT_METHODS, Preset, default_preset, unsuitable_models
 from recsys.service.progress import TrainingProgress, measured_costs, training_plan
 from recsys.service.training import train_run
-from ui import auth, labels, nav, state
+from ui import auth, labels, nav, state, training_watch
 from ui.errors import boundary, coded_text, error_text, message_text, show_error
 from ui.frame import page_header
 from ui.i18n import t
@@ -154,6 +154,12 @@ ds = nav.require_dataset()
 flash = st.session_state.pop("train_flash", None)
 if flash:
     st.success(flash)
+train_error = st.session_state.pop("train_error", None)
+if train_error:
+    st.error(train_error, icon=":material/error:")
+stopped = training_watch.stopped_at(st.session_state.get("dataset_id"))
+if stopped is not None:
+    st.warning(t("train.stopped", time=time.strftime("%H:%M", time.localtime(stopped))))
 
 # ---- earlier runs of this dataset
 runs = state.list_runs(st.session_state.get("dataset_id"))
@@ -309,20 +315,24 @@ if go:
         def failed() -> None:
             status.update(label=t("train.failed"), state="error")
 
+        ds_id = st.session_state["dataset_id"]
         with boundary(stop=True, on_error=failed):  # a bug: logged, shown with its error id
             try:
                 preset = Preset.from_dict(preset_dict)
-                run = train_run(ds, preset, progress=progress, tune=bool(tune))
-                run_id = save_run(
-                    run,
-                    state.get_workspace(),
-                    st.session_state["dataset_id"],
-                    saved_by=auth.current_user(),
-                )
-            except RecsysError as err:  # a short message; earlier runs stay
+                with training_watch.training(ds_id):  # a refresh now leaves a "stopped" note
+                    run = train_run(ds, preset, progress=progress, tune=bool(tune))
+                    if not any(d["id"] == ds_id for d in state.list_datasets()):
+                        raise WorkspaceError(  # deleted in another tab: no orphan run
+                            "the dataset was deleted while the models trained; no run was saved.",
+                            code="train.dataset_gone",
+                        )
+                    run_id = save_run(
+                        run, state.get_workspace(), ds_id, saved_by=auth.current_user()
+                    )
+            except RecsysError as err:  # shown above the page, not in the closed status box
                 failed()
-                st.error(t("train.failed_msg", err=error_text(err)))
-                st.stop()
+                st.session_state["train_error"] = t("train.failed_msg", err=error_text(err))
+                st.rerun()
         tracker.finish()
         overall.progress(1.0, text=t("train.overall_done", elapsed=tracker.elapsed))
         status.update(

@@ -33,7 +33,8 @@ def lab(run) -> None:
             fusion, rerank = controls(run, catalog_columns, rules_slot)
         if fusion is None:
             return
-        state.set_current_configs(fusion, rerank)
+        state.set_current_configs(fusion, rerank)  # versioned: ui.lab_settings
+        fusion, rerank = state.current_configs(run)  # what Export and the other pages use
         session.publish()  # a refresh keeps the lab's settings (this tab's URL)
         with right:
             baseline = baseline_choice(run)

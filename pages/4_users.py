@@ -13,6 +13,7 @@ from recsys.errors import RecsysError
 from ui import charts, errors, labels, nav, session, state, tables
 from ui.frame import page_header
 from ui.i18n import lang_is_zh, t
+from ui.text import md, plot_text, plot_texts
 
 MAX_OPTIONS = 5000
 EVENTS = ("view", "cart", "purchase")
@@ -75,7 +76,7 @@ def _profile(run, user: str) -> None:
             fig = go.Figure(
                 go.Bar(
                     x=top.to_numpy(),
-                    y=[str(x) for x in top.index],
+                    y=plot_texts(top.index),
                     orientation="h",
                     marker_color=charts.PALETTE[0],
                     hovertemplate="%{y}: %{x:.1f}<extra></extra>",
@@ -136,16 +137,16 @@ def _cards(frame: pd.DataFrame, per_row: int = 5, key: str = "c") -> None:
         for col, rec in zip(cols, rows[start : start + per_row], strict=False):
             with col.container(border=True):
                 rank = rec.get("position", rec.get("rank", ""))
-                st.markdown(f"**#{rank}** · {rec.get('title') or rec.get('item_id')}")
-                parts = [t("ue.card_item", id=rec.get("item_id"))]
-                parts += [str(rec[c]) for c in ("category", "brand") if pd.notna(rec.get(c))]
+                st.markdown(f"**#{rank}** · {md(rec.get('title') or rec.get('item_id'))}")
+                parts = [t("ue.card_item", id=md(rec.get("item_id")))]
+                parts += [md(rec[c]) for c in ("category", "brand") if pd.notna(rec.get(c))]
                 price = tables.price_text(rec.get("price"))
                 if price:
                     parts.append(price)
                 st.caption(" · ".join(parts))
                 tags = []
                 if rec.get("rules"):
-                    tags.append(":material/sell: " + str(rec["rules"]))
+                    tags.append(":material/sell: " + md(rec["rules"]))
                 if rec.get("diversity_moved"):
                     tags.append(":material/shuffle: " + t("ue.moved_diversity"))
                 moved = rec.get("moved")
@@ -155,7 +156,9 @@ def _cards(frame: pd.DataFrame, per_row: int = 5, key: str = "c") -> None:
                         + t("ue.moved", n=abs(int(moved)))
                     )
                 if rec.get("anchor_title") and pd.notna(rec.get("anchor_title")):
-                    tags.append(":material/history: " + t("ue.because", title=rec["anchor_title"]))
+                    tags.append(
+                        ":material/history: " + t("ue.because", title=md(rec["anchor_title"]))
+                    )
                 for tag in tags:
                     st.caption(tag)
 
@@ -165,7 +168,7 @@ def _contrib_chart(frame: pd.DataFrame, names: list[str], key: str) -> None:
     if not cols:
         return
     bar_labels = [
-        f"#{p} {str(ti)[:38]}"
+        plot_text(f"#{p} {str(ti)[:38]}")
         for p, ti in zip(
             frame.get("position", range(1, len(frame) + 1)),
             frame.get("title", frame["item_id"]),
@@ -249,7 +252,7 @@ def _what_if_body(run, user: str, fusion, rerank, base: pd.DataFrame | None) -> 
     if not session:
         st.caption(t("ue.wi_help"))
         return
-    st.caption(" → ".join(f"{t('event.' + e)}: {titles.get(i, i)}" for i, e in session))
+    st.caption(" → ".join(f"{t('event.' + e)}: {md(titles.get(i, i))}" for i, e in session))
     start = time.perf_counter()
     try:
         recs = run.recommend_what_if(user, session, fusion, rerank)

@@ -12,6 +12,7 @@ from recsys.service.export import table_bytes
 from ui import charts, errors, nav, state, tables
 from ui.frame import page_header
 from ui.i18n import t
+from ui.text import md
 
 page_header("ie.title", "ie.intro")
 run = nav.require_run()
@@ -51,7 +52,7 @@ for column in ("category", "brand"):
     if column in cat.columns and cat[column].notna().any():
         value = row.get(column)
         text = "" if value is None or value != value else str(value).strip()
-        facts.append((t(f"common.{column}"), text or "—"))
+        facts.append((t(f"common.{column}"), md(text) if text else "—"))
 if "price" in cat.columns and cat["price"].notna().any():
     price = tables.price_text(row.get("price"))  # the dataset's currency and decimals
     facts.append((t("common.price"), price or t("ie.price_unknown")))

@@ -15,6 +15,7 @@ from recsys.evaluation.metrics import gini_index, lorenz_curve
 from ui import charts, errors, labels, nav, state, tables
 from ui.frame import page_header
 from ui.i18n import lang_is_zh, t
+from ui.text import plot_texts
 
 
 def _lorenz(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -175,6 +176,7 @@ with left:
             }
         )
         mix = mix.sort_values("hist", ascending=True)
+        mix.index = plot_texts(mix.index)
         fig = go.Figure()
         fig.add_bar(
             y=mix.index,

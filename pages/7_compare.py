@@ -14,6 +14,7 @@ from ui import charts, errors, labels, nav, preset_use, tables
 from ui.abtest_views import strategy_options
 from ui.frame import page_header
 from ui.i18n import t
+from ui.text import md, plot_texts
 
 
 def _category_shares(run, preset) -> pd.Series:
@@ -113,7 +114,7 @@ with left:
         ),
         key="cmp_delta",
     )
-    st.caption(t("cmp.delta_help", a=label_a, b=label_b))
+    st.caption(t("cmp.delta_help", a=md(label_a), b=md(label_b)))
 with right:
     hist = ab.jaccard_hist
     fig = go.Figure(
@@ -206,6 +207,7 @@ with right:
             mix = pd.DataFrame({"a": sa, "b": sb}).fillna(0.0)
             mix["diff"] = mix["b"] - mix["a"]
             mix = mix.sort_values("diff")
+            mix.index = plot_texts(mix.index)
             fig = go.Figure(
                 go.Bar(
                     y=mix.index,

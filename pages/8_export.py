@@ -3,6 +3,7 @@ preset JSON and a short metrics report."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 
@@ -10,11 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from recsys.errors import RecsysError
+from recsys.ranking.fusion import FUSERS
 from recsys.service.export import table_bytes
-from ui import errors, labels, nav, preset_use, state, tables
+from ui import errors, lab_settings, labels, nav, preset_use, state, tables
 from ui.frame import page_header
 from ui.i18n import t
 from ui.metrics_report import metrics_report
+from ui.text import md
 
 AUTO_PREPARE_USERS = 20_000
 CHUNK = 5_000
@@ -39,6 +42,8 @@ def _recommendation_table(run, users: list[str], fusion, rerank, bar, in_use) ->
     table["preset"] = in_use.name
     table["preset_modified"] = in_use.modified
     table["fusion_method"] = fusion.method
+    table["fusion_weights"] = json.dumps(fusion.weights, sort_keys=True)
+    table["settings_version"] = lab_settings.version()  # the lab's version these rows are for
     table["generated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return table
 
@@ -80,10 +85,21 @@ st.caption(
     )
 )
 
+if FUSERS[fusion.method].uses_weights:  # the weights every row records (fusion_weights)
+    st.caption(
+        t(
+            "ex.weights",
+            weights=", ".join(
+                f"{labels.model_label(m)} {fusion.weights.get(m, 1.0):.2f}" for m in run.model_names
+            ),
+        ),
+        help=t("ex.weights_help"),
+    )
 users = _segment_users(run, segment)
 config_key = (
     st.session_state.get("run_id"),
     repr(in_use),
+    lab_settings.version(),
     segment,
     repr(fusion.to_dict()),
     repr(rerank.to_dict()),
@@ -169,7 +185,7 @@ if st.button(t("ex.build_audience"), key="ex_build_audience"):
         errors.show_error(err)
 if ss.get("ex_audience"):
     kind, value, aud = ss["ex_audience"]
-    st.caption(t("ex.audience_ready", n=len(aud), target=value))
+    st.caption(t("ex.audience_ready", n=len(aud), target=md(value)))
     st.download_button(
         t("ex.download_audience"),
         data=table_bytes(aud, "csv"),

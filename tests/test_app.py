@@ -28,6 +28,15 @@ COMPARE = "pages/7_compare.py"
 EXPORT = "pages/8_export.py"
 
 
+def session_run(at):
+    """The run a session shows (shared by the server: ``ui.shared_runs``)."""
+    from recsys.service.workspace import Workspace
+    from ui import shared_runs
+
+    ss = at.session_state
+    return shared_runs.run(Workspace(), ss["run_id"], ss["dataset_id"])
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     mp = pytest.MonkeyPatch()
@@ -345,7 +354,7 @@ def test_chinese_columns_and_catalog_text(workspace):
 
 def test_sessions_do_not_share_unsaved_work(trained):
     a = _goto(_app(), LAB)
-    tuned = a.session_state["_runs"][a.session_state["run_id"]].preset.fusion.weights
+    tuned = session_run(a).preset.fusion.weights
     model = max(tuned, key=tuned.get)  # a model whose tuned weight is surely not 0
     a.slider(key=f"lab_w_{model}").set_value(0.0)
     a.run()
@@ -357,7 +366,7 @@ def test_sessions_do_not_share_unsaved_work(trained):
 def test_train_tunes_weights_and_the_lab_starts_from_them(trained):
     """Training tunes the fusion weights on validation (default on); the lab opens on them."""
     assert trained.checkbox(key="tr_tune").value is True
-    run = trained.session_state["_runs"][trained.session_state["run_id"]]
+    run = session_run(trained)
     tuned = run.preset.fusion.weights
     assert set(tuned) == set(run.model_names)
     assert abs(sum(tuned.values()) - 1.0) < 1e-3 and max(tuned.values()) < 1.0
@@ -398,10 +407,14 @@ def test_url_paths_match_the_legacy_pages_folder_names():
     ]
 
 
-def test_fusion_lab_scores_a_sample_and_can_score_everyone(trained, monkeypatch):
+def test_fusion_lab_scores_a_sample_and_can_score_everyone(trained, monkeypatch, request):
     monkeypatch.setattr("recsys.service.stage.LAB_SAMPLE_USERS", 60)
     monkeypatch.setattr("recsys.evaluation.sampling.SEGMENT_FLOOR", 5)
-    at = _goto(_app(), LAB)  # a new session loads the run: its sample is drawn with these sizes
+    from ui import shared_runs
+
+    shared_runs.RUNS.clear()  # as after a restart: the run is loaded with these sample sizes
+    request.addfinalizer(shared_runs.RUNS.clear)  # later tests get the usual sample again
+    at = _goto(_app(), LAB)
     captions = " ".join(c.value for c in at.caption)
     assert "stratified sample" in captions, captions
     assert any("95 % interval" in (m.help or "") for m in at.metric)

@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recsys.errors import WorkspaceError
+from ui.text import md
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 FULL = re.compile(
@@ -78,12 +79,15 @@ def test_an_expected_error_is_a_plain_translated_message(monkeypatch, caplog):
     monkeypatch.setattr("ui.state.generate_store", full)
     with caplog.at_level(logging.ERROR, logger="ui"):
         _click_demo(at)
-    assert [e.value for e in at.error] == ["Could not finish: the disk is full."]
+    # the library's text, escaped for Markdown (it may quote the user's data: ui.text.md)
+    assert [e.value for e in at.error] == ["Could not finish: " + md("the disk is full.")]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no bug, no log
 
     at.segmented_control(key="lang").set_value("zh").run()
     _click_demo(at)
-    assert [e.value for e in at.error] == ["未能完成：the disk is full."]  # no code: English text
+    assert [e.value for e in at.error] == [
+        "未能完成：" + md("the disk is full.")
+    ]  # no code: English text
 
 
 def test_boundary_catches_a_bug_logs_it_and_returns_the_id(caplog):

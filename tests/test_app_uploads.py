@@ -14,6 +14,15 @@ from streamlit.testing.v1 import AppTest
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
 
+def session_run(at):
+    """The run a session shows (shared by the server: ``ui.shared_runs``)."""
+    from recsys.service.workspace import Workspace
+    from ui import shared_runs
+
+    ss = at.session_state
+    return shared_runs.run(Workspace(), ss["run_id"], ss["dataset_id"])
+
+
 @pytest.fixture(scope="module", autouse=True)
 def workspace(tmp_path_factory):
     mp = pytest.MonkeyPatch()
@@ -137,7 +146,7 @@ def test_ratings_data_shows_ratings_and_hides_empty_columns():
     at.button(key="tr_go").click()
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    run = at.session_state["_runs"][at.session_state["run_id"]]
+    run = session_run(at)
     assert run.dataset.has_ratings
 
     at.switch_page("pages/4_users.py")

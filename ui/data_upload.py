@@ -19,6 +19,7 @@ from ui.errors import error_text
 from ui.i18n import t
 from ui.labels import dataset_label
 from ui.naming import NameChoice, choose_name
+from ui.text import md
 
 INTERACTION_ROLES = ("user", "item", "event", "rating", "quantity", "timestamp")
 CATALOG_ROLES = ("item", "title", "description", "category", "brand", "price")
@@ -51,10 +52,10 @@ def _detect(columns: tuple[str, ...], kind: str) -> dict[str, str]:
 def _read_error(file_name: str, err: RecsysError) -> str:
     """ "Could not read X: <reason>" without repeating the file name the library already gives."""
     text = error_text(err)
-    prefix = f"file '{file_name}': "
+    prefix = md(f"file '{file_name}': ")
     if text.startswith(prefix):
         text = text[len(prefix) :]
-    return t("data.read_failed", file=file_name, err=text) + " " + t("data.kept_active")
+    return t("data.read_failed", file=md(file_name), err=text) + " " + t("data.kept_active")
 
 
 # ---------------------------------------------------------------------------- widgets
@@ -71,7 +72,7 @@ def _file_roles(file, title_key: str, kind: str, roles) -> tuple[bytes, str, dic
     except DataValidationError as err:
         st.error(_read_error(file.name, err))
         return None
-    st.markdown(f"**{t(title_key)}** · `{file.name}` · {encoding} · `{delimiter!r}`")
+    st.markdown(f"**{t(title_key)}** · {md(file.name)} · {md(encoding)} · `{delimiter!r}`")
     mapping = _role_pickers(kind, roles, columns, digest)
     st.dataframe(head, hide_index=True, height=180)
     return data, digest, mapping, personal
@@ -170,7 +171,7 @@ def _save(inter_file, cat_file, user_file, parts: dict, choice: NameChoice) -> N
     n_dropped = sum(
         sum((f.get("dropped") or {}).values()) for f in result.report.to_dict().get("files", [])
     )
-    st.session_state["data_flash"] = t("data.saved", name=name) + (
+    st.session_state["data_flash"] = t("data.saved", name=md(name)) + (
         " " + t("data.saved_dropped", n=n_dropped) if n_dropped else ""
     )
     st.rerun()
@@ -236,7 +237,7 @@ def upload_section(has_datasets: bool) -> None:
             missing.append("users_user")
         files = {"catalog_item": cat_file, "users_user": user_file}
         for role in missing:
-            st.error(t(f"data.missing_role.{role}", file=(files.get(role) or inter_file).name))
+            st.error(t(f"data.missing_role.{role}", file=md((files.get(role) or inter_file).name)))
         name = st.text_input(
             t("data.name"), value=Path(inter_file.name).stem, key=f"data_name_{inter_digest[:10]}"
         )

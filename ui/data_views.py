@@ -14,6 +14,7 @@ from ui import state, tables
 from ui.charts import PALETTE, hist_log, plot, style_fig
 from ui.errors import show_error
 from ui.i18n import t
+from ui.text import md, plot_texts
 
 FILE_KINDS = ("interactions", "catalog", "users")
 
@@ -24,12 +25,12 @@ def _file_report(f: dict) -> None:
     kind = f.get("kind", "")
     st.markdown(
         f"**{t('data.file.' + kind) if kind in FILE_KINDS else kind}** "
-        f"`{f.get('name', '')}` — {f.get('encoding', '')} · "
+        f"{md(f.get('name', ''))} — {md(f.get('encoding', ''))} · "
         + t("data.rows_read_kept", read=read, kept=kept)
     )
     mapping = f.get("mapping") or {}
     if mapping:
-        st.caption(" · ".join(f"{t('data.role.' + r)} ← `{c}`" for r, c in mapping.items()))
+        st.caption(" · ".join(f"{t('data.role.' + r)} ← {md(c)}" for r, c in mapping.items()))
     dropped = f.get("dropped") or {}
     if dropped:
         lines = f.get("dropped_lines") or {}
@@ -40,7 +41,7 @@ def _file_report(f: dict) -> None:
                 "lines": [", ".join(map(str, lines.get(r, []))) for r in dropped],
             }
         )
-        st.warning(t("data.dropped_summary", n=sum(dropped.values()), file=f.get("name", "")))
+        st.warning(t("data.dropped_summary", n=sum(dropped.values()), file=md(f.get("name", ""))))
         st.dataframe(
             frame,
             hide_index=True,
@@ -51,7 +52,7 @@ def _file_report(f: dict) -> None:
             },
         )
     for note in f.get("notes") or []:
-        st.caption(":material/info: " + note)
+        st.caption(":material/info: " + md(note))
 
 
 def report_section(report: dict) -> None:
@@ -62,14 +63,14 @@ def report_section(report: dict) -> None:
         _file_report(f)
     events = report.get("event_counts") or {}
     if events:
-        st.caption(" · ".join(f"{k}: {v:,}" for k, v in events.items()))
+        st.caption(" · ".join(f"{md(k)}: {v:,}" for k, v in events.items()))
     if report.get("time_start"):
         st.caption(f":material/schedule: {report['time_start']} → {report['time_end']}")
     warnings = report.get("warnings") or []
     st.markdown(f"**{t('data.warnings')}**")
     if warnings:
         for w in warnings:
-            st.warning(w)
+            st.warning(md(w))
     else:
         st.success(t("data.no_warnings"))
 
@@ -83,7 +84,7 @@ def _summary(fingerprint: str, _ds) -> dict[str, pd.DataFrame]:
 
 def _mix_chart(frame: pd.DataFrame, title: str, top: int | None = None) -> go.Figure:
     frame = frame.head(top) if top else frame
-    frame = frame.assign(value=frame["value"].replace(UNKNOWN, t("data.chart.unknown")))
+    frame = frame.assign(value=plot_texts(frame["value"].replace(UNKNOWN, t("data.chart.unknown"))))
     fig = go.Figure()
     for share, count, name, color in (
         ("items_share", "items", t("data.chart.items"), PALETTE[1]),
@@ -204,7 +205,7 @@ def dataset_summary(ds, report: dict) -> None:
                 "data.users_with_attributes",
                 n=int(ds.users_with_attributes().sum()),
                 total=ds.n_users,
-                columns=", ".join(ds.user_attribute_columns),
+                columns=", ".join(md(c) for c in ds.user_attribute_columns),
             )
         )
 

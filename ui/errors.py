@@ -18,19 +18,28 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from ui.i18n import has_key, lang, t, translate
+from ui.text import md
 
 log = logging.getLogger(__name__)
 
 
 def coded_text(obj: object, prefix: str, language: str | None = None) -> str:
     """Text of an error or ``Message``: ``<prefix>.<code>`` translated when the locale files
-    have it (in ``language``, default the interface's), else the library's English ``str``."""
+    have it (in ``language``, default the interface's), else the library's English ``str``.
+
+    Ready for Markdown: the library's messages and the parameters they carry quote the user's
+    files (names, columns, values), so they are escaped (``ui.text.md``).
+    """
     code = getattr(obj, "code", None)
     if code:
         key = f"{prefix}.{code}"
         if has_key(key):
-            return translate(key, language or lang(), **(getattr(obj, "params", None) or {}))
-    return str(obj)
+            params = {
+                k: md(v) if isinstance(v, str) else v
+                for k, v in (getattr(obj, "params", None) or {}).items()
+            }
+            return translate(key, language or lang(), **params)
+    return md(obj)
 
 
 def error_text(err: BaseException) -> str:

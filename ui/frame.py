@@ -7,13 +7,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
 
 from ui import auth, nav, session, state
 from ui.errors import boundary
 from ui.i18n import LANGUAGES, lang, t
+from ui.text import md
 
+#: The favicon, served by the app itself (no request leaves the server's origin).
+ICON = Path(__file__).with_name("icon.png")
 #: Per script-run thread: True while the frame runs the current page (``framed``).
 _frame = threading.local()
 
@@ -23,7 +27,8 @@ def draw():
 
     Returns the page ``st.navigation`` picked.
     """
-    st.set_page_config(page_title="Fusion Studio", page_icon=":material/join_inner:", layout="wide")
+    # a local icon: a Material icon name would make every browser fetch it from Google's fonts
+    st.set_page_config(page_title="Fusion Studio", page_icon=str(ICON), layout="wide")
     state.init_state()
     # Written back before the widget exists, so the choice survives a run in which the widget
     # gets a new id (the legacy folder mode draws the frame under another page's id).
@@ -47,7 +52,7 @@ def draw():
         entries = {d["id"]: d for d in state.list_datasets()}
         ds_id = st.session_state.get("dataset_id")
         ds_name = entries.get(ds_id, {}).get("name", ds_id) if ds_id else t("side.none")
-        st.markdown(f"**{t('side.dataset')}:** {ds_name}")
+        st.markdown(f"**{t('side.dataset')}:** {md(ds_name)}")
         run_id = st.session_state.get("run_id")
         st.markdown(f"**{t('side.run')}:** {run_id or t('side.none')}")
         if state.fast_mode():

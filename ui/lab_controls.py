@@ -10,7 +10,7 @@ from recsys.ranking.normalise import NORMALIZERS
 from recsys.ranking.rerank import EXCLUDE_MODES, RerankConfig
 from ui.errors import show_error
 from ui.i18n import t
-from ui.lab_state import exact_weight
+from ui.lab_settings import commit_widgets, exact_weight
 from ui.labels import fusion_text, model_label, strategy_caption
 from ui.rules import rules_editor, rules_from_rows
 from ui.state import weights_tuned
@@ -24,6 +24,8 @@ def _method_and_weights(run) -> tuple[str, str, dict[str, float]]:
         format_func=fusion_text,
         key="lab_method",
         label_visibility="collapsed",
+        on_change=commit_widgets,
+        args=(run,),
     )
     fm = FUSERS[method]
     st.caption(fusion_text(method, "description"))
@@ -33,6 +35,8 @@ def _method_and_weights(run) -> tuple[str, str, dict[str, float]]:
         format_func=lambda n: t(f"lab.norm.{n}"),
         key="lab_norm",
         disabled=not fm.uses_normalization,
+        on_change=commit_widgets,
+        args=(run,),
     )
     st.markdown(f"**{t('lab.weights')}**")
     if not fm.uses_weights:
@@ -47,6 +51,8 @@ def _method_and_weights(run) -> tuple[str, str, dict[str, float]]:
             format="%.2f",
             key=f"lab_w_{m}",
             disabled=not fm.uses_weights,
+            on_change=commit_widgets,
+            args=(run,),
         )
         weights[m] = exact_weight(run, m, shown)
     if fm.uses_weights and weights_tuned(run):
@@ -57,24 +63,34 @@ def _method_and_weights(run) -> tuple[str, str, dict[str, float]]:
     return method, norm, weights
 
 
-def _rerank_knobs() -> dict:
+def _rerank_knobs(run) -> dict:
+    commit = {"on_change": commit_widgets, "args": (run,)}  # see ui.lab_settings
     with st.expander(t("lab.rerank"), expanded=False):
-        mmr = st.slider(t("lab.mmr"), 0.0, 1.0, step=0.05, key="lab_mmr", help=t("lab.mmr_help"))
+        mmr = st.slider(
+            t("lab.mmr"), 0.0, 1.0, step=0.05, key="lab_mmr", help=t("lab.mmr_help"), **commit
+        )
         c1, c2 = st.columns(2)
         cat_cap = c1.number_input(
-            t("lab.cat_cap"), 0, 50, step=1, key="lab_cat_cap", help=t("lab.cap_help")
+            t("lab.cat_cap"), 0, 50, step=1, key="lab_cat_cap", help=t("lab.cap_help"), **commit
         )
         brand_cap = c2.number_input(
-            t("lab.brand_cap"), 0, 50, step=1, key="lab_brand_cap", help=t("lab.cap_help")
+            t("lab.brand_cap"), 0, 50, step=1, key="lab_brand_cap", help=t("lab.cap_help"), **commit
         )
         novelty = st.slider(
-            t("lab.novelty"), 0.0, 1.0, step=0.05, key="lab_novelty", help=t("lab.novelty_help")
+            t("lab.novelty"),
+            0.0,
+            1.0,
+            step=0.05,
+            key="lab_novelty",
+            help=t("lab.novelty_help"),
+            **commit,
         )
         exclude = st.selectbox(
             t("lab.exclude"),
             list(EXCLUDE_MODES),
             format_func=lambda e: t(f"lab.exclude.{e}"),
             key="lab_exclude",
+            **commit,
         )
     return {
         "mmr_lambda": float(mmr),
@@ -92,7 +108,7 @@ def controls(run, catalog_columns: list[str], rules_slot):
     """
     ss = st.session_state
     method, norm, weights = _method_and_weights(run)
-    knobs = _rerank_knobs()
+    knobs = _rerank_knobs(run)
     with rules_slot, st.expander(t("lab.rules"), expanded=False):
         st.caption(t("lab.rules_help"))
         edited = rules_editor(

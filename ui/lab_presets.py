@@ -15,6 +15,7 @@ from ui.naming import choose_name
 from ui.nav import rerun_fragment
 from ui.preset_use import fit_problem, fit_to_run, set_source, warn_dropped
 from ui.state import get_workspace
+from ui.text import md
 
 TRAINED = "__trained__"
 
@@ -40,7 +41,7 @@ def _save_form(run, fusion, rerank, saved: list[dict]) -> None:
         else:
             preset.id = pid
             set_source(preset)  # the settings now are this saved preset, unmodified
-            ss["lab_flash"] = t("lab.preset_saved", name=choice.name, id=short_id(pid))
+            ss["lab_flash"] = t("lab.preset_saved", name=md(choice.name), id=short_id(pid))
             rerun_fragment()
 
 

@@ -6,27 +6,13 @@ import json
 
 import streamlit as st
 
+from ui.lab_settings import exact_weight, slider_weight
 from ui.rules import rules_to_rows
 from ui.state import current_configs
 
 EVAL_CACHE_SIZE = 64
 
-
-def slider_weight(weight: float) -> float:
-    """A fusion weight as the slider shows it: clipped to [0, 1], on the slider's 0.01 grid."""
-    return float(round(min(max(float(weight), 0.0), 1.0), 2))
-
-
-def exact_weight(run, model: str, shown: float) -> float:
-    """The slider value, or the run's exact (tuned) weight when the slider shows it rounded.
-
-    Tuned weights such as 0.2634 are shown as 0.26; while a slider is not moved, the lab
-    evaluates the exact weight, so the start equals the trained-preset baseline.
-    """
-    exact = run.preset.fusion.weights.get(model)
-    if exact is not None and slider_weight(exact) == float(shown):
-        return float(exact)
-    return float(shown)
+__all__ = ["exact_weight", "slider_weight"]  # their home is ui.lab_settings
 
 
 def _defaults_from(run, fusion, rerank) -> dict:

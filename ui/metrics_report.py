@@ -15,6 +15,7 @@ import pandas as pd
 from recsys.evaluation.metrics.glossary import higher_is_better, shown_keys
 from ui.i18n import t
 from ui.labels import metric_help, metric_label, metric_reading, model_label
+from ui.text import md
 
 SEGMENT_METRICS = ("ndcg", "recall", "coverage")
 
@@ -47,7 +48,7 @@ def metrics_report(run, fusion, rerank, run_id: str | None, in_use=None) -> tupl
     table = table[keys]
     names = {"fusion": t("common.fusion"), **{m: model_label(m) for m in ev.models}}
     lines = [
-        f"# {t('report.title', name=run.dataset.name)}",
+        f"# {t('report.title', name=md(run.dataset.name))}",
         "",
         f"- {t('report.generated')}: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- {t('report.run')}: {run_id} · " + ", ".join(model_label(m) for m in run.model_names),

@@ -1,8 +1,9 @@
 """Session state: the workspace, the active dataset and run, and this session's strategy.
 
-Trained runs are kept per browser session in ``st.session_state`` and on disk in the
-workspace, never in a global ``st.cache_resource``: another session never sees this session's
-unsaved work.
+A session keeps the ids of its dataset and run; the loaded objects are shared read-only by
+every session of the server (``ui.shared_runs``), keyed by id and the checksum of their files.
+This session's unsaved work (lab settings, what-if events) stays in its ``st.session_state``:
+another session never sees it.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from recsys.jsonable import jsonable
 from recsys.ranking.fusion import FUSERS, FusionConfig
 from recsys.ranking.rerank import RerankConfig
 from recsys.service.entries import unique_name
-from recsys.service.persistence import load_run
 from recsys.service.preset_fit import fit_to_dataset
 from recsys.service.workspace import Workspace
+from ui import lab_settings, shared_runs
 from ui.auth import current_user
 from ui.errors import error_text
 from ui.i18n import t
+from ui.text import md
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +57,6 @@ def init_state() -> None:
     ss.setdefault("lang", "en")
     ss.setdefault("dataset_id", None)
     ss.setdefault("run_id", None)
-    ss.setdefault("_datasets", {})  # id -> Dataset (this session's cache)
-    ss.setdefault("_runs", {})  # id -> Run (this session's trained / loaded runs)
     ss.setdefault("_restored", False)
 
 
@@ -131,8 +131,9 @@ def save_loaded(result, name: str, *, source: str, replace_id: str | None = None
         "saved_by": current_user(),
     }
     users = getattr(result, "users", None)
-    ds_id = get_workspace().save_dataset(name, result.events, result.catalog, meta, users=users)
-    st.session_state["_datasets"][ds_id] = result.dataset
+    ws = get_workspace()
+    ds_id = ws.save_dataset(name, result.events, result.catalog, meta, users=users)
+    shared_runs.share_dataset(ws, ds_id, result.dataset)
     set_active_dataset(ds_id)
     if replace_id and replace_id != ds_id:
         get_workspace().delete_dataset(replace_id, with_runs=True)
@@ -190,19 +191,16 @@ def get_dataset():
     ds_id = ss.get("dataset_id")
     if not ds_id:
         return None
-    cache = ss["_datasets"]
-    if ds_id not in cache:
-        if ds_id not in {d["id"] for d in list_datasets()}:  # deleted (maybe by another tab)
-            ss["dataset_id"], ss["run_id"], ss["_runs"] = None, None, {}
-            clear_derived()
-            st.info(t("common.dataset_gone"))
-            return None
-        try:
-            cache[ds_id] = get_workspace().load_dataset(ds_id)
-        except RecsysError as err:
-            st.error(t("common.error_prefix") + error_text(err))
-            return None
-    return cache[ds_id]
+    if ds_id not in {d["id"] for d in list_datasets()}:  # deleted (maybe by another tab)
+        ss["dataset_id"], ss["run_id"] = None, None
+        clear_derived()
+        st.info(t("common.dataset_gone"))
+        return None
+    try:
+        return shared_runs.dataset(get_workspace(), ds_id)
+    except RecsysError as err:
+        st.error(t("common.error_prefix") + error_text(err))
+        return None
 
 
 def delete_dataset(dataset_id: str) -> str | None:
@@ -212,10 +210,12 @@ def delete_dataset(dataset_id: str) -> str | None:
     becomes active; with none left the app shows the empty Data page.
     """
     ss = st.session_state
-    get_workspace().delete_dataset(dataset_id, with_runs=True)
-    ss["_datasets"].pop(dataset_id, None)
+    ws = get_workspace()
+    run_ids = [r["id"] for r in list_runs(dataset_id)]
+    ws.delete_dataset(dataset_id, with_runs=True)
+    for entry_id in (dataset_id, *run_ids):
+        shared_runs.forget(ws, entry_id)
     if ss.get("dataset_id") == dataset_id:
-        ss["_runs"] = {}
         remaining = [d["id"] for d in list_datasets()]
         set_active_dataset(remaining[0] if remaining else None)
     return ss.get("dataset_id")
@@ -243,30 +243,32 @@ def latest_run_id(dataset_id: str | None) -> str | None:
 
 
 def get_run():
-    """The active trained ``Run`` of this session (loaded from the workspace when needed).
+    """The active trained ``Run`` of this session (shared, read-only: ``ui.shared_runs``).
 
-    A run that cannot be loaded (``RecsysError``: invalid, outdated or trained on other data;
-    nothing in it is unpickled) is dropped with a message saying to train again.
+    Loaded from the workspace once per server. A run that cannot be loaded (``RecsysError``:
+    invalid, outdated or trained on other data; nothing in it is unpickled) is dropped with a
+    message saying to train again.
     """
     ss = st.session_state
     run_id = ss.get("run_id")
     if not run_id:
         return None
-    cache = ss["_runs"]
-    if run_id not in cache:
-        try:
-            with st.spinner(t("common.loading_run")):
-                cache[run_id] = load_run(get_workspace(), run_id, dataset=get_dataset())
-        except RecsysError as err:
-            st.warning(t("common.run_load_failed", err=error_text(err)))
-            ss["run_id"] = None
-            return None
-    return cache[run_id]
+    ds_id = ss.get("dataset_id")
+    if get_dataset() is None or ds_id is None:
+        return None
+    try:
+        with st.spinner(t("common.loading_run")):
+            return shared_runs.run(get_workspace(), run_id, ds_id)
+    except RecsysError as err:
+        st.warning(t("common.run_load_failed", err=error_text(err)))
+        ss["run_id"] = None
+        return None
 
 
 def set_run(run, run_id: str) -> None:
+    """Make a run this session just trained and saved the active one (and share it)."""
     ss = st.session_state
-    ss["_runs"] = {run_id: run}  # keep one run in memory per session
+    shared_runs.share_run(get_workspace(), run_id, run)
     ss["run_id"] = run_id
     clear_derived()
 
@@ -275,7 +277,6 @@ def pick_run(run_id: str) -> None:
     """Make a saved run of the active dataset the active run (loaded on first use)."""
     ss = st.session_state
     ss["run_id"] = run_id
-    ss["_runs"] = {}
     clear_derived()
 
 
@@ -300,8 +301,9 @@ def run_size_mb(run_id: str) -> float | None:
 def delete_run(run_id: str) -> None:
     """Delete one stored run; when it is this session's run, no run is active afterwards."""
     ss = st.session_state
-    get_workspace().delete_run(run_id)
-    ss["_runs"].pop(run_id, None)
+    ws = get_workspace()
+    ws.delete_run(run_id)
+    shared_runs.forget(ws, run_id)
     if ss.get("run_id") == run_id:
         ss["run_id"] = None
         clear_derived()
@@ -309,33 +311,21 @@ def delete_run(run_id: str) -> None:
 
 # ---------------------------------------------------------------------------- current strategy
 def current_configs(run) -> tuple[FusionConfig, RerankConfig]:
-    """This session's current (fusion, rerank) configs; the run's preset until the lab changes them.
+    """This session's current (fusion, rerank) settings (``ui.lab_settings``, versioned).
 
     Rules that cannot apply to the run's dataset (a column or pinned item it lacks) are turned
     off with a warning naming them, so no page breaks on them.
     """
-    fusion, rerank = _session_configs(run)
+    fusion, rerank = lab_settings.current(run)
     rerank, dropped = fit_to_dataset(rerank, run.dataset)
     if dropped:
-        st.warning(t("preset.rules_off", rules="; ".join(dropped)), icon=":material/warning:")
+        st.warning(t("preset.rules_off", rules=md("; ".join(dropped))), icon=":material/warning:")
     return fusion, rerank
 
 
-def _session_configs(run) -> tuple[FusionConfig, RerankConfig]:
-    f = st.session_state.get("cur_fusion")
-    r = st.session_state.get("cur_rerank")
-    if f is None or r is None:
-        return run.preset.fusion, run.preset.rerank
-    try:
-        return FusionConfig.from_dict(f), RerankConfig.from_dict(r)
-    except RecsysError as err:  # a stale config falls back to the preset
-        log.info("stale lab settings dropped: %s", err)
-        return run.preset.fusion, run.preset.rerank
-
-
-def set_current_configs(fusion: FusionConfig, rerank: RerankConfig) -> None:
-    st.session_state["cur_fusion"] = fusion.to_dict()
-    st.session_state["cur_rerank"] = rerank.to_dict()
+def set_current_configs(fusion: FusionConfig, rerank: RerankConfig) -> int:
+    """Commit the lab's settings; returns their version (``ui.lab_settings.commit``)."""
+    return lab_settings.commit(fusion, rerank)
 
 
 def current_preset(run, name: str | None = None):
