@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -86,8 +87,10 @@ def idle(page: Any, timeout: float = 120_000) -> None:
 
 
 def nav(page: Any, url_path: str) -> None:
+    """Open ``url_path`` from the sidebar and wait for the new page's address."""
     page.locator(f'[data-testid="stSidebarNav"] a[href$="/{url_path}"]').first.click()
-    page.wait_for_url(f"**/{url_path}", timeout=30_000)
+    # the URL also carries the tab's state (?ds=...&run=...): match its path only
+    page.wait_for_url(lambda url: urlparse(url).path.endswith(f"/{url_path}"), timeout=30_000)
 
 
 def seed_workspace(
