@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
+from browser_app import free_port, wait_healthy
 from browser_setup import HOW_TO, LAUNCH_ARGS, ensure_chromium, find_chromium
 
 from ui.nav import PAGE_FILES, url_path
@@ -48,27 +47,6 @@ def _require(condition: bool, message: str) -> None:
     pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError("streamlit did not become healthy in time")
-
-
 @pytest.fixture(scope="module")
 def chromium_path() -> str:
     path = find_chromium() or (ensure_chromium() if IN_CI else None)
@@ -83,7 +61,7 @@ def chromium_path() -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, chromium_path):
     ws = tmp_path_factory.mktemp("browser_ws")
-    port = _free_port()
+    port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "streamlit-server.log", "w")  # closed in teardown
     env = {
@@ -102,7 +80,7 @@ def server(tmp_path_factory, chromium_path):
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc)
+        wait_healthy(url, proc)
         yield url
     finally:
         proc.terminate()

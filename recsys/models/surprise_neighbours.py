@@ -71,7 +71,21 @@ def _topk_positive(sims: np.ndarray, dev: np.ndarray, k: int):
     return (kept * dev).sum(-1), kept.sum(-1), sel.sum(-1)
 
 
-class SurpriseKNNBaseline(_BaselineMixin, SurpriseRecommender):
+class _DenseItemMatrix:
+    """Memory of a model that keeps a dense item-by-item matrix (``8 n²`` bytes)."""
+
+    fit_bytes_per_pair: ClassVar[float]
+
+    @classmethod
+    def memory_need(
+        cls, n_users: int, n_items: int, n_pairs: int, params: dict | None = None
+    ) -> tuple[int, int]:
+        """The trainset's dicts while fitting; the dense item-by-item matrix kept (``8 n²``)."""
+        kept = 8 * n_items * n_items + 12 * n_pairs
+        return int(cls.fit_bytes_per_pair * n_pairs) + kept, kept
+
+
+class SurpriseKNNBaseline(_DenseItemMatrix, _BaselineMixin, SurpriseRecommender):
     """Surprise ``KNNBaseline``, item-based with ``pearson_baseline`` similarity.
 
     ``r_ui = b_ui + sum_{j in N^k_i(u)} sim(i,j) (r_uj - b_uj) / sum_{j in N^k_i(u)} sim(i,j)``,
@@ -101,14 +115,6 @@ class SurpriseKNNBaseline(_BaselineMixin, SurpriseRecommender):
         "sim_pos_": "array",
         "resid_": "csr",
     }
-
-    @classmethod
-    def memory_need(
-        cls, n_users: int, n_items: int, n_pairs: int, params: dict | None = None
-    ) -> tuple[int, int]:
-        """The trainset's dicts while fitting; the dense item-by-item matrix kept (``8 n²``)."""
-        kept = 8 * n_items * n_items + 12 * n_pairs
-        return int(cls.fit_bytes_per_pair * n_pairs) + kept, kept
 
     def __init__(
         self,
@@ -295,7 +301,7 @@ class SurpriseKNNBaseline(_BaselineMixin, SurpriseRecommender):
 
 
 # ====================================================================== SlopeOne
-class SurpriseSlopeOne(SurpriseRecommender):
+class SurpriseSlopeOne(_DenseItemMatrix, SurpriseRecommender):
     """Slope One, ``r_ui = mu_u + (1/|R_i(u)|) sum_{j in R_i(u)} dev(i, j)``.
 
     ``dev(i, j)`` is the mean of ``r_ui - r_uj`` over users who rated both, ``R_i(u)`` the
@@ -319,14 +325,6 @@ class SurpriseSlopeOne(SurpriseRecommender):
         "co_": "csr",
         "user_mean_": "array",
     }
-
-    @classmethod
-    def memory_need(
-        cls, n_users: int, n_items: int, n_pairs: int, params: dict | None = None
-    ) -> tuple[int, int]:
-        """The trainset's dicts while fitting; the dense item-by-item matrix kept (``8 n²``)."""
-        kept = 8 * n_items * n_items + 12 * n_pairs
-        return int(cls.fit_bytes_per_pair * n_pairs) + kept, kept
 
     def __init__(self, max_items: int = 20_000, implicit_rating: str = "log") -> None:
         self.max_items = max_items
