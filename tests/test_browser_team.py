@@ -22,13 +22,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser_app import free_port, wait_healthy
 from team_workspace import build
 from test_browser import (
     ARTIFACTS,
     ROOT,
-    _free_port,
     _idle,
-    _wait_healthy,
     chromium_path,  # noqa: F401 (fixture)
 )
 
@@ -60,7 +59,7 @@ def _serve(ws: Path, *args: str, name: str = "team") -> Iterator[tuple[str, int,
 
     Yields ``(url, port, pid)``.
     """
-    port = _free_port()
+    port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     env = {
         **os.environ,
@@ -78,7 +77,7 @@ def _serve(ws: Path, *args: str, name: str = "team") -> Iterator[tuple[str, int,
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            _wait_healthy(f"http://127.0.0.1:{port}", proc)
+            wait_healthy(f"http://127.0.0.1:{port}", proc)
             yield f"http://127.0.0.1:{port}", port, proc.pid
         finally:
             proc.terminate()
