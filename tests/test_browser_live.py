@@ -50,13 +50,13 @@ def test_live_store_pages(tmp_path, chromium_path):  # noqa: F811 - the shared f
             page.goto(f"{url}/search")
             _fill(page, "search_query", "wireless earbuds")
             page.get_by_text("moved up for this shopper").wait_for()
-            assert page.locator('[data-testid="stDataFrame"]').count() == 2
+            page.locator('[data-testid="stDataFrame"]').nth(1).wait_for()  # both tables
             _no_error(page)
             page.locator('[data-testid="stSidebar"]').get_by_text("简体中文").click()
             idle(page)
             _fill(page, "search_query", "保护壳")
             page.get_by_text("为该用户上移").wait_for()
-            assert page.locator('[data-testid="stDataFrame"]').count() == 2
+            page.locator('[data-testid="stDataFrame"]').nth(1).wait_for()  # both tables
             _no_error(page)
             page.locator('[data-testid="stSidebar"]').get_by_text("English").click()
             idle(page)
