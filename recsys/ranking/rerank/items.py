@@ -118,6 +118,25 @@ class ItemTable:
         return self._cache["pop_norm"]
 
     @property
+    def category_lists(self) -> np.ndarray:
+        """(n_items, G) int32 category codes per item, -1 padded (what category caps read).
+
+        Every value of a multi-valued category (``category_sets``), else one column of
+        ``category`` codes.
+        """
+        if "category_lists" not in self._cache:
+            if self.category_sets is None:
+                out = self.category[:, None].astype(np.int32)
+            else:
+                sets = self.category_sets.tocsr()
+                per = np.diff(sets.indptr)
+                out = np.full((self.n_items, max(int(per.max(initial=0)), 1)), -1, np.int32)
+                row = np.repeat(np.arange(self.n_items), per)
+                out[row, np.arange(len(row)) - sets.indptr[row]] = sets.indices
+            self._cache["category_lists"] = out
+        return self._cache["category_lists"]
+
+    @property
     def padded_vectors(self) -> np.ndarray | None:
         """(n_items + 1, d) ``vectors`` with an all-zero last row (the index ``-1`` reads it)."""
         if self.vectors is None:
