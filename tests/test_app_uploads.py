@@ -191,7 +191,7 @@ def test_guessed_title_and_price_columns_show_values_and_can_be_changed():
     assert at.selectbox(key=digest.replace("price", "title")).value == "name"
     assert at.selectbox(key=digest).value == "price"
     captions = [c.value for c in at.caption if c.value.startswith("Guessed from its name")]
-    assert any("`Phone case 0`" in c for c in captions), captions
+    assert any("“Phone case 0”" in c for c in captions), captions
     assert any("Check the guessed columns" in i.value for i in at.info)
 
     at.selectbox(key=digest).set_value("old_price")  # the user corrects the guess

@@ -96,10 +96,10 @@ def _personal_choice(found: list[tuple[str, str]], digest: str) -> str:
 
 
 def _samples(head: pd.DataFrame, column: str, n: int = 3) -> str:
-    """A few distinct values of ``column`` from the (masked) preview, as inline code."""
+    """A few distinct values of ``column`` from the (masked) preview, quoted, escaped."""
     values = head[column].dropna().astype(str).str.strip()
     shown = [v[:40] for v in values[values != ""].unique()[:n]]
-    return ", ".join(f"`{md(v)}`" for v in shown) or "—"
+    return ", ".join(f"“{md(v)}”" for v in shown) or "—"
 
 
 def _role_pickers(
