@@ -109,3 +109,21 @@ def test_autotune_runs_to_the_end_in_the_background(lab):
     assert not at.exception, at.exception
     assert at.success or at.warning
     assert "Stopped after" not in " ".join(s.value for s in at.success)
+
+
+def test_rules_table_is_built_only_while_open_and_rules_apply_either_way(lab):
+    from recsys.ranking.rerank import Rule
+
+    at = lab
+    assert not any(k.startswith("lab_rules_ed_") for k in at.session_state), "closed: not built"
+    at.session_state["lab_pending"] = {
+        "rules": [Rule(kind="filter", column="item_id", op="==", value="i3")]
+    }
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["cur_rerank"]["rules"][0]["value"] == "i3"
+    at.session_state["lab_rules_open"] = True
+    at.run()
+    assert not at.exception, at.exception
+    assert any(k.startswith("lab_rules_ed_") for k in at.session_state), "open: the table is built"
+    assert at.session_state["cur_rerank"]["rules"][0]["value"] == "i3"

@@ -77,12 +77,14 @@ def apply_state(run) -> None:
                 ss[f"lab_w_{m}"] = slider_weight(w)
         if "rules" in pending:
             ss["lab_rules_base"] = rules_to_rows(pending["rules"])
+            ss["lab_rules_current"] = ss["lab_rules_base"]  # what a closed rules table applies
             ss["lab_rules_ver"] = ss.get("lab_rules_ver", 0) + 1
     else:
         for key, value in _defaults_from(run, fusion, rerank).items():
             ss.setdefault(key, value)
     if "lab_rules_base" not in ss:
         ss["lab_rules_base"] = rules_to_rows(rerank.rules)
+        ss["lab_rules_current"] = ss["lab_rules_base"]
         ss.setdefault("lab_rules_ver", 0)
     elif (
         (pending is None or "rules" not in pending)
