@@ -13,7 +13,9 @@ opens the Fusion lab and, for every fusion method:
    methods without weights move the MMR diversity slider one step. Every change is a setting
    the lab has not evaluated before (no cache hit).
 
-Prints the median per method and the load average before and after (other processes on the
+The lab is left ``--settle`` seconds (default 20) before the first change: a run's first
+visit to the lab warms every method's fixed tensors in the background, as while a user reads
+the page. Prints the median per method and the load average before and after (other processes on the
 machine slow the figures down; compare with ``nproc``). Run from the project root:
 ``python scripts/lab_speed.py [--reps 5] [--workspace DIR] [--methods weighted,condorcet]``.
 Writes the figures to ``test-artifacts/lab_speed.json``.
@@ -172,6 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", default=",".join(FUSERS))
     parser.add_argument("--fast", action="store_true", help="the 600-user store, few epochs")
     parser.add_argument("--target", type=float, default=1.0, help="seconds per change")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=20.0,
+        help="seconds to wait on the lab before measuring (its background warm-up runs then)",
+    )
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -196,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                 nav(page, "fusion")
                 page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=180_000)
                 idle(page)
+                page.wait_for_timeout(args.settle * 1000)
                 models = [
                     el.get_attribute("class").split("st-key-lab_w_")[1].split()[0]
                     for el in page.locator("[class*='st-key-lab_w_']").all()
