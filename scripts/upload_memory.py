@@ -100,7 +100,7 @@ class _Where(threading.Thread):
             if rss > self.top:
                 frame = sys._current_frames().get(self.main)
                 self.top = rss
-                self.stack = "".join(traceback.format_stack(frame)[-6:]) if frame else ""
+                self.stack = "".join(traceback.format_stack(frame)[-12:]) if frame else ""
             time.sleep(0.01)
 
 

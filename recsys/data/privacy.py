@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
+from recsys.data.cleaning import strip_text
 from recsys.data.column_roles import Kind, detect_roles
 from recsys.data.csv_reader import RawTable
 from recsys.data.report import ReadinessReport
@@ -87,13 +88,13 @@ def _key(name: str) -> str:
 
 
 def _sample(values: pd.Series, seed: int = 0) -> pd.Series:
-    s = values.astype(str).str.strip()
-    s = s[s != ""]
+    s = strip_text(values)  # a categorical column: its distinct values only
+    s = s[(s != "").to_numpy()]
     if len(s) > SAMPLE_VALUES:
         head = s.iloc[: SAMPLE_VALUES // 2]
         rest = s.iloc[SAMPLE_VALUES // 2 :].sample(SAMPLE_VALUES // 2, random_state=seed)
-        s = pd.concat([head, rest])
-    return s
+        s = pd.concat([head.astype(str), rest.astype(str)])
+    return s.astype(str)
 
 
 def _share(s: pd.Series, pattern: str) -> float:
