@@ -22,11 +22,12 @@ MAX_INGEST_MEMORY = 4 * 2**30
 INGEST_MEMORY_ENV = "FUSION_STUDIO_INGEST_MB"
 #: Bytes read from the start of a file to estimate its rows, columns and memory.
 SAMPLE_BYTES = 1 << 20
-#: Reading and cleaning cost, measured on a 256 MB, 6.4M-row log of five columns
-#: (``scripts/upload_memory.py``: 1.1-1.4 GB above the process's baseline, the file's bytes
-#: included): copies of the file's bytes held at once, plus memory per cell once parsed.
-FILE_COPIES = 2.5
-CELL_BYTES = 24
+#: Reading and cleaning cost: copies of the file's bytes held at once, plus memory per cell
+#: once parsed. Measured on a 256 MB, 6.4M-row log of five columns with
+#: ``scripts/upload_memory.py`` (1.1-1.35 GB above the process's baseline, the file's bytes
+#: included); these give 1.8 GB there, a margin for other shapes.
+FILE_COPIES = 3.0
+CELL_BYTES = 32
 
 
 def ingest_memory_need(n_bytes: int, n_rows: int, n_columns: int) -> int:
