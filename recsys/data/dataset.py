@@ -309,50 +309,42 @@ def _aggregate_pairs(
     """One row per (user, item), sorted by user then item.
 
     Weights summed, ratings averaged (NaN ignored), the first timestamp, the number of
-    events, whether any was a purchase.
-
-    One stable sort of the pair keys and ``reduceat`` per column: no hash table, a few
-    arrays of one entry per event.
+    events, whether any was a purchase. pandas' group-by, whose float32 sums the stored
+    runs' dataset fingerprints were made with (a numpy sum differs in the last bit).
     """
-    key = users.astype(np.int64)
-    key *= max(n_items, 1)
-    key += items
-    order = np.argsort(key, kind="stable")
-    key.sort(kind="stable")  # in place: the same as key[order], without a copy
-    starts = np.flatnonzero(key[1:] != key[:-1]) + 1 if len(key) else np.zeros(0, np.int64)
-    if len(key):
-        starts = np.concatenate([[0], starts])
-    pair_key = key[starts]
-    del key
-    n_events = np.diff(np.append(starts, len(order)))
-
-    def total(values: np.ndarray) -> np.ndarray:
-        if not len(starts):
-            return values[:0].astype(np.float64)
-        return np.add.reduceat(values[order], starts, dtype=np.float64)
-
-    out = {
-        Col.USER_IDX: (pair_key // max(n_items, 1)).astype(np.int32),
-        Col.ITEM_IDX: (pair_key % max(n_items, 1)).astype(np.int32),
-        Col.WEIGHT: total(weight).astype(np.float32),
-    }
-    if rating is not None:
-        known = ~np.isnan(rating)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = total(np.where(known, rating, 0.0)) / total(known.astype(np.float64))
-        out[Col.RATING] = mean.astype(np.float32)
-    else:
-        out[Col.RATING] = np.full(len(starts), np.nan, dtype=np.float32)
-    if ts is not None and len(starts):
-        out[Col.TIMESTAMP] = np.fmin.reduceat(np.asarray(ts, dtype=np.float64)[order], starts)
-    else:
-        out[Col.TIMESTAMP] = np.full(len(starts), np.nan)
-    out[Col.N_EVENTS] = n_events.astype(np.int32)
-    if purchased is not None and len(starts):
-        out[Col.PURCHASED] = np.logical_or.reduceat(purchased[order], starts)
-    else:
-        out[Col.PURCHASED] = np.zeros(len(starts), dtype=bool)
-    return pd.DataFrame(out)
+    n = len(users)
+    frame = pd.DataFrame(
+        {
+            Col.USER_IDX: users,
+            Col.ITEM_IDX: items,
+            Col.WEIGHT: weight,
+            Col.RATING: rating if rating is not None else np.full(n, np.nan, dtype=np.float32),
+            Col.TIMESTAMP: ts if ts is not None else np.full(n, np.nan),
+            Col.PURCHASED: purchased if purchased is not None else np.zeros(n, dtype=bool),
+        },
+        copy=False,
+    )
+    grouped = frame.groupby([Col.USER_IDX, Col.ITEM_IDX], sort=True)
+    agg = grouped.agg(
+        **{
+            Col.WEIGHT: (Col.WEIGHT, "sum"),
+            Col.RATING: (Col.RATING, "mean"),
+            Col.TIMESTAMP: (Col.TIMESTAMP, "min"),
+            Col.N_EVENTS: (Col.WEIGHT, "size"),
+            Col.PURCHASED: (Col.PURCHASED, "any"),
+        }
+    ).reset_index()
+    return agg.astype(
+        {
+            Col.USER_IDX: np.int32,
+            Col.ITEM_IDX: np.int32,
+            Col.WEIGHT: np.float32,
+            Col.RATING: np.float32,
+            Col.TIMESTAMP: np.float64,
+            Col.N_EVENTS: np.int32,
+            Col.PURCHASED: bool,
+        }
+    )
 
 
 def _to_unix_seconds(values: pd.Series) -> np.ndarray:
