@@ -88,13 +88,20 @@ def _key(name: str) -> str:
 
 
 def _sample(values: pd.Series, seed: int = 0) -> pd.Series:
-    s = strip_text(values)  # a categorical column: its distinct values only
-    s = s[(s != "").to_numpy()]
-    if len(s) > SAMPLE_VALUES:
-        head = s.iloc[: SAMPLE_VALUES // 2]
-        rest = s.iloc[SAMPLE_VALUES // 2 :].sample(SAMPLE_VALUES // 2, random_state=seed)
-        s = pd.concat([head.astype(str), rest.astype(str)])
-    return s.astype(str)
+    """Up to ``SAMPLE_VALUES`` non-empty values, stripped.
+
+    The first half, then a seeded random half of the rest (as ``Series.sample``). Only the
+    sampled values are copied, never the whole column.
+    """
+    text = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype(str)
+    filled = text.str.contains(r"\S", regex=True).to_numpy(dtype=bool)
+    positions = np.flatnonzero(filled)
+    if len(positions) > SAMPLE_VALUES:
+        half = SAMPLE_VALUES // 2
+        rest = positions[half:]
+        picked = np.random.RandomState(seed).choice(len(rest), size=half, replace=False)
+        positions = np.concatenate([positions[:half], rest[picked]])
+    return strip_text(values.iloc[positions]).astype(str).reset_index(drop=True)
 
 
 def _share(s: pd.Series, pattern: str) -> float:
