@@ -76,25 +76,40 @@ with del_col:
         help=t("data.delete_help"),
     ):
         if active_entry is not None:
-            n_runs = len(state.list_runs(active_id))
+            runs = state.list_runs(active_id)
             st.markdown(t("data.delete_confirm", name=md(dataset_label(active_entry))))
-            if n_runs:
-                st.caption(t("data.delete_runs", n=n_runs))
-            busy = training_watch.running(active_id)  # a training on it in another tab
+            with_runs = True
+            if runs:  # a run cannot be opened without its dataset: offer to delete them too
+                size = sum(state.run_size_mb(r["id"]) or 0.0 for r in runs)
+                with_runs = st.checkbox(
+                    t("data.delete_runs", n=len(runs), size=size),
+                    value=True,
+                    key="data_delete_runs",
+                    help=t("data.delete_runs_help"),
+                )
+                if not with_runs:
+                    st.caption(t("data.delete_keep_runs"))
+            busy = training_watch.running(active_id)  # a training on it in any tab
             if busy:
                 st.warning(t("data.delete_training"))
             if st.button(
-                t("data.delete_yes"), type="primary", key="data_delete_yes", disabled=busy
+                t("data.delete_yes"),
+                type="primary",
+                key="data_delete_yes",
+                disabled=busy or not with_runs,
             ):
-                try:
-                    state.delete_dataset(active_id)
-                except RecsysError as err:
-                    show_error(err)
+                if training_watch.running(active_id):  # started since the page was drawn
+                    st.warning(t("data.delete_training"))
                 else:
-                    st.session_state["data_flash"] = t(
-                        "data.deleted", name=md(active_entry.get("name") or active_id)
-                    )
-                    st.rerun()
+                    try:
+                        state.delete_dataset(active_id)
+                    except RecsysError as err:
+                        show_error(err)
+                    else:
+                        st.session_state["data_flash"] = t(
+                            "data.deleted", name=md(active_entry.get("name") or active_id)
+                        ) + (" " + t("data.deleted_runs", n=len(runs)) if runs else "")
+                        st.rerun()
 
 upload_section(bool(datasets))
 

@@ -149,3 +149,34 @@ def test_a_run_is_deleted_with_its_size_shown(workspace):
     assert at.session_state["run_id"] is None
     assert any("Run deleted" in s.value for s in at.success)
     assert ws.list_datasets()[0].id == ds_id  # the dataset stays
+
+
+def test_deleting_a_dataset_offers_to_delete_its_runs_with_their_size(workspace):
+    ws, ds_id, good, _ = workspace
+    at = _app()
+    assert at.session_state["dataset_id"] == ds_id
+    size_mb = ws.run_size(good) / 2**20
+    offer = at.checkbox(key="data_delete_runs")
+    assert offer.value and f"its 1 trained run(s) ({size_mb:,.1f} MB)" in offer.label
+    offer.uncheck()
+    at.run()
+    # a run cannot be opened without its dataset: keeping the runs means keeping the dataset
+    assert at.button(key="data_delete_yes").disabled
+    assert any("keep the dataset" in c.value for c in at.caption)
+    at.checkbox(key="data_delete_runs").check()
+    at.run()
+    at.button(key="data_delete_yes").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert ws.list_datasets() == [] and ws.list_runs() == []  # no orphan run left behind
+    assert any("1 run(s) were deleted too" in s.value for s in at.success)
+
+
+def test_a_dataset_without_runs_is_deleted_without_the_offer(workspace):
+    ws, ds_id, good, _ = workspace
+    ws.delete_run(good)
+    at = _app()
+    assert not [c for c in at.checkbox if c.key == "data_delete_runs"]
+    at.button(key="data_delete_yes").click()
+    at.run()
+    assert not at.exception and ws.list_datasets() == []

@@ -98,6 +98,21 @@ def test_a_dataset_is_not_deleted_while_it_trains(workspace):
     assert not at.button(key="data_delete_yes").disabled
 
 
+def test_a_training_started_after_the_page_was_drawn_still_blocks_the_deletion(workspace):
+    from recsys.service.workspace import Workspace
+
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.run()
+    ds_id = at.session_state["dataset_id"]
+    assert not at.button(key="data_delete_yes").disabled
+    with training_watch.training(ds_id):  # another tab starts training before the click
+        at.button(key="data_delete_yes").click()
+        at.run()
+    assert not at.exception, at.exception
+    assert any("is running in another tab" in w.value for w in at.warning)
+    assert ds_id in [d.id for d in Workspace(workspace).list_datasets()]  # refused
+
+
 def test_a_stopped_training_is_reported():
     assert training_watch.stopped_at("ds-x") is None
     with pytest.raises(StopException), training_watch.training("ds-x"):
@@ -111,3 +126,16 @@ def test_a_stopped_training_is_reported():
     with training_watch.training("ds-x"):
         pass
     assert training_watch.stopped_at("ds-x") is None  # a finished training clears the note
+
+
+def test_the_train_page_says_a_refreshed_training_was_stopped(workspace):
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.run()
+    ds_id = at.session_state["dataset_id"]
+    with pytest.raises(StopException), training_watch.training(ds_id):
+        raise StopException()  # the training's page was refreshed: Streamlit stopped its run
+    at.switch_page(TRAIN)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("was stopped before it finished" in w.value for w in at.warning)
+    assert any("no run was saved" in w.value for w in at.warning)

@@ -40,7 +40,7 @@ def _read_columns(
     an uploaded CSV (cached by content hash); the preview masks personal values."""
     raw = read_csv_bytes(_data, file_name)
     personal = [(c.column, c.kind) for c in find_personal_columns(raw.frame, file_name)]
-    head = raw.frame.head(8).copy()
+    head = raw.frame.head(8).astype(str)  # the frame's columns are categorical
     for column, _ in personal:
         head[column] = MASK
     return list(raw.frame.columns), head, raw.encoding, raw.delimiter, personal

@@ -9,6 +9,7 @@ import streamlit as st
 from recsys.errors import RecsysError
 from recsys.evaluation.metrics.glossary import higher_is_better, shown_keys
 from recsys.ranking.fusion import FUSERS
+from ui import lab_settings
 from ui.charts import GREY, PALETTE, metric_panels, plot
 from ui.errors import show_error
 from ui.i18n import lang_is_zh, t
@@ -72,6 +73,15 @@ def _charts(table: pd.DataFrame, k: int) -> None:
     st.caption(t("lab.chart_help"))
 
 
+def fresh_or_updating(stamped: lab_settings.Stamped):
+    """The evaluation when computed for the current settings, else None after saying the
+    metrics are updating (an older version's figures are never shown)."""
+    ev = lab_settings.fresh(stamped)
+    if ev is None:
+        st.caption(t("lab.busy"))
+    return ev
+
+
 def results(run, fusion, rerank, baseline) -> None:
     """Headline metrics with deltas, then chart / table / sample lists tabs."""
     k = rerank.k
@@ -80,10 +90,15 @@ def results(run, fusion, rerank, baseline) -> None:
         if method.needs_training and fusion.method not in run.trained_fusers:
             with st.spinner(t("lab.learning", method=fusion_text(fusion.method))):
                 run.trained_fuser(fusion.method)  # once per run, on the validation users
-        ev = eval_cached(run, fusion, rerank)  # reruns that change nothing reuse the result
+        # reruns that change nothing reuse the result; stamped with the settings' version
+        stamped = lab_settings.computed(lambda: eval_cached(run, fusion, rerank))
         base = eval_cached(run, *baseline)
     except RecsysError as err:
         show_error(err)
+        return
+    ev = fresh_or_updating(stamped)
+    if ev is None:  # the settings changed meanwhile: recompute for the new ones
+        rerun_fragment()
         return
     _headline(ev, base, k)
     if ev.sampled:

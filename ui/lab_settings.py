@@ -9,12 +9,17 @@ Streamlit runs callbacks at the start of the script run the change triggers, bef
 code, so a run that is then interrupted (a newer change, a page switch, a fast rerun) cannot
 lose it. The lab's own run commits what its controls built (``commit``), rules included. A page
 that caches something computed from the settings keys it by the version, so nothing computed
-for an older version is shown or exported.
+for an older version is shown or exported: the lab's results are computed through
+``computed`` (which stamps them with the version they were computed for) and shown only
+through ``fresh``, which discards a result of an older version.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import streamlit as st
 
@@ -27,6 +32,16 @@ log = logging.getLogger(__name__)
 FUSION, RERANK, VERSION = "cur_fusion", "cur_rerank", "cur_version"
 #: Never reset (not a ``cur_`` key): versions only grow within a session.
 _COUNTER = "_lab_version_counter"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Stamped(Generic[T]):
+    """A result and the settings version it was computed for."""
+
+    version: int
+    value: T
 
 
 def slider_weight(weight: float) -> float:
@@ -49,6 +64,21 @@ def exact_weight(run, model: str, shown: float) -> float:
 def version() -> int:
     """The version of this session's settings (0 until the first change)."""
     return int(st.session_state.get(VERSION, 0))
+
+
+def computed(compute: Callable[[], T]) -> Stamped[T]:
+    """``compute()``, stamped with the settings version current when it started."""
+    started = version()
+    return Stamped(started, compute())
+
+
+def fresh(result: Stamped[T]) -> T | None:
+    """The result's value when it was computed for the current version; None (discard it,
+    never show it) when the settings changed since."""
+    if result.version != version():
+        log.info("lab result of version %d discarded (now %d)", result.version, version())
+        return None
+    return result.value
 
 
 def current(run) -> tuple[FusionConfig, RerankConfig]:

@@ -109,8 +109,8 @@ def clean_interactions(
 
     keep = drops.keep
     out: dict[str, object] = {
-        Col.USER: users[keep].reset_index(drop=True),  # stays a pandas string column
-        Col.ITEM: items[keep].reset_index(drop=True),
+        Col.USER: users.array[keep],  # categorical (or strings): no string per row made
+        Col.ITEM: items.array[keep],
     }
     rating_shift = add_weights(out, keep, weights, events_norm, rating, quantity, warn)
     if rating is not None:
@@ -119,8 +119,8 @@ def clean_interactions(
         out[Col.TIMESTAMP] = timestamps.to_numpy()[keep]
     if quantity is not None:
         out[Col.QUANTITY] = quantity.to_numpy()[keep]
-    events = pd.DataFrame(out)
-    events[Col.WEIGHT] = events[Col.WEIGHT].astype(np.float32)
+    out[Col.WEIGHT] = np.asarray(out[Col.WEIGHT], dtype=np.float32)
+    events = pd.DataFrame(out, copy=False)
     item_attrs = _log_item_attributes(df, roles, keep, events, report.notes)
 
     report.rows_kept = len(events)
@@ -129,7 +129,7 @@ def clean_interactions(
     counts: dict[str, int] = {}
     if Col.EVENT in events.columns:
         vc = events[Col.EVENT].value_counts()
-        counts = {e: int(vc[e]) for e in EVENT_TYPES if e in vc.index}
+        counts = {e: int(vc[e]) for e in EVENT_TYPES if e in vc.index and vc[e] > 0}
     if unknown:
         warn.append(
             f"column '{roles['event']}': {sum(unknown.values()):,} event value(s) not recognised "
@@ -159,7 +159,10 @@ def _log_item_attributes(
     if not (attr_roles and len(events)):
         return None
     sub = pd.DataFrame(
-        {ROLE_COLUMN[r]: strip_text(df[roles[r]])[keep].reset_index(drop=True) for r in attr_roles}
+        {
+            ROLE_COLUMN[r]: strip_text(df[roles[r]])[keep].astype(str).reset_index(drop=True)
+            for r in attr_roles
+        }
     )
     sub = sub.replace("", np.nan)
     sub.insert(0, Col.ITEM, events[Col.ITEM].to_numpy())
@@ -282,9 +285,9 @@ def clean_users(
     n_dup = drops.counts.get("duplicate user id (first row kept)", 0)
     drops.add_lines("more fields than the header", raw.bad_lines)
     keep = drops.keep
-    data: dict[str, pd.Series] = {Col.USER: ids[keep].reset_index(drop=True)}
+    data: dict[str, pd.Series] = {Col.USER: ids[keep].astype(str).reset_index(drop=True)}
     for column in (c for c in df.columns if c != roles["user"]):
-        values = strip_text(df[column][keep]).reset_index(drop=True)
+        values = strip_text(df[column][keep]).astype(str).reset_index(drop=True)
         nonempty = values[values != ""]
         if len(nonempty) == 0:
             report.ignored_columns.append(column)

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recsys.data.csv_reader import REPORT_LINES
+from recsys.data.csv_records import map_text
 from recsys.data.limits import MAX_PRICE
 from recsys.data.prices import price_bands
 from recsys.data.schema import Col
@@ -52,8 +53,27 @@ class Drops:
             self.first_lines[reason] = np.asarray(lines)[:REPORT_LINES].tolist()
 
 
+def distinct(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, values)`` as ``pd.factorize``: each distinct value once (object array).
+
+    Each row's code indexes ``values`` (-1 when missing); a categorical column's own codes
+    and categories are used as they are (no hash of millions of rows).
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cat = s.array
+        return np.asarray(cat.codes), np.asarray(cat.categories, dtype=object)
+    codes, uniques = pd.factorize(s)
+    return codes, np.asarray(uniques, dtype=object)
+
+
 def strip_text(s: pd.Series) -> pd.Series:
-    """Values as ``str``, leading and trailing whitespace removed."""
+    """Values as ``str``, leading and trailing whitespace removed.
+
+    A categorical column (as ``read_csv_bytes`` gives) stays categorical: only its distinct
+    values are stripped.
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return map_text(s, lambda c: c.str.strip())
     return s.astype(str).str.strip()
 
 
@@ -63,10 +83,10 @@ _FLOAT_ID = re.compile(r"-?\d+\.0+")
 def clean_ids(s: pd.Series, what: str, column: str, notes: list[str]) -> pd.Series:
     """Strip ids; ``17850.0`` -> ``17850`` only when every non-empty id has that form."""
     s = strip_text(s)
-    nonempty = s[s != ""]
-    if len(nonempty) and bool(nonempty.str.fullmatch(_FLOAT_ID.pattern).all()):
-        fixed = s.str.replace(r"\.0+$", "", regex=True)
-        first = nonempty.iloc[0]
+    nonempty = (s != "").to_numpy()
+    if nonempty.any() and bool(s.str.fullmatch(_FLOAT_ID.pattern).to_numpy(bool)[nonempty].all()):
+        fixed = map_text(s, lambda c: c.str.replace(r"\.0+$", "", regex=True))
+        first = str(s.iloc[int(np.argmax(nonempty))])
         notes.append(
             f"{what} ids in '{column}' were all written like '{first}'; read as "
             f"'{first.split('.')[0]}' (spreadsheet number format)."
@@ -77,7 +97,7 @@ def clean_ids(s: pd.Series, what: str, column: str, notes: list[str]) -> pd.Seri
 
 def parse_numbers(s: pd.Series) -> pd.Series:
     """Strings -> float64 (NaN when not a finite number). Accepts ``4,5`` decimal commas."""
-    codes, uniques = pd.factorize(strip_text(s))  # parse each distinct value once
+    codes, uniques = distinct(strip_text(s))  # parse each distinct value once
     u = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
     u = u.where(u.str.contains(".", regex=False), u.str.replace(",", ".", regex=False))
     values = pd.to_numeric(u, errors="coerce").to_numpy(dtype="float64", copy=True)
@@ -136,11 +156,18 @@ def _iso_timestamps(s: pd.Series) -> pd.Series | None:
     that is not such a time, or not a real date (``2024-02-30``), sends the column the long way.
     """
     try:
-        arr = pc.utf8_trim_whitespace(pa.chunked_array([pa.array(s.array, type=pa.large_string())]))
+        arr = pa.chunked_array([pa.array(s.array)])  # pandas' Arrow strings: no copy
+        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+            arr = arr.cast(pa.large_string())
+        if pc.any(pc.match_substring_regex(arr, r"^\s|\s$")).as_py():  # copy only if needed
+            arr = pc.utf8_trim_whitespace(arr)
         empty = pc.equal(arr, "")
         if not pc.all(pc.or_(pc.match_substring_regex(arr, _ISO_NAIVE), empty)).as_py():
             return None
-        times = pc.cast(pc.if_else(empty, pa.scalar(None, arr.type), arr), pa.timestamp("ns"))
+        if pc.any(empty).as_py():
+            arr = pc.if_else(empty, pa.scalar(None, arr.type), arr)
+        times = pc.cast(arr, pa.timestamp("ns"))
+        del arr
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
     ns = pc.fill_null(times.cast(pa.int64()), np.iinfo(np.int64).min).to_numpy()
@@ -155,6 +182,11 @@ def parse_timestamps(s: pd.Series) -> tuple[pd.Series, str]:
     is one, else the format inferred from the data (ISO, ``12/1/2010 8:26`` ...), day-first
     retried when month-first fails, then per value.
     """
+    if isinstance(s.dtype, pd.CategoricalDtype):  # each distinct value parsed once
+        cat = s.array
+        parsed, how = parse_timestamps(pd.Series(cat.categories))
+        values = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+        return pd.Series(values[cat.codes], index=s.index, dtype="datetime64[ns]"), how
     iso = _iso_timestamps(s) if len(s) else None
     if iso is not None and iso.notna().any():
         return iso, "dates/times as text"
@@ -303,6 +335,7 @@ __all__ = [
     "EVENT_TYPES",
     "Drops",
     "clean_ids",
+    "distinct",
     "format_lines",
     "item_attributes",
     "normalize_event",

@@ -1,9 +1,9 @@
-"""Reading an uploaded CSV file: bytes -> an all-string table with the file line of each row.
+"""Reading an uploaded CSV file: bytes -> a table of text with the file line of each row.
 
 :func:`read_csv_bytes` refuses non-CSV files (images, Excel, PDF, binary junk), finds the
 encoding (UTF-8, UTF-8 with BOM, GBK/GB18030, UTF-16 with BOM, else charset-normalizer's guess)
-and the delimiter (comma, semicolon, tab, pipe; quote-aware), and reads every column as a
-string, so ids are strings end to end (``00123`` stays ``00123``). It records the file line of
+and the delimiter (comma, semicolon, tab, pipe; quote-aware; :mod:`recsys.data.csv_encoding`),
+and reads every column as text (repeated values as categoricals), so ids are strings end to end (``00123`` stays ``00123``). It records the file line of
 each row, removes NUL bytes and truncates cells longer than ``MAX_CELL_CHARS``.
 
 Parsing goes through pyarrow's multi-threaded CSV reader (about 7x less CPU than pandas' C
@@ -13,7 +13,6 @@ keep pandas' C parser, which reads them as before.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -23,14 +22,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from recsys.data.csv_records import Layout, arrow_table, record_layout, regular_quoting
+from recsys.data.csv_encoding import refuse_binary, sample_text, sniff_delimiter, utf8_buffer
+from recsys.data.csv_records import (
+    arrow_input,
+    arrow_table,
+    map_text,
+    record_layout,
+    regular_quoting,
+    text_frame,
+)
 from recsys.data.limits import (
     MAX_COLUMNS,
     MAX_ROWS,
     SAMPLE_BYTES,
     ingest_memory_limit,
     ingest_memory_need,
+    release_memory,
     size_text,
 )
 from recsys.errors import DataValidationError
@@ -40,22 +50,6 @@ MAX_CELL_CHARS = 10_000
 #: How many offending line numbers a report or error lists.
 REPORT_LINES = 10
 
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG", "a PNG image"),
-    (b"PK\x03\x04", "an Excel .xlsx workbook or another ZIP archive"),
-    (b"PK\x05\x06", "an empty ZIP archive"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook (or another Office file)"),
-    (b"%PDF", "a PDF document"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"\x1f\x8b", "a gzip-compressed file"),
-    (b"PAR1", "a Parquet file"),
-    (b"SQLite format 3", "an SQLite database"),
-    (b"{\\rtf", "an RTF document"),
-)
-_DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
-
 
 @dataclass(frozen=True)
 class RawTable:
@@ -63,7 +57,9 @@ class RawTable:
 
     Attributes
     ----------
-    frame : (n_rows, n_columns) all-string frame, empty cells as ``""``.
+    frame : (n_rows, n_columns) frame of text, empty cells as ``""``; a column of repeated
+        values (ids, events) is a ``Categorical`` (each distinct value stored once), one of
+        mostly distinct values (times, titles) holds pandas strings.
     file_name, encoding, delimiter : as found.
     line_numbers : (n_rows,) int64 1-based file line where each row starts (header = line 1).
     bad_lines : file lines of rows dropped for having too many fields.
@@ -86,90 +82,13 @@ class RawTable:
         return len(self.frame) + len(self.bad_lines)
 
 
-def _refuse_binary(data: bytes, file_name: str) -> None:
-    for magic, what in _MAGIC:
-        if data.startswith(magic):
-            hint = (
-                " Open it in Excel and use 'Save As > CSV UTF-8', then upload the .csv."
-                if "Excel" in what or "ZIP" in what
-                else " Upload a CSV text file (comma, semicolon, tab or pipe separated)."
-            )
-            raise DataValidationError(f"this is {what}, not a CSV file.{hint}", file=file_name)
-    sample = data[:65536]
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # judge the decoded text
-        text = sample[: len(sample) // 2 * 2].decode("utf-16", errors="replace")
-        sample = text.encode("utf-8", errors="replace")
-    arr = np.frombuffer(sample, dtype=np.uint8)
-    n_nul = int((arr == 0).sum())
-    control = (arr < 32) & (arr != 9) & (arr != 10) & (arr != 13) & (arr != 0)
-    if n_nul > 0.1 * len(arr) or int(control.sum()) > 0.05 * len(arr):
-        raise DataValidationError(
-            "this does not look like a text (CSV) file: it is mostly binary data. If it is a "
-            "spreadsheet or a 'Unicode text' export, save it as 'CSV UTF-8' and upload that.",
-            file=file_name,
-        )
-
-
-def _decode(data: bytes, file_name: str) -> tuple[str, str]:
-    """Bytes -> (text, encoding label). UTF-8 (BOM-aware), GB18030, UTF-16 (BOM), fallback guess."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            pass
-    try:
-        text = data.decode("utf-8-sig")
-        return text, ("utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        pass
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data).best()
-        if best is not None and best.encoding:
-            return data.decode(best.encoding, errors="replace"), best.encoding
-    except Exception:  # noqa: BLE001 - the guesser is a best effort
-        pass
-    raise DataValidationError(
-        "cannot tell the text encoding of this file. Save it as 'CSV UTF-8' and upload again.",
-        file=file_name,
-    )
-
-
-def _sniff_delimiter(text: str) -> str:
-    """Comma, semicolon, tab or pipe: the one giving a stable field count (> 1).
-
-    Judged over the first records, quoted fields respected. Falls back to comma.
-    """
-    sample = text[:65536]
-    if len(text) > len(sample):
-        cut = sample.rfind("\n")
-        sample = sample[:cut] if cut > 0 else sample
-    best, best_score = ",", (0.0, 0, 0)
-    for delim in _DELIMITERS:
-        try:
-            rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delim) if r][:200]
-        except csv.Error:
-            continue
-        if not rows:
-            continue
-        n_header = len(rows[0])
-        if n_header < 2:
-            continue
-        counts = [len(r) for r in rows[1:]] or [n_header]
-        consistency = sum(c == n_header for c in counts) / len(counts)
-        score = (round(consistency, 2), n_header, -_DELIMITERS.index(delim))
-        if score > best_score:
-            best, best_score = delim, score
-    return best
-
-
 def _read_frame(
-    buf: bytes, delimiter: str, file_name: str, *, header: int | None, names: list | None
+    buf: bytes | memoryview,
+    delimiter: str,
+    file_name: str,
+    *,
+    header: int | None,
+    names: list | None,
 ) -> pd.DataFrame:
     """Pandas' C parser, every cell a string; rows pandas skips are listed in ``attrs``."""
     with warnings.catch_warnings(record=True) as caught:
@@ -217,12 +136,6 @@ def _column_names(values: Sequence) -> list[str]:
     return out
 
 
-def _sample_text(sample: bytes) -> str:
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return sample[: len(sample) // 2 * 2].decode("utf-16", errors="replace")
-    return sample.decode("utf-8", errors="replace").lstrip("\ufeff")  # GBK: delimiters still ASCII
-
-
 def check_upload_cost(n_bytes: int, sample: bytes, file_name: str) -> tuple[int, int, int]:
     """``(rows, columns, memory)`` estimated from a file's size and its first bytes.
 
@@ -232,11 +145,11 @@ def check_upload_cost(n_bytes: int, sample: bytes, file_name: str) -> tuple[int,
     the file's need. ``sample`` is the start of the file (``SAMPLE_BYTES`` are enough).
     """
     sample = sample[:SAMPLE_BYTES]
-    text = _sample_text(sample)
+    text = sample_text(sample)
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         return 0, 0, 0
-    header = next(csv.reader([lines[0]], delimiter=_sniff_delimiter(text)), [])
+    header = next(csv.reader([lines[0]], delimiter=sniff_delimiter(text)), [])
     n_columns = max(len(header), 1)
     if n_columns > MAX_COLUMNS:
         raise DataValidationError(
@@ -282,10 +195,10 @@ def read_csv_bytes(data: bytes, file_name: str) -> RawTable:
             "the file is empty. Upload a CSV file with a header line and at least one row.",
             file=file_name,
         )
-    _refuse_binary(data, file_name)
+    refuse_binary(data, file_name)
     check_upload_cost(len(data), data[:SAMPLE_BYTES], file_name)
     notes: list[str] = []
-    buf, encoding, delimiter = _utf8_buffer(data, file_name, notes)
+    buf, encoding, delimiter = utf8_buffer(data, file_name, notes)
     del data
 
     layout = record_layout(buf, delimiter)
@@ -301,14 +214,23 @@ def read_csv_bytes(data: bytes, file_name: str) -> RawTable:
         )
     widest = int(layout.n_fields[records].max())
     quoting_ok = regular_quoting(buf, layout, delimiter)
+    # (regular quoting: a cell is never longer than its record)
+    longest = int((layout.ends - layout.starts).max()) if quoting_ok else len(buf)
+    lines, fields = layout.start_line[records], layout.n_fields[records]
     parsed = None
     if widest <= max(4 * width, width + 200):
-        parsed = _parse_records(buf, delimiter, file_name, layout, widest, len(records), quoting_ok)
+        prepared = arrow_input(buf, delimiter, layout, widest) if quoting_ok else None
+        del layout  # only the records' lines and field counts are needed from here
+        parsed = _parse_records(buf, delimiter, file_name, prepared, widest, len(records))
+        del prepared
+    else:
+        del layout
     if parsed is not None and len(parsed) == len(records):
         frame, line_numbers, bad_lines, short_lines = _split_by_field_count(
-            parsed, layout, records, width, widest
+            parsed, lines, fields, width, widest
         )
     else:  # unusual quoting: let pandas judge; line numbers approximate
+        del parsed
         frame, line_numbers, bad_lines, short_lines = _pandas_judged(
             buf, delimiter, file_name, notes
         )
@@ -320,10 +242,10 @@ def read_csv_bytes(data: bytes, file_name: str) -> RawTable:
             file=file_name,
             rows=bad_lines[:REPORT_LINES].tolist(),
         )
-    # (regular quoting: a cell is never longer than its record)
-    longest = int((layout.ends - layout.starts).max()) if quoting_ok else len(buf)
     if len(buf) > MAX_CELL_CHARS and longest > MAX_CELL_CHARS:
         _cut_giant_cells(frame, line_numbers, notes)
+    del buf
+    release_memory()  # the parser's scratch memory, before the caller's next step
     return RawTable(
         frame=frame,
         file_name=file_name,
@@ -336,60 +258,41 @@ def read_csv_bytes(data: bytes, file_name: str) -> RawTable:
     )
 
 
-def _utf8_buffer(data: bytes, file_name: str, notes: list[str]) -> tuple[bytes, str, str]:
-    """Decode, drop NUL bytes and refuse web pages: (UTF-8 bytes without BOM, encoding, delimiter)."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text, encoding = _decode(data, file_name)
-        n_nul = text.count("\x00")
-        text = text.replace("\x00", "")
-    else:
-        n_nul = data.count(b"\x00")
-        if n_nul:
-            data = data.replace(b"\x00", b"")
-        text, encoding = _decode(data, file_name)
-    if n_nul:
-        notes.append(f"removed {n_nul:,} NUL (\\x00) bytes; the file may be damaged.")
-    text = text.lstrip("\ufeff")
-    if not text or text.isspace():
-        raise DataValidationError("the file is empty.", file=file_name)
-    lead = len(text) - len(text.lstrip())
-    if text[lead : lead + 14].lower().startswith(("<!doctype html", "<html", "<?xml")):
-        raise DataValidationError(
-            "this is a web page or XML document, not a CSV file. Upload the CSV export itself.",
-            file=file_name,
-        )
-    delimiter = _sniff_delimiter(text)
-    if encoding in ("utf-8", "utf-8-sig"):  # already the bytes pyarrow and pandas read
-        buf = data
-        while buf.startswith(codecs.BOM_UTF8):
-            buf = buf[len(codecs.BOM_UTF8) :]
-    else:
-        buf = text.encode("utf-8")
-    return buf, encoding, delimiter
+class _Records:
+    """Every record parsed into ``widest`` string columns, the header as row 0.
+
+    Holds pyarrow's table (regular quoting) or pandas' frame (the fallback); ``len`` is the
+    number of records parsed.
+    """
+
+    def __init__(self, table: pa.Table | None = None, frame: pd.DataFrame | None = None):
+        self.table, self.frame = table, frame
+
+    def __len__(self) -> int:
+        if self.table is not None:
+            return int(self.table.num_rows)
+        return len(self.frame) if self.frame is not None else 0
 
 
 def _parse_records(
-    buf: bytes,
+    buf: bytes | memoryview,
     delimiter: str,
     file_name: str,
-    layout: Layout,
+    prepared: tuple[bytes | memoryview, bool] | None,
     widest: int,
     n_records: int,
-    quoting_ok: bool,
-) -> pd.DataFrame | None:
+) -> _Records:
     """Every record into ``widest`` columns, the header as row 0 (field counts judged later).
 
     pyarrow's reader when the quoting is regular, else pandas' C parser (quirk for quirk as
     before; it also explains unbalanced quotes).
     """
-    if quoting_ok:
-        table = arrow_table(buf, delimiter, layout, widest, n_records)
+    if prepared is not None:  # regular quoting (``arrow_input``)
+        table = arrow_table(prepared[0], delimiter, widest, prepared[1], n_records)
         if table is not None:
-            parsed = table.to_pandas()
-            parsed.columns = list(range(widest))
-            return parsed
+            return _Records(table=table)
     try:
-        return _read_frame(buf, delimiter, file_name, header=None, names=list(range(widest)))
+        frame = _read_frame(buf, delimiter, file_name, header=None, names=list(range(widest)))
     except DataValidationError as err:
         if "EOF inside string" not in str(err):
             raise
@@ -402,35 +305,66 @@ def _parse_records(
             file=file_name,
             rows=[line],
         ) from err
+    return _Records(frame=frame)
 
 
 def _split_by_field_count(
-    parsed: pd.DataFrame, layout: Layout, records: np.ndarray, width: int, widest: int
+    parsed: _Records, lines: np.ndarray, fields: np.ndarray, width: int, widest: int
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     """(frame, line_numbers, bad_lines, short_lines) from all records read ``widest`` wide.
 
+    ``lines`` and ``fields`` are each parsed record's file line and field count.
+
     Rows with non-empty fields beyond the header's ``width`` are bad; extra empty fields
-    (trailing separators) are harmless.
+    (trailing separators) are harmless. The frame's columns are ``Categorical`` (each
+    distinct value stored once); the parsed records are released column by column.
     """
-    start_line, n_fields = layout.start_line, layout.n_fields
-    header = parsed.iloc[0, :width].tolist()
-    body_records = records[1:]
-    body = parsed.iloc[1:]
-    too_many = np.zeros(len(body), dtype=bool)
-    if widest > width:
-        extra = body.iloc[:, width:]
-        for column in extra.columns:
-            too_many |= (extra[column].str.strip() != "").to_numpy()
-    frame = body.iloc[~too_many, :width].reset_index(drop=True)
-    frame.columns = _column_names(header)
-    line_numbers = start_line[body_records[~too_many]]
-    bad_lines = start_line[body_records[too_many]]
-    short = n_fields[body_records[~too_many]] < width
-    return frame, line_numbers, bad_lines, line_numbers[short]
+    body_lines, body_fields = lines[1:], fields[1:]  # of each record but the header
+    too_many = np.zeros(len(body_lines), dtype=bool)
+    table, frame = parsed.table, parsed.frame
+    parsed.table = parsed.frame = None
+    if table is not None:
+        header = [table.column(i)[0].as_py() for i in range(width)]
+        for i in range(width, widest):
+            extra = pc.utf8_trim_whitespace(table.column(i).slice(1))
+            too_many |= pc.not_equal(extra, "").to_numpy(zero_copy_only=False)
+            del extra
+        body = table.slice(1).select(list(range(width)))
+        del table
+        if too_many.any():
+            body = body.filter(pa.array(~too_many))
+        columns = body.columns
+        del body
+        out = text_frame(columns, _column_names(header))
+    else:
+        assert frame is not None
+        header = frame.iloc[0, :width].tolist()
+        body_frame = frame.iloc[1:]
+        if widest > width:
+            extra_frame = body_frame.iloc[:, width:]
+            for column in extra_frame.columns:
+                too_many |= (extra_frame[column].str.strip() != "").to_numpy()
+        kept = body_frame.iloc[~too_many, :width].reset_index(drop=True)
+        del frame, body_frame
+        kept.columns = _column_names(header)
+        out = _as_categories(kept)
+    line_numbers = body_lines[~too_many]
+    bad_lines = body_lines[too_many]
+    short = body_fields[~too_many] < width
+    return out, line_numbers, bad_lines, line_numbers[short]
+
+
+def _as_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """An all-string frame's columns as pyarrow's path gives them (:func:`text_frame`)."""
+    columns = [
+        pa.chunked_array([pa.array(frame[c].fillna("").to_numpy(dtype=object), pa.string())])
+        for c in frame
+    ]
+    return text_frame(columns, list(frame.columns))
 
 
 def _pandas_judged(
-    buf: bytes, delimiter: str, file_name: str, notes: list[str]
+    buf: bytes | memoryview, delimiter: str, file_name: str, notes: list[str]
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     """(frame, line_numbers, bad_lines, short_lines) as pandas reads unusual quoting."""
     frame = _read_frame(buf, delimiter, file_name, header=0, names=None)
@@ -444,7 +378,7 @@ def _pandas_judged(
     else:
         line_numbers = np.arange(2, len(frame) + 2, dtype=np.int64)
         notes.append("line numbers in this report are approximate (unusual quoting).")
-    return frame, line_numbers, bad_lines, short_lines
+    return _as_categories(frame), line_numbers, bad_lines, short_lines
 
 
 def _cut_giant_cells(frame: pd.DataFrame, line_numbers: np.ndarray, notes: list[str]) -> None:
@@ -453,7 +387,7 @@ def _cut_giant_cells(frame: pd.DataFrame, line_numbers: np.ndarray, notes: list[
         lens = frame[column].str.len().to_numpy()
         long = lens > MAX_CELL_CHARS
         if long.any():
-            frame[column] = frame[column].where(~long, frame[column].str.slice(0, MAX_CELL_CHARS))
+            frame[column] = map_text(frame[column], lambda s: s.str.slice(0, MAX_CELL_CHARS))
             lines = ", ".join(map(str, line_numbers[long][:REPORT_LINES]))
             notes.append(
                 f"column '{column}': {int(long.sum()):,} cell(s) longer than "

@@ -5,16 +5,20 @@ each record's file line, field count and blankness, quote-aware, so that ingest 
 lines of short, long and broken rows. :func:`arrow_table` parses the buffer with pyarrow's
 multi-threaded CSV reader into ``widest`` string columns; it first pads short records with
 delimiters (pyarrow, unlike pandas, refuses rows with fewer fields) and removes whitespace-only
-lines (pandas skips them, pyarrow would not).
+lines (pandas skips them, pyarrow would not). :func:`text_frame` hands the parsed
+columns to pandas, repeated values as ``Categorical`` columns (each distinct value stored
+once), and :func:`map_text` maps such a column's text through its distinct values only.
 """
 
 from __future__ import annotations
 
-import io
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 #: ASCII whitespace, as ``bytes.strip`` removes it.
@@ -30,7 +34,7 @@ class Layout:
     starts, ends : (r,) int64 byte offsets: a record is ``buf[start:end]``, ``end`` being its
         ``\n`` (or the end of the buffer).
     start_line : (r,) int64 1-based file line where each record starts.
-    n_fields : (r,) int64 fields per record (delimiters outside quotes + 1).
+    n_fields : (r,) int32 fields per record (delimiters outside quotes + 1).
     blank : (r,) bool, empty or whitespace-only records (parsers skip them).
     quotes : (q,) int64 offsets of the double quotes (empty when not quote-aware).
     """
@@ -43,15 +47,29 @@ class Layout:
     quotes: np.ndarray
 
 
-def record_layout(buf: bytes, delimiter: str, *, quoting: bool = True) -> Layout:
+#: Bytes judged at once when scanning a buffer (bounds the scan's temporary masks).
+_BLOCK = 1 << 25
+
+
+def _positions(arr: np.ndarray, byte: int) -> np.ndarray:
+    """(k,) int64 offsets of ``byte`` in ``arr``, found block by block (no full-size mask)."""
+    parts = [
+        np.flatnonzero(arr[i : i + _BLOCK] == byte).astype(np.int64) + i
+        for i in range(0, len(arr), _BLOCK)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def record_layout(buf: bytes | memoryview, delimiter: str, *, quoting: bool = True) -> Layout:
     """Record boundaries, field counts and blank records, vectorised.
 
     Quote-aware unless ``quoting=False``: a newline or delimiter counts when an even number
-    of double quotes precedes it.
+    of double quotes precedes it. The buffer is scanned in blocks, so the temporary memory is
+    a few arrays of one entry per record, not of one per byte.
     """
     arr = np.frombuffer(buf, dtype=np.uint8)
-    quotes = np.flatnonzero(arr == ord('"')) if quoting else np.zeros(0, dtype=np.int64)
-    newlines = np.flatnonzero(arr == ord("\n"))
+    quotes = _positions(arr, ord('"')) if quoting else np.zeros(0, dtype=np.int64)
+    newlines = _positions(arr, ord("\n"))
     if len(quotes):
         ends = newlines[(np.searchsorted(quotes, newlines) % 2) == 0]
     else:
@@ -59,16 +77,21 @@ def record_layout(buf: bytes, delimiter: str, *, quoting: bool = True) -> Layout
     if len(arr) and (len(ends) == 0 or ends[-1] != len(arr) - 1):
         ends = np.append(ends, len(arr))
     starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-    dpos = np.flatnonzero(arr == ord(delimiter))
-    if len(quotes) and len(dpos):
-        dpos = dpos[(np.searchsorted(quotes, dpos) % 2) == 0]
-    before_end = np.searchsorted(dpos, ends)  # delimiters before each record's end
-    del dpos
-    n_fields = np.diff(before_end, prepend=0) + 1
+    n_records = len(ends)
+    n_fields = np.ones(n_records, dtype=np.int64)
+    for i in range(0, len(arr), _BLOCK):  # delimiters outside quotes, counted per record
+        dpos = np.flatnonzero(arr[i : i + _BLOCK] == ord(delimiter)).astype(np.int64) + i
+        if len(quotes) and len(dpos):
+            dpos = dpos[(np.searchsorted(quotes, dpos) % 2) == 0]
+        if len(dpos):
+            owner = np.minimum(np.searchsorted(ends, dpos), n_records - 1)
+            n_fields += np.bincount(owner, minlength=n_records)
+        del dpos
     if len(quotes):
         start_line = np.searchsorted(newlines, starts) + 1
     else:  # every newline ends a record
         start_line = np.arange(1, len(starts) + 1)
+    del newlines
     length = ends - starts
     blank = length == 0
     maybe = np.flatnonzero(~blank & (n_fields == 1) & (length < 256))
@@ -82,13 +105,13 @@ def record_layout(buf: bytes, delimiter: str, *, quoting: bool = True) -> Layout
         starts=starts,
         ends=ends.astype(np.int64),
         start_line=start_line.astype(np.int64),
-        n_fields=n_fields.astype(np.int64),
+        n_fields=n_fields.astype(np.int32),
         blank=blank,
         quotes=quotes.astype(np.int64),
     )
 
 
-def regular_quoting(buf: bytes, layout: Layout, delimiter: str) -> bool:
+def regular_quoting(buf: bytes | memoryview, layout: Layout, delimiter: str) -> bool:
     """True when every double quote opens a field, closes one, or is a doubled ``""``.
 
     Then the quote parity of :func:`record_layout` is exactly how a CSV parser reads the
@@ -115,14 +138,15 @@ def regular_quoting(buf: bytes, layout: Layout, delimiter: str) -> bool:
     return bool(opens_ok.all() and (closes_ok | pair_after).all())
 
 
-def arrow_table(
-    buf: bytes, delimiter: str, layout: Layout, widest: int, n_records: int
-) -> pa.Table | None:
-    """Parse ``buf`` with pyarrow into ``widest`` string columns ``f0, f1, ...``.
+def arrow_input(
+    buf: bytes | memoryview, delimiter: str, layout: Layout, widest: int
+) -> tuple[bytes | memoryview, bool]:
+    """What :func:`arrow_table` parses: ``(buffer, multiline)``.
 
-    Every non-blank record becomes one row (the header too); short records are padded with
-    empty cells. Returns None when pyarrow does not see exactly ``n_records`` rows or rejects
-    the buffer (the caller then uses its fallback parser).
+    The buffer is ``buf`` itself, or a copy with short records padded with delimiters to
+    ``widest`` fields and whitespace-only lines removed; ``multiline`` says whether quoted
+    cells hold newlines. The layout is not needed afterwards (the caller can free it before
+    parsing).
     """
     arr = np.frombuffer(buf, dtype=np.uint8)
     keep = ~layout.blank
@@ -133,13 +157,25 @@ def arrow_table(
     drop = layout.blank & (length > 0) & ~lone_cr
     if pad.any() or drop.any():
         buf = _normalised(arr, layout, pad, drop, delimiter)
-    names = [f"f{i}" for i in range(widest)]
     multiline = len(layout.quotes) > 0 and bool(
         (layout.start_line[1:] - layout.start_line[:-1] > 1).any()
     )
+    return buf, multiline
+
+
+def arrow_table(
+    buf: bytes | memoryview, delimiter: str, widest: int, multiline: bool, n_records: int
+) -> pa.Table | None:
+    """Parse ``buf`` (from :func:`arrow_input`) into ``widest`` string columns ``f0, f1, ...``.
+
+    Every non-blank record becomes one row (the header too). Returns None when pyarrow does
+    not see exactly ``n_records`` rows or rejects the buffer (the caller then uses its
+    fallback parser).
+    """
+    names = [f"f{i}" for i in range(widest)]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(buf),
+            pa.BufferReader(pa.py_buffer(buf)),  # no copy of the buffer
             read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
@@ -183,4 +219,93 @@ def _normalised(
     return out.tobytes()
 
 
-__all__ = ["Layout", "arrow_table", "record_layout", "regular_quoting"]
+def as_categories(column: pa.ChunkedArray | pa.Array) -> pd.Categorical:
+    """A string column as a pandas ``Categorical``: each distinct value kept once.
+
+    The categories are in first-seen order and hold exactly the values present (codes are
+    never -1); a log's ids, events and numbers repeat, so this takes a fraction of the memory
+    of one string per row.
+    """
+    encoded = column.dictionary_encode()
+    if isinstance(encoded, pa.ChunkedArray):  # the chunks share one (final) dictionary
+        chunks = encoded.chunks
+        if not chunks:
+            return pd.Categorical.from_codes(
+                np.zeros(0, np.int32), pd.Index([], dtype=str), validate=False
+            )
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
+        dictionary = chunks[-1].dictionary
+    else:
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        dictionary = encoded.dictionary
+    del encoded
+    categories = pd.Index(dictionary.to_pandas(), dtype=str)
+    return pd.Categorical.from_codes(codes, categories, validate=False)
+
+
+#: A column whose first block has more distinct values than this share of its rows is
+#: kept as strings; a column of repeated values (ids, events, numbers) becomes categorical.
+REPEAT_SHARE = 0.5
+
+
+def as_text(column: pa.ChunkedArray) -> pd.Categorical | pd.api.extensions.ExtensionArray:
+    """A parsed string column for pandas, in the cheaper of two forms.
+
+    Repeated values (judged on the first block): a ``Categorical`` (:func:`as_categories`).
+    Mostly distinct values (times, titles): pandas strings over the same Arrow memory (no
+    copy), as a hash of millions of distinct values would cost more than the strings.
+    """
+    first = next((c for c in column.chunks if len(c)), None)
+    if first is not None and pc.count_distinct(first).as_py() > REPEAT_SHARE * len(first):
+        return pd.array(column, dtype=str)
+    return as_categories(column)
+
+
+def text_frame(columns: list, names: Sequence[str]) -> pd.DataFrame:
+    """Arrow string columns -> a pandas frame named ``names`` (:func:`as_text` per column).
+
+    ``columns`` is emptied as it goes, so each Arrow column is freed once converted (the
+    caller keeps no other reference to them).
+    """
+    out: dict[str, object] = {}
+    for i, name in enumerate(names):
+        column, columns[i] = columns[i], None
+        out[name] = as_text(column)
+        del column
+    return pd.DataFrame(out, copy=False)
+
+
+def map_text(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``fn`` (str Series -> str Series, element-wise) applied to ``s``.
+
+    For a categorical ``s`` only its categories are mapped (values that become equal merge),
+    so a column of millions of repeated values costs its distinct values; the result stays
+    categorical.
+    """
+    if not isinstance(s.dtype, pd.CategoricalDtype):
+        return fn(s)
+    cat = s.array
+    categories = pd.Series(cat.categories)
+    if categories.dtype != "str":
+        categories = categories.astype(str)
+    mapped = fn(categories)
+    if mapped.equals(categories):
+        return s
+    remap, uniques = pd.factorize(mapped)
+    remap = np.append(remap, -1).astype(np.int32)  # code -1 (missing) stays missing
+    codes = remap[cat.codes]
+    merged = pd.Categorical.from_codes(codes, pd.Index(uniques, dtype=str), validate=False)
+    return pd.Series(merged, index=s.index, name=s.name)
+
+
+__all__ = [
+    "Layout",
+    "arrow_input",
+    "arrow_table",
+    "as_categories",
+    "as_text",
+    "text_frame",
+    "map_text",
+    "record_layout",
+    "regular_quoting",
+]

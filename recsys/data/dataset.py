@@ -59,6 +59,30 @@ class IdMap:
         return self._index.get_indexer([str(external_id)])[0] >= 0
 
 
+def _factorize_ids(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, distinct ids as str)`` in first-seen order.
+
+    A categorical column (as ingest gives) is factorized on its codes, without a string per row.
+    """
+    if not isinstance(ids.dtype, pd.CategoricalDtype):
+        codes, uniques = pd.factorize(ids.astype(str))
+        return codes, np.asarray(pd.Series(uniques).astype(str), dtype=object)
+    cat = ids.array
+    raw = np.asarray(cat.codes)
+    n = len(raw)
+    first = np.full(len(cat.categories), n, dtype=np.int64)  # first row of each category
+    if n and int(raw.min()) >= 0:
+        np.minimum.at(first, raw, np.arange(n, dtype=np.int32))
+    else:
+        np.minimum.at(first, raw[raw >= 0], np.flatnonzero(raw >= 0).astype(np.int32))
+    present = np.flatnonzero(first < n)
+    ranked = present[np.argsort(first[present], kind="stable")]  # first-seen order
+    remap = np.full(len(cat.categories) + 1, -1, dtype=np.int32)  # code -1 stays -1
+    remap[ranked] = np.arange(len(ranked), dtype=np.int32)
+    uniques = pd.Series(cat.categories[ranked]).astype(str)
+    return remap[raw], np.asarray(uniques, dtype=object)
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Aggregated interactions plus catalog, with shared id maps.
@@ -129,49 +153,24 @@ class Dataset:
 
         cat_ids = catalog[Col.ITEM].astype(str) if catalog is not None else pd.Series([], dtype=str)
         # One factorize pass per id column: codes are the internal indices (first-seen order).
-        user_codes, user_uniques = pd.factorize(ev[Col.USER].astype(str))
-        item_codes, item_uniques = pd.factorize(
-            pd.concat([cat_ids, ev[Col.ITEM].astype(str)], ignore_index=True)
+        user_codes, user_uniques = _factorize_ids(ev[Col.USER])
+        log_codes, log_items = _factorize_ids(ev[Col.ITEM])
+        # catalog items first, then the log's in first-seen order (each distinct id once)
+        all_codes, item_uniques = pd.factorize(
+            pd.concat([cat_ids, pd.Series(log_items, dtype=object)], ignore_index=True)
         )
-        user_ids = IdMap(np.asarray(user_uniques, dtype=object))
+        item_codes = all_codes[len(cat_ids) :][log_codes]
+        user_ids = IdMap(user_uniques)
         item_ids = IdMap(np.asarray(item_uniques, dtype=object))
 
-        frame = pd.DataFrame(
-            {
-                Col.USER_IDX: user_codes.astype(np.int32),
-                Col.ITEM_IDX: item_codes[len(cat_ids) :].astype(np.int32),
-                Col.WEIGHT: ev[Col.WEIGHT].to_numpy(dtype=np.float32),
-                Col.RATING: (
-                    ev[Col.RATING].to_numpy(dtype=np.float32) if has_ratings else np.float32(np.nan)
-                ),
-                Col.TIMESTAMP: ts if ts is not None else np.nan,
-                Col.PURCHASED: (
-                    (ev[Col.EVENT].astype(str) == "purchase").to_numpy()
-                    if Col.EVENT in ev.columns
-                    else False
-                ),
-            }
-        )
-        grouped = frame.groupby([Col.USER_IDX, Col.ITEM_IDX], sort=True)
-        agg = grouped.agg(
-            **{
-                Col.WEIGHT: (Col.WEIGHT, "sum"),
-                Col.RATING: (Col.RATING, "mean"),
-                Col.TIMESTAMP: (Col.TIMESTAMP, "min"),
-                Col.N_EVENTS: (Col.WEIGHT, "size"),
-                Col.PURCHASED: (Col.PURCHASED, "any"),
-            }
-        ).reset_index()
-        agg = agg.astype(
-            {
-                Col.USER_IDX: np.int32,
-                Col.ITEM_IDX: np.int32,
-                Col.WEIGHT: np.float32,
-                Col.RATING: np.float32,
-                Col.TIMESTAMP: np.float64,
-                Col.N_EVENTS: np.int32,
-                Col.PURCHASED: bool,
-            }
+        agg = _aggregate_pairs(
+            user_codes.astype(np.int32),
+            item_codes.astype(np.int32),
+            len(item_ids),
+            ev[Col.WEIGHT].to_numpy(dtype=np.float32),
+            ev[Col.RATING].to_numpy(dtype=np.float32) if has_ratings else None,
+            ts,
+            (ev[Col.EVENT] == "purchase").to_numpy(dtype=bool) if Col.EVENT in ev.columns else None,
         )
         return cls(
             user_ids=user_ids,
@@ -296,6 +295,56 @@ class Dataset:
         idx = np.asarray(item_idx)
         extra = {c: self.catalog[c].to_numpy()[idx] for c in columns if c in self.catalog.columns}
         return frame.assign(**extra)
+
+
+def _aggregate_pairs(
+    users: np.ndarray,
+    items: np.ndarray,
+    n_items: int,
+    weight: np.ndarray,
+    rating: np.ndarray | None,
+    ts: np.ndarray | None,
+    purchased: np.ndarray | None,
+) -> pd.DataFrame:
+    """One row per (user, item), sorted by user then item.
+
+    Weights summed, ratings averaged (NaN ignored), the first timestamp, the number of
+    events, whether any was a purchase. pandas' group-by, whose float32 sums the stored
+    runs' dataset fingerprints were made with (a numpy sum differs in the last bit).
+    """
+    n = len(users)
+    frame = pd.DataFrame(
+        {
+            Col.USER_IDX: users,
+            Col.ITEM_IDX: items,
+            Col.WEIGHT: weight,
+            Col.RATING: rating if rating is not None else np.full(n, np.nan, dtype=np.float32),
+            Col.TIMESTAMP: ts if ts is not None else np.full(n, np.nan),
+            Col.PURCHASED: purchased if purchased is not None else np.zeros(n, dtype=bool),
+        },
+        copy=False,
+    )
+    grouped = frame.groupby([Col.USER_IDX, Col.ITEM_IDX], sort=True)
+    agg = grouped.agg(
+        **{
+            Col.WEIGHT: (Col.WEIGHT, "sum"),
+            Col.RATING: (Col.RATING, "mean"),
+            Col.TIMESTAMP: (Col.TIMESTAMP, "min"),
+            Col.N_EVENTS: (Col.WEIGHT, "size"),
+            Col.PURCHASED: (Col.PURCHASED, "any"),
+        }
+    ).reset_index()
+    return agg.astype(
+        {
+            Col.USER_IDX: np.int32,
+            Col.ITEM_IDX: np.int32,
+            Col.WEIGHT: np.float32,
+            Col.RATING: np.float32,
+            Col.TIMESTAMP: np.float64,
+            Col.N_EVENTS: np.int32,
+            Col.PURCHASED: bool,
+        }
+    )
 
 
 def _to_unix_seconds(values: pd.Series) -> np.ndarray:

@@ -57,7 +57,7 @@ from recsys.data.cleaning import EVENT_TYPES, normalize_event
 from recsys.data.column_roles import ITEM_ATTRIBUTE_ROLES, detect_roles, role_aliases
 from recsys.data.csv_reader import MAX_CELL_CHARS, RawTable, check_upload_cost, read_csv_bytes
 from recsys.data.dataset import Dataset
-from recsys.data.limits import SAMPLE_BYTES
+from recsys.data.limits import SAMPLE_BYTES, release_memory
 from recsys.data.prices import price_bands
 from recsys.data.privacy import screen_personal
 from recsys.data.report import FileReport, ReadinessReport
@@ -226,7 +226,8 @@ def _load(
     )
     del data
     events, parts = clean_interactions(raw, interactions_map, event_weights)
-    del raw  # the all-string table: hundreds of MB on a large log
+    del raw  # the raw table: hundreds of MB on a large log
+    release_memory()
     ifile: FileReport = parts["file"]
     report.files.append(ifile)
     report.warnings.extend(parts["warnings"])

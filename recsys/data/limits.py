@@ -22,10 +22,12 @@ MAX_INGEST_MEMORY = 4 * 2**30
 INGEST_MEMORY_ENV = "FUSION_STUDIO_INGEST_MB"
 #: Bytes read from the start of a file to estimate its rows, columns and memory.
 SAMPLE_BYTES = 1 << 20
-#: Reading and cleaning cost, measured on a 256 MB, 6.1M-row log (``validate``, peak RSS
-#: 2.4 GB): copies of the file's bytes held at once, plus memory per cell once parsed.
-FILE_COPIES = 4.0
-CELL_BYTES = 56
+#: Reading and cleaning cost: copies of the file's bytes held at once, plus memory per cell
+#: once parsed. Measured on a 256 MB, 6.4M-row log of five columns with
+#: ``scripts/upload_memory.py`` (1.1-1.35 GB above the process's baseline, the file's bytes
+#: included); these give 1.8 GB there, a margin for other shapes.
+FILE_COPIES = 3.0
+CELL_BYTES = 32
 
 
 def ingest_memory_need(n_bytes: int, n_rows: int, n_columns: int) -> int:
@@ -59,6 +61,23 @@ def ingest_memory_limit() -> int:
     return min(limit, int(0.8 * free)) if free else limit
 
 
+def release_memory() -> None:
+    """Give memory freed by a finished step back to the system (Arrow's pool, glibc's heap).
+
+    Each allocator keeps freed memory for its own reuse; between ingest's steps (Arrow-heavy
+    parsing, numpy-heavy cleaning) that would add up in the process's peak.
+    """
+    import ctypes
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def size_text(n_bytes: float) -> str:
     """``"2.3 GB"``, ``"640 MB"``: a size for a message."""
     return f"{n_bytes / 2**30:,.1f} GB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:,.0f} MB"
@@ -77,5 +96,6 @@ __all__ = [
     "available_memory",
     "ingest_memory_limit",
     "ingest_memory_need",
+    "release_memory",
     "size_text",
 ]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from recsys.data.cleaning import (
     Drops,
+    distinct,
     format_lines,
     normalize_event,
     parse_numbers,
@@ -44,7 +45,7 @@ def bounded_numbers(
     """
     values = parse_numbers(raw)
     text = strip_text(raw)
-    codes, uniques = pd.factorize(text)  # judge each distinct value once
+    codes, uniques = distinct(text)  # judge each distinct value once
     u = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
     spelled = u.str.fullmatch(_NON_FINITE_TEXT, case=False).to_numpy(dtype=bool)
     parsed = pd.to_numeric(
@@ -86,16 +87,19 @@ def checked_event_weights(event_weights: Mapping[str, float] | None) -> dict[str
 
 def event_column(
     df: pd.DataFrame, roles: Mapping[str, str], drops: Drops
-) -> tuple[np.ndarray | None, dict[str, int]]:
-    """Normalised events, (n_rows,) object, and the unrecognised values with their counts.
+) -> tuple[pd.Categorical | None, dict[str, int]]:
+    """Normalised events, (n_rows,) categorical, and the unrecognised values with their counts.
 
     Drops cancellation / return events; ``(None, {})`` without an event column.
     """
     if "event" not in roles:
         return None, {}
-    codes, uniques = pd.factorize(strip_text(df[roles["event"]]))
-    mapped = np.array([normalize_event(u) for u in uniques] + ["other"], dtype=object)
-    events_norm = mapped[codes]  # code -1 (missing) -> "other"
+    codes, uniques = distinct(strip_text(df[roles["event"]]))
+    mapped, names = pd.factorize(
+        pd.Series([normalize_event(u) for u in uniques] + ["other"], dtype=object)
+    )
+    # code -1 (missing) -> "other"; one small code per row
+    events_norm = pd.Categorical.from_codes(mapped[codes], pd.Index(names, dtype=str))
     drops.add("cancellation / return / removal event", events_norm == "_cancel")
     unknown: dict[str, int] = {}
     is_unknown = (events_norm == "other") & drops.keep
@@ -197,7 +201,7 @@ def add_weights(
     out: dict[str, object],
     keep: np.ndarray,
     weights: Mapping[str, float],
-    events_norm: np.ndarray | None,
+    events_norm: pd.Categorical | None,
     rating: pd.Series | None,
     quantity: pd.Series | None,
     warn: list[str],
@@ -210,10 +214,9 @@ def add_weights(
     rating_shift = 0.0
     if events_norm is not None:
         ev = events_norm[keep]
-        out[Col.EVENT] = ev
-        codes, uniques = pd.factorize(ev)
-        table = np.array([weights.get(u, weights["other"]) for u in uniques] + [0.0])
-        out[Col.WEIGHT] = table[codes]
+        out[Col.EVENT] = ev  # categorical: a few distinct values
+        table = np.array([weights.get(u, weights["other"]) for u in ev.categories] + [0.0])
+        out[Col.WEIGHT] = table[ev.codes]
     elif rating is not None:
         r = rating.to_numpy()[keep]
         low = float(np.nanmin(r)) if len(r) else 1.0

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
+from recsys.data.cleaning import strip_text
 from recsys.data.column_roles import Kind, detect_roles
 from recsys.data.csv_reader import RawTable
 from recsys.data.report import ReadinessReport
@@ -90,13 +91,20 @@ def _key(name: str) -> str:
 
 
 def _sample(values: pd.Series, seed: int = 0) -> pd.Series:
-    s = values.astype(str).str.strip()
-    s = s[s != ""]
-    if len(s) > SAMPLE_VALUES:
-        head = s.iloc[: SAMPLE_VALUES // 2]
-        rest = s.iloc[SAMPLE_VALUES // 2 :].sample(SAMPLE_VALUES // 2, random_state=seed)
-        s = pd.concat([head, rest])
-    return s
+    """Up to ``SAMPLE_VALUES`` non-empty values, stripped.
+
+    The first half, then a seeded random half of the rest (as ``Series.sample``). Only the
+    sampled values are copied, never the whole column.
+    """
+    text = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype(str)
+    filled = text.str.contains(r"\S", regex=True).to_numpy(dtype=bool)
+    positions = np.flatnonzero(filled)
+    if len(positions) > SAMPLE_VALUES:
+        half = SAMPLE_VALUES // 2
+        rest = positions[half:]
+        picked = np.random.RandomState(seed).choice(len(rest), size=half, replace=False)
+        positions = np.concatenate([positions[:half], rest[picked]])
+    return strip_text(values.iloc[positions]).astype(str).reset_index(drop=True)
 
 
 def _share(s: pd.Series, pattern: str) -> float:

@@ -172,7 +172,12 @@ def writing(what: str, root: Path | None = None) -> Iterator[None]:
 
 
 def parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """Object columns holding mixed values become strings (missing values stay missing)."""
+    """A frame as Parquet stores it.
+
+    Object columns holding mixed values become strings (missing values stay missing);
+    categorical columns (ingest's ids) are kept: Parquet stores each distinct value once and
+    ``Workspace.load_frames`` gives them back as strings.
+    """
     out = frame
     for column in frame.columns:
         s = frame[column]
@@ -181,7 +186,7 @@ def parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
             kinds = {type(v) for v in values}
             if kinds and not kinds <= {str} and not kinds <= {bool} and not kinds <= {int, float}:
                 if out is frame:
-                    out = frame.copy()
+                    out = frame.copy(deep=False)
                 out[column] = s.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
     if not all(isinstance(c, str) for c in out.columns):
         out = out.rename(columns=str)

@@ -180,7 +180,11 @@ class Workspace(AppState):
         """
         dataset_id = new_id(name, default="dataset")
         target = entry_path(self.root, "datasets", dataset_id)
-        n_items = set(events[Col.ITEM].astype(str)) if Col.ITEM in events.columns else set()
+        n_items = (
+            set(events[Col.ITEM].drop_duplicates().astype(str))
+            if Col.ITEM in events.columns
+            else set()
+        )
         if catalog is not None and Col.ITEM in catalog.columns:
             n_items |= set(catalog[Col.ITEM].astype(str))
         info = dict(meta or {})
@@ -259,6 +263,9 @@ class Workspace(AppState):
             catalog = pd.read_parquet(cat_path) if cat_path.is_file() else None
         except (OSError, ValueError) as err:
             raise WorkspaceError(f"dataset '{dataset_id}' cannot be read: {err}") from err
+        for column in events.columns:  # ids saved categorical (ingest) are read as strings
+            if isinstance(events[column].dtype, pd.CategoricalDtype):
+                events[column] = events[column].astype(str)
         return events, catalog
 
     def load_users(self, dataset_id: str) -> pd.DataFrame | None:
