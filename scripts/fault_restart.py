@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             while True:
                 folder, state, progress = _job(ws)
-                ready = progress.get("saving") if args.at == "saving" else progress
+                ready = progress.get("saving") if args.at == "saving" else progress.get("model")
                 if ready or time.perf_counter() - start > 300:
                     break
                 time.sleep(0.01 if args.at == "saving" else 0.2)

@@ -73,10 +73,14 @@ def job_states(workspace: Path) -> dict[str, int]:
     return out
 
 
-def slider_times(page, moves: int) -> list[float]:
-    """Seconds from a key press on the slider to new metric values, ``moves`` times."""
+def slider_times(page, moves: int, first: int = 0) -> list[float]:
+    """Seconds from a key press on the slider to new metric values, ``moves`` times.
+
+    The presses alternate End and Home; ``first`` is the index of the first press (continue
+    where the last series stopped, so every press moves the slider).
+    """
     out = []
-    for i in range(moves):
+    for i in range(first, first + moves):
         before = metric_values(page)
         out.append(move_slider(page, SLIDER, ["End" if i % 2 == 0 else "Home"], before))
         idle(page)
@@ -86,7 +90,12 @@ def slider_times(page, moves: int) -> list[float]:
 def queue_line(page) -> str:
     """The line the Train page shows for this session's training (place or progress)."""
     line = page.get_by_text("Your training").first
-    line.wait_for(timeout=60_000)
+    try:
+        line.wait_for(timeout=180_000)
+    except Exception:  # noqa: BLE001 - keep what the page showed, for the report
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "load_no_queue_line.png"), full_page=True)
+        return "(no line shown: test-artifacts/load_no_queue_line.png)"
     return line.inner_text().strip()
 
 
@@ -147,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             for page in trainers:
                 places.append(queue_line(page))
             states = job_states(ws)
-            busy_times = slider_times(lab, args.moves)
+            busy_times = slider_times(lab, args.moves, first=args.moves)
             states_after = job_states(ws)
             print(f"slider, others training: {[round(s * 1000) for s in busy_times]} ms")
             done_s = None

@@ -48,6 +48,19 @@ def message_dict(message: object) -> dict[str, Any]:
     }
 
 
+def lower_priority(pid: int, nice: int) -> None:
+    """Give process ``pid`` (0: this one) the nice value ``nice`` unless it is lower already.
+
+    On Linux this is the priority of the process's main thread, which the threads it starts
+    afterwards (BLAS, OpenMP) inherit.
+    """
+    try:
+        if os.getpriority(os.PRIO_PROCESS, pid) < nice:
+            os.setpriority(os.PRIO_PROCESS, pid, nice)
+    except OSError:  # gone already, or not allowed: it runs at the normal priority
+        pass
+
+
 def _watch_server(server_pid: int, every: float = 0.5) -> None:
     """Exit this worker as soon as its server is gone (its parent changed)."""
 
@@ -129,7 +142,7 @@ def _train(folder: Path, workspace_root: str) -> dict[str, Any]:
     return {"state": "done", "run_id": run_id, "seconds": time.perf_counter() - started}
 
 
-def run_job(folder: str, workspace_root: str, server_pid: int, niceness: int = 10) -> None:
+def run_job(folder: str, workspace_root: str, server_pid: int, niceness: int = 0) -> None:
     """Run the training job in ``folder`` (the worker process's target).
 
     Parameters
@@ -137,7 +150,7 @@ def run_job(folder: str, workspace_root: str, server_pid: int, niceness: int = 1
     folder : the job's folder (``<workspace>/jobs/<job id>``), holding ``request.json``.
     workspace_root : the workspace the dataset is read from and the run is saved to.
     server_pid : the server process; the worker exits when it is gone.
-    niceness : how much to lower this process's priority (0: not at all).
+    niceness : the nice value to run at (0: the normal priority).
     """
     logging.basicConfig(
         stream=sys.stderr,
@@ -147,10 +160,7 @@ def run_job(folder: str, workspace_root: str, server_pid: int, niceness: int = 1
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # cancel: atomic writes clean up
     _watch_server(server_pid)
     if niceness:
-        try:
-            os.nice(niceness)
-        except OSError:
-            pass
+        lower_priority(0, niceness)  # the server set it already; this covers a late start
     path = Path(folder)
     try:
         result = _train(path, workspace_root)

@@ -39,7 +39,14 @@ from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError, Message
 from recsys.service.atomic import atomic_write_json, remove_abandoned, remove_tree
 from recsys.service.entries import read_json, utc_now
-from recsys.service.job_worker import PROGRESS, REQUEST, RESULT, message_dict, run_job
+from recsys.service.job_worker import (
+    PROGRESS,
+    REQUEST,
+    RESULT,
+    lower_priority,
+    message_dict,
+    run_job,
+)
 from recsys.service.memory import check_memory, training_memory
 from recsys.service.preset import Preset
 
@@ -171,6 +178,8 @@ class TrainingQueue:
             int(niceness) if niceness is not None else int(os.environ.get(NICE_ENV) or 10)
         )
         self.poll = float(poll)
+        #: The workers' nice value: this process's, lowered by ``niceness`` (at most 19).
+        self._worker_nice = min(os.getpriority(os.PRIO_PROCESS, 0) + self.niceness, 19)
         self.token = uuid.uuid4().hex
         self._lock = threading.RLock()
         self._procs: dict[str, BaseProcess] = {}
@@ -420,11 +429,13 @@ class TrainingQueue:
         folder = self.folder / job.id
         proc = self._context.Process(
             target=self.worker,
-            args=(str(folder), str(self.workspace_root), os.getpid(), self.niceness),
+            args=(str(folder), str(self.workspace_root), os.getpid(), self._worker_nice),
             name=f"training-{job.id}",
             daemon=True,
         )
         proc.start()
+        if proc.pid:  # before it imports numpy, so that its threads run at that priority too
+            lower_priority(proc.pid, self._worker_nice)
         self._procs[job.id] = proc
         self._set_state(job.id, RUNNING, started_at=time.time(), worker_pid=proc.pid)
         log.info("training job %s started (worker pid %s)", job.id, proc.pid)
