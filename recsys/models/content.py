@@ -13,6 +13,7 @@ from recsys.data.schema import Col
 from recsys.models.base import LARGE_CATALOG_ITEMS, ParamRange, ProgressCallback, Recommender
 from recsys.models.item_knn import blocked_top_k
 from recsys.models.popularity import time_decay
+from recsys.models.similarity_product import similarity_scores
 
 
 class ContentTfidf(Recommender):
@@ -148,7 +149,7 @@ class ContentTfidf(Recommender):
 
         The mean's denominator cancels in the cosine: ``(r S) / ||r F||`` per row (``norm``).
         """
-        num = np.asarray((rows @ self.neighbours_).toarray(), dtype=np.float32)
+        num = similarity_scores(self, rows, self.neighbours_)
         np.divide(num, norm[:, None], out=num, where=norm[:, None] > 0)
         num[norm <= 0] = 0.0
         return num

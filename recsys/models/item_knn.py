@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
 from recsys.models.base import ParamRange, ProgressCallback, Recommender, pair_values
+from recsys.models.similarity_product import similarity_scores
 from recsys.ranking.candidates import default_jobs
 from recsys.ranking.topk import top_k_indices
 
@@ -136,7 +137,7 @@ class ItemKNN(Recommender):
 
     # ------------------------------------------------------------------ scoring
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
-        return np.asarray(self.pool_scores(user_idx).toarray(), np.float32)
+        return similarity_scores(self, self.user_rows_[np.asarray(user_idx)], self.similarity_)
 
     def pool_scores(self, user_idx: np.ndarray) -> sp.csr_matrix:
         """``r_u @ S`` as a sparse (n, n_items) float32 matrix (missing = 0)."""

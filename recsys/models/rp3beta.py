@@ -15,6 +15,7 @@ from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
 from recsys.models.base import ParamRange, ProgressCallback, Recommender, history_row, pair_values
 from recsys.models.item_knn import blocked_top_k
+from recsys.models.similarity_product import similarity_scores
 
 
 class RP3beta(Recommender):
@@ -85,7 +86,7 @@ class RP3beta(Recommender):
         self.user_rows_ = x
 
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
-        return np.asarray(self.pool_scores(user_idx).toarray(), np.float32)
+        return similarity_scores(self, self.user_rows_[np.asarray(user_idx)], self.similarity_)
 
     def pool_scores(self, user_idx: np.ndarray) -> sp.csr_matrix:
         """``r_u @ S`` as a sparse (n, n_items) float32 matrix (missing = 0)."""
