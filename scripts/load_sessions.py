@@ -8,8 +8,11 @@ Seeds a workspace with the fast demo store (600 users) and a trained run, starts
 2. every other session opens the Train page and presses Train: their trainings go to the
    server's training queue (worker processes); each session's shown queue place is read;
 3. while the queue is busy, session 1 times the same slider again: the busy figure;
-4. optionally (``--wait``) waits until every training is saved and checks each session opened
-   its own run.
+4. optionally (``--wait``) waits until every training is saved.
+
+With ``--leave`` the training sessions go to the Data page once their place is read, so their
+finished runs are not opened (loaded in the server) while the slider is timed: the figure then
+shows what the trainings themselves cost the server.
 
 Prints both medians, their ratio (target: at most 2), the queue places, the server's peak
 RSS and the load average before and after. Run from the project root:
@@ -82,9 +85,21 @@ def slider_times(page, moves: int, first: int = 0) -> list[float]:
     out = []
     for i in range(first, first + moves):
         before = metric_values(page)
-        out.append(move_slider(page, SLIDER, ["End" if i % 2 == 0 else "Home"], before))
+        key = "End" if i % 2 == 0 else "Home"
+        out.append(move_slider(page, SLIDER, [key], before, timeout=300_000))
         idle(page)
     return out
+
+
+def wait_all(workspace: Path, limit: float = 1800) -> float:
+    """Seconds until no job is queued or running (at most ``limit``)."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        states = job_states(workspace)
+        if not states.get("queued", 0) + states.get("running", 0):
+            break
+        time.sleep(2)
+    return round(time.perf_counter() - start, 1)
 
 
 def queue_line(page) -> str:
@@ -99,20 +114,34 @@ def queue_line(page) -> str:
     return line.inner_text().strip()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the load test and print its figures; the exit code (1 when over 2x)."""
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--moves", type=int, default=5)
     parser.add_argument("--wait", action="store_true", help="wait until every training is saved")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--leave",
+        action="store_true",
+        help="the training sessions go to the Data page once their place is read (their runs "
+        "are not opened, so no run is loaded in the server while the slider is timed)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the load test and print its figures; the exit code (1 when over 2x)."""
+    args = _arguments(argv)
     chromium = find_chromium()
     if chromium is None:
         print("Chromium was not found (see tests/browser_setup.py).")
         return 2
     from playwright.sync_api import sync_playwright
 
-    figures: dict[str, object] = {"sessions": args.sessions, "load_before": load_average()}
+    figures: dict[str, object] = {
+        "sessions": args.sessions,
+        "leave": args.leave,
+        "load_before": load_average(),
+    }
     print(f"load average before: {figures['load_before']} (2 cores, shared)")
     with tempfile.TemporaryDirectory(prefix="load_ws_") as tmp:
         ws = Path(tmp)
@@ -155,18 +184,18 @@ def main(argv: list[str] | None = None) -> int:
             places = []
             for page in trainers:
                 places.append(queue_line(page))
+            if args.leave:
+                for page in trainers:
+                    page.goto(url + "/data" + query, wait_until="domcontentloaded", timeout=180_000)
+                for page in trainers:
+                    idle(page)
             states = job_states(ws)
             busy_times = slider_times(lab, args.moves, first=args.moves)
             states_after = job_states(ws)
+            log = (ARTIFACTS / "streamlit-load.log").read_text(errors="replace")
+            loads = [ln.split("INFO ")[-1] for ln in log.splitlines() if "pools rebuilt" in ln]
             print(f"slider, others training: {[round(s * 1000) for s in busy_times]} ms")
-            done_s = None
-            if args.wait:
-                start = time.perf_counter()
-                while job_states(ws).get("queued", 0) + job_states(ws).get("running", 0):
-                    if time.perf_counter() - start > 1800:
-                        break
-                    time.sleep(2)
-                done_s = round(time.perf_counter() - start, 1)
+            done_s = wait_all(ws) if args.wait else None
             sampling.set()
             finals = job_states(ws)
             browser.close()
@@ -185,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs_at_end=finals,
         all_trained_after_s=done_s,
         server_peak_rss_mb=round(peak[0]),
+        run_loads_in_server=loads,
         load_after=load_average(),
     )
     print("queue places shown to the training sessions:")
@@ -197,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if done_s is not None:
         print(f"all trainings over after {done_s} s more: {finals}")
+    print(f"run loads in the server until the busy figure was taken: {loads}")
     print(f"server peak RSS {peak[0]:.0f} MB; load average after: {figures['load_after']}")
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "load_sessions.json").write_text(json.dumps(figures, indent=2))

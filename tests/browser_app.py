@@ -92,7 +92,9 @@ def metric_values(page: Any) -> list[str]:
     return page.locator('[data-testid="stMetricValue"]').all_inner_texts()
 
 
-def move_slider(page: Any, key: str, keys: list[str], before: list[str]) -> float:
+def move_slider(
+    page: Any, key: str, keys: list[str], before: list[str], timeout: float = 60_000
+) -> float:
     """Press ``keys`` on a slider and return the seconds until the metric values change."""
     thumb = page.locator(f".st-key-{key} input[type=range]").first
     thumb.focus()
@@ -105,7 +107,7 @@ def move_slider(page: Any, key: str, keys: list[str], before: list[str]) -> floa
             return now.length === before.length && now.some((v, i) => v !== before[i]);
         }""",
         arg=before,
-        timeout=60_000,
+        timeout=timeout,
         polling=10,
     )
     return time.perf_counter() - start
