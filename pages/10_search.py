@@ -20,10 +20,7 @@ def _results(table: pd.DataFrame, rank: str, run) -> pd.DataFrame:
     rows = table.loc[table[rank].notna()].sort_values(rank)
     rows = tables.localized_titles(rows, run.dataset) if "title" in rows.columns else rows
     out = pd.DataFrame({"#": rows[rank].astype(int).to_numpy()})
-    for column in ("item_id", "title", "brand", "category"):
-        if column in rows.columns:
-            out[t(f"search.col.{column}")] = rows[column].to_numpy()
-    if rank == "personal_rank":
+    if rank == "personal_rank":  # next to the rank, so a narrow column never hides it
         moved = rows["moved"].to_numpy()
         out[t("search.moved")] = [
             "—"
@@ -31,7 +28,17 @@ def _results(table: pd.DataFrame, rank: str, run) -> pd.DataFrame:
             else ("↑" if m > 0 else "↓" if m < 0 else "=") + f"{abs(m):.0f}"
             for m in np.where(np.isfinite(moved), moved, np.nan)
         ]
+    for column in ("item_id", "title", "brand", "category"):
+        if column in rows.columns:
+            out[t(f"search.col.{column}")] = rows[column].to_numpy()
     return out
+
+
+def _show(box, table: pd.DataFrame) -> None:
+    """A result table whose title column is kept medium wide, so brand and category show."""
+    title = t("search.col.title")
+    config = {title: st.column_config.TextColumn(title, width="medium")}
+    box.dataframe(table, hide_index=True, column_config=config)
 
 
 page_header("search.title", "search.intro")
@@ -57,9 +64,9 @@ if query.strip():
     else:
         left, right = st.columns(2)
         left.markdown(f"**{t('search.plain')}**")
-        left.dataframe(_results(table, "plain_rank", run), hide_index=True)
+        _show(left, _results(table, "plain_rank", run))
         right.markdown(f"**{t('search.personal')}**")
-        right.dataframe(_results(table, "personal_rank", run), hide_index=True)
+        _show(right, _results(table, "personal_rank", run))
         up = int((table["moved"] > 0).sum()) + int(
             (table["plain_rank"].isna() & table["personal_rank"].notna()).sum()
         )

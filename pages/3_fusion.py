@@ -14,7 +14,7 @@ from ui.i18n import t
 from ui.lab_controls import controls
 from ui.lab_presets import baseline_choice, presets
 from ui.lab_results import results
-from ui.lab_state import apply_state
+from ui.lab_state import apply_state, warm_up
 from ui.lab_tuning import autotune
 
 
@@ -44,4 +44,6 @@ def lab(run) -> None:
 
 
 page_header("lab.title", "lab.intro")
-lab(nav.require_run())
+active = nav.require_run()
+warm_up(active)  # every method's fixed tensors, in the background, once per run
+lab(active)

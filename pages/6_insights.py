@@ -12,6 +12,7 @@ import streamlit as st
 
 from recsys.errors import RecsysError
 from recsys.evaluation.metrics import gini_index, lorenz_curve
+from recsys.service.data_summary import category_share
 from ui import charts, errors, labels, nav, state, tables
 from ui.frame import page_header
 from ui.i18n import lang_is_zh, t
@@ -165,16 +166,10 @@ st.caption(t("ins.never_help"))
 
 left, right = st.columns(2)
 with left:
-    if "category" in ds.catalog.columns:
-        names = ds.catalog["category"].fillna("—").astype(str).to_numpy()
-        rec_share = pd.Series(rec_counts, index=names).groupby(level=0).sum()
-        hist_share = pd.Series(pop, index=names).groupby(level=0).sum()
-        mix = pd.DataFrame(
-            {
-                "recs": rec_share / max(rec_share.sum(), 1),
-                "hist": hist_share / max(hist_share.sum(), 1),
-            }
-        )
+    rec_share = category_share(ds, rec_counts)  # multi-valued genres: every genre counts
+    hist_share = category_share(ds, pop)
+    if rec_share is not None and hist_share is not None:
+        mix = pd.DataFrame({"recs": rec_share, "hist": hist_share}).fillna(0.0)
         mix = mix.sort_values("hist", ascending=True)
         mix.index = plot_texts(mix.index)
         fig = go.Figure()

@@ -1,5 +1,6 @@
 """Export: recommendations (CSV / Parquet) for everyone or a segment, audience lists, the
-preset JSON and a short metrics report."""
+preset JSON and a short metrics report. The user ids of the recommendations and audiences can be
+pseudonymised (HMAC-SHA-256 with the workspace key); the mapping then stays in the workspace."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import streamlit as st
 from recsys.errors import RecsysError
 from recsys.ranking.fusion import FUSERS
 from recsys.service.export import table_bytes
+from recsys.service.pseudonyms import pseudonymised_export
 from ui import errors, lab_settings, labels, nav, preset_use, state, tables
 from ui.frame import page_header
 from ui.i18n import t
@@ -48,12 +50,30 @@ def _recommendation_table(run, users: list[str], fusion, rerank, bar, in_use) ->
     return table
 
 
+def _shipped(cache: dict, table: pd.DataFrame, file_name: str, pseudo: bool) -> pd.DataFrame:
+    """The table as downloaded: with ``pseudo``, user ids pseudonymised (once per ``cache``,
+    which lives as long as the table) and the local mapping's path shown, never downloaded."""
+    if not pseudo:
+        return table
+    if cache.get("file") != file_name:
+        try:
+            out, path = pseudonymised_export(state.get_workspace(), table, file_name)
+        except RecsysError as err:
+            errors.show_error(err)
+            st.stop()
+        cache.update(file=file_name, table=out, path=path)
+    st.caption(t("ex.pseudo_mapping", path=md(str(cache["path"]))))
+    return cache["table"]
+
+
 # ---------------------------------------------------------------------------- page
 page_header("ex.title", "ex.intro")
 run = nav.require_run()
 fusion, rerank = state.current_configs(run)
 in_use = preset_use.in_use(run, fusion, rerank)
 ss = st.session_state
+
+pseudo = st.checkbox(t("ex.pseudo"), value=False, key="ex_pseudo", help=t("ex.pseudo_help"))
 
 st.subheader(t("ex.recs"))
 c1, c2, c3 = st.columns([2, 1, 1])
@@ -124,8 +144,9 @@ if prepared is not None:
     table = prepared["table"]
     n_users = table["user_id"].nunique() if len(table) else 0
     st.caption(t("ex.ready", rows=len(table), users=n_users, s=prepared["seconds"]))
-    data = table_bytes(table, fmt, excel_bom=excel)
     name = f"recommendations_{segment}.{fmt}"
+    table = _shipped(prepared.setdefault("pseudo", {}), table, name, pseudo)
+    data = table_bytes(table, fmt, excel_bom=excel)
     st.download_button(
         t("ex.download", fmt=fmt.upper()),
         data=data,
@@ -180,16 +201,18 @@ if st.button(t("ex.build_audience"), key="ex_build_audience"):
                 **{"item_id" if target_kind == "item" else target_kind: target, "k": size},
                 fusion=fusion,
             )
-        ss["ex_audience"] = (target_kind, target, aud)
+        ss["ex_audience"] = (target_kind, target, aud, {})
     except RecsysError as err:
         errors.show_error(err)
 if ss.get("ex_audience"):
-    kind, value, aud = ss["ex_audience"]
+    kind, value, aud, aud_pseudo = ss["ex_audience"]
     st.caption(t("ex.audience_ready", n=len(aud), target=md(value)))
+    aud_name = f"audience_{kind}_{value}.csv"
+    aud = _shipped(aud_pseudo, aud, aud_name, pseudo)
     st.download_button(
         t("ex.download_audience"),
         data=table_bytes(aud, "csv"),
-        file_name=f"audience_{kind}_{value}.csv",
+        file_name=aud_name,
         mime="text/csv",
         key="ex_download_audience",
         on_click="ignore",

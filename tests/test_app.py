@@ -212,7 +212,12 @@ def test_fusion_lab_weight_autotune_and_presets(trained):
     after = _metrics(at)
     assert after != before, "moving weights should change the held-out metrics"
 
+    at.session_state["lab_tune_exp"] = True  # open auto-tune (its content is lazy)
+    at.run()
     at.button(key="lab_tune_go").click()
+    at.run()
+    assert not at.exception
+    at.session_state["lab_tune_job"].join(120)  # the search runs in the background
     at.run()
     assert not at.exception
     weights = {m: at.session_state[f"lab_w_{m}"] for m in DEFAULT_MODELS}

@@ -176,3 +176,32 @@ def test_upload_with_user_attributes_is_saved_and_summarised():
     assert ds.user_attribute_columns == ["segment"]
     assert int(ds.users_with_attributes().sum()) == 10
     assert any("10 of 12 users have attributes" in c.value for c in at.caption)
+
+
+def test_guessed_title_and_price_columns_show_values_and_can_be_changed():
+    """The catalog's guessed title and price columns show a few values under their pickers;
+    a wrong guess is changed before saving and the dataset keeps the choice."""
+    at = _app()
+    catalog = "sku,name,price,old_price\n" + "\n".join(
+        f"p{i},Phone case {i},{100 + i}.5,{200 + i}" for i in range(7)
+    )
+    at.file_uploader(key="data_up_cat").set_value(("items.csv", catalog.encode(), "text/csv"))
+    _upload(at, "guess.csv", _log())
+    digest = next(k for k in at.session_state if k.startswith("data_role_catalog_price_"))
+    assert at.selectbox(key=digest.replace("price", "title")).value == "name"
+    assert at.selectbox(key=digest).value == "price"
+    captions = [c.value for c in at.caption if c.value.startswith("Guessed from its name")]
+    assert any("“Phone case 0”" in c for c in captions), captions
+    assert any("Check the guessed columns" in i.value for i in at.info)
+
+    at.selectbox(key=digest).set_value("old_price")  # the user corrects the guess
+    at.run()
+    assert any(c.value.startswith("Your choice") for c in at.caption)
+    assert not any("Check the guessed columns" in i.value for i in at.info)
+    at.button(key="data_save").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    from recsys.service.workspace import Workspace
+
+    ds = Workspace().load_dataset(at.session_state["dataset_id"])
+    assert float(ds.catalog.set_index("item_id").loc["p0", "price"]) == 200.0

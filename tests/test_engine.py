@@ -359,3 +359,15 @@ def test_learning_to_rank_explains_each_item_exactly(run):
     assert {"contrib_context", "contrib_base"} <= set(parts)
     assert {f"contrib_{m}" for m in run.model_names} <= set(parts)
     np.testing.assert_allclose(frame[parts].sum(axis=1), frame["fused_score"], atol=1e-4)
+
+
+def test_prepare_lab_computes_what_no_setting_changes(run):
+    from recsys.ranking.fusion import FUSERS
+
+    run.prepare_lab()
+    assert set(run.trained_fusers) == {m for m in FUSERS if FUSERS[m].needs_training}
+    pool = run.stages["test"].sample_pool
+    cached = len(pool._cache)
+    run.prepare_lab()  # a second call finds it all done
+    assert len(pool._cache) == cached and cached > 0
+    assert run.stages["test"].single_reports  # the single models, on the lab sample

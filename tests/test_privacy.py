@@ -152,6 +152,8 @@ def test_pseudonymised_export_round_trips_through_the_local_mapping(tmp_path, ca
     local = pd.read_csv(out.with_name("recs.csv.mapping.csv"), dtype=str)
     originals = set(pd.read_csv(interactions, dtype=str)["user_id"])
     assert not set(exported["user_id"]) & originals
+    assert set(exported["user_id_pseudonymised"]) == {"HMAC-SHA-256"}  # the file says so
+    assert out.with_name("recs.csv.mapping.csv").stat().st_mode & 0o077 == 0  # owner only
     back = reidentify(exported, local)
     assert back["user_id"].notna().all() and set(back["user_id"]) <= originals
     # the same workspace key gives the same pseudonyms again

@@ -248,3 +248,23 @@ def test_rule_ops_on_catalog():
         Rule("filter", "brand", "contains", "SUNG").mask(items), [0, 1, 0, 0]
     )
     assert items.category.dtype == np.int32 and items.brand[2] == -1
+
+
+def test_category_cap_counts_every_genre_of_an_item():
+    from recsys.data.features import category_sets
+
+    genres = ["Action|Comedy", "Comedy", "Action", "Drama", "Romance|Comedy"]
+    pool = make_pool([[0, 1, 2, 3, 4]])
+    fused = np.array([[5, 4, 3, 2, 1]], np.float32)
+    items = table(
+        5, category=[g.split("|")[0] for g in genres], category_sets=category_sets(genres)
+    )
+    np.testing.assert_array_equal(items.category_lists[0], [0, 1])  # Action, Comedy
+    out = rerank(pool, fused, RerankConfig(k=4, category_cap=1), items)
+    # 0 fills Action and Comedy: 1 (Comedy) and 2 (Action) wait, 3 (Drama) comes next and
+    # 4 (Romance|Comedy) waits for Comedy; the first-genre rule would have taken 1 and 2
+    np.testing.assert_array_equal(out.topk.items[0], [0, 3, -1, -1])
+    single = table(5, category=[g.split("|")[0] for g in genres])
+    np.testing.assert_array_equal(
+        rerank(pool, fused, RerankConfig(k=4, category_cap=1), single).topk.items[0], [0, 1, 3, 4]
+    )

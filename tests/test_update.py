@@ -238,3 +238,16 @@ def test_update_bench_measures_update_and_retrain():
     assert set(result.models["model"]) == {"popularity", "item_knn", "ease"}
     assert "fusion" in set(result.gap["strategy"])
     assert "faster" in format_bench(result)
+
+
+def test_update_bench_on_a_given_store_from_the_cli(tmp_path, capsys):
+    from recsys.data.demo import write_demo
+
+    catalog, events = write_demo(tmp_path / "store", n_users=150, n_items=50, n_events=2500)
+    args = ["bench", "--update", "--fraction", "0.02", "--models", "popularity,item_knn"]
+    assert cli_main([*args, "--interactions", str(events), "--catalog", str(catalog)]) == 0
+    out = capsys.readouterr().out
+    assert "50 new events on 2,450" in out and "item_knn" in out and "faster" in out
+    missing = ["--interactions", str(tmp_path / "nope.csv")]
+    assert cli_main([*args, *missing]) == 2
+    assert "nope.csv" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from recsys.evaluation.abtest import (
     simulate_outcomes,
 )
 from recsys.evaluation.outcomes import read_assignment, read_outcomes
+from recsys.evaluation.segments import SEGMENTS
 from recsys.service.experiment import activity_segments, variant_lists
 from recsys.service.export import to_csv_bytes
 from recsys.service.workspace import preset_from_record
@@ -143,7 +144,7 @@ def assign_tab(ds, run) -> None:
     plan = st.session_state.get(_ASSIGNMENT)
     if plan is None:
         return
-    counts = plan["variant"].value_counts().reindex(plan["variant"].unique())
+    counts = plan["variant"].value_counts().sort_index()  # the order the Analyse tab uses
     st.dataframe(
         pd.DataFrame(
             {
@@ -155,7 +156,11 @@ def assign_tab(ds, run) -> None:
         hide_index=True,
     )
     if "segment" in plan.columns:
-        st.dataframe(pd.crosstab(plan["segment"], plan["variant"]))
+        segments = plan["segment"].astype(str)
+        if set(segments) <= set(SEGMENTS):  # the activity segments: their names
+            segments = segments.map(lambda s: t(f"seg.{s}"))
+        table = pd.crosstab(segments.rename(t("abt.segment")), plan["variant"].rename(None))
+        st.dataframe(table)
     st.download_button(
         t("abt.download_assignment"),
         to_csv_bytes(plan),
@@ -171,7 +176,7 @@ def _lists(run, plan: pd.DataFrame) -> None:
     st.markdown(t("abt.lists_title"))
     options, _ = strategy_options(run)
     ids = list(options)
-    variants = list(plan["variant"].unique())
+    variants = sorted(plan["variant"].unique())  # the order the tables use
     cols = st.columns(len(variants))
     chosen = {}
     for i, (col, v) in enumerate(zip(cols, variants, strict=True)):

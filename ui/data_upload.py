@@ -24,6 +24,8 @@ from ui.text import md
 INTERACTION_ROLES = ("user", "item", "event", "rating", "quantity", "timestamp")
 CATALOG_ROLES = ("item", "title", "description", "category", "brand", "price")
 USER_ROLES = ("user",)
+#: Roles whose guessed column is shown with a few values to check before saving.
+CHECK_ROLES = ("title", "price", "timestamp", "category", "quantity", "rating")
 CSV_TYPES = ["csv", "tsv", "txt"]
 #: What the preview shows instead of a personal value.
 MASK = "•••"
@@ -73,7 +75,7 @@ def _file_roles(file, title_key: str, kind: str, roles) -> tuple[bytes, str, dic
         st.error(_read_error(file.name, err))
         return None
     st.markdown(f"**{t(title_key)}** · {md(file.name)} · {md(encoding)} · `{delimiter!r}`")
-    mapping = _role_pickers(kind, roles, columns, digest)
+    mapping = _role_pickers(kind, roles, columns, digest, head)
     st.dataframe(head, hide_index=True, height=180)
     return data, digest, mapping, personal
 
@@ -93,10 +95,21 @@ def _personal_choice(found: list[tuple[str, str]], digest: str) -> str:
     )
 
 
+def _samples(head: pd.DataFrame, column: str, n: int = 3) -> str:
+    """A few distinct values of ``column`` from the (masked) preview, quoted, escaped."""
+    values = head[column].dropna().astype(str).str.strip()
+    shown = [v[:40] for v in values[values != ""].unique()[:n]]
+    return ", ".join(f"“{md(v)}”" for v in shown) or "—"
+
+
 def _role_pickers(
-    kind: str, roles: tuple[str, ...], columns: list[str], digest: str
+    kind: str, roles: tuple[str, ...], columns: list[str], digest: str, head: pd.DataFrame
 ) -> dict[str, str | None]:
-    """One selectbox per role, defaulting to the detected column; returns the mapping."""
+    """One selectbox per role, defaulting to the detected column; returns the mapping.
+
+    Under each role of ``CHECK_ROLES`` that holds a column, a few of its values and whether
+    the column was guessed from its name, so a wrong guess is seen and changed before saving.
+    """
     detected = _detect(tuple(columns), kind)
     options: list[str | None] = [None, *columns]
     mapping: dict[str, str | None] = {}
@@ -111,6 +124,13 @@ def _role_pickers(
             format_func=lambda c: t("common.none") if c is None else str(c),
             key=f"data_role_{kind}_{role}_{digest[:10]}",
         )
+        chosen = mapping[role]
+        if role in CHECK_ROLES and chosen is not None and chosen in head.columns:
+            key = "data.role_guessed" if chosen == default else "data.role_chosen"
+            col.caption(t(key, values=_samples(head, chosen)))
+    guessed = [r for r in roles if r in CHECK_ROLES and detected.get(r)]
+    if guessed and all(mapping[r] == detected.get(r) for r in guessed):
+        st.info(t("data.check_guessed", roles=", ".join(t(f"data.role.{r}") for r in guessed)))
     return mapping
 
 

@@ -109,15 +109,23 @@ def controls(run, catalog_columns: list[str], rules_slot):
     ss = st.session_state
     method, norm, weights = _method_and_weights(run)
     knobs = _rerank_knobs(run)
-    with rules_slot, st.expander(t("lab.rules"), expanded=False):
-        st.caption(t("lab.rules_help"))
-        edited = rules_editor(
-            ss["lab_rules_base"], f"lab_rules_ed_{ss.get('lab_rules_ver', 0)}", catalog_columns
-        )
-        ss["lab_rules_current"] = edited
-        rules, errors = rules_from_rows(edited)
-        for err in errors:
-            st.warning(t("lab.rule_invalid", err=err))
+    # lazy: the rules table (a heavy element to redraw) is built only while it is open; closed,
+    # the rules are the last edit (ui.lab_state restarts the editor from it when it reopens)
+    box = rules_slot.expander(
+        t("lab.rules"), expanded=False, key="lab_rules_open", on_change="rerun"
+    )
+    if box.open:
+        with box:
+            st.caption(t("lab.rules_help"))
+            edited = rules_editor(
+                ss["lab_rules_base"], f"lab_rules_ed_{ss.get('lab_rules_ver', 0)}", catalog_columns
+            )
+    else:
+        edited = ss.get("lab_rules_current", ss["lab_rules_base"])
+    ss["lab_rules_current"] = edited
+    rules, errors = rules_from_rows(edited)
+    for err in errors:
+        (box if box.open else rules_slot).warning(t("lab.rule_invalid", err=err))
     try:
         fusion = FusionConfig(method, norm, weights, run.preset.fusion.params)
         rerank = RerankConfig.from_dict(

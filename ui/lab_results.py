@@ -105,23 +105,32 @@ def results(run, fusion, rerank, baseline) -> None:
     rows |= {model_label(m): r.values for m, r in ev.models.items()}
     table = pd.DataFrame.from_dict(rows, orient="index").astype(float)
     table = table[shown_keys(k, [c for c in table.columns if table[c].notna().any()])]
+    # lazy tabs: only the open tab is computed and sent (each is a heavy element to redraw)
     tab_chart, tab_table, tab_lists = st.tabs(
-        [t("lab.chart"), t("lab.table"), t("lab.sample_lists")]
+        [t("lab.chart"), t("lab.table"), t("lab.sample_lists")], key="lab_view", on_change="rerun"
     )
-    with tab_chart:
-        _charts(table, k)
-    with tab_table:
-        better = [c for c in table.columns if higher_is_better(c) is True]
-        worse = [c for c in table.columns if higher_is_better(c) is False]
-        styled = table.style.format("{:.4f}", na_rep="—").highlight_max(
-            axis=0, color="#dbeafe", subset=better
-        )
-        if worse:
-            styled = styled.highlight_min(axis=0, color="#dbeafe", subset=worse)
-        st.dataframe(styled, column_config=metric_columns(table.columns, values=ev.fusion.values))
-        st.caption(t("lab.table_help"))
-    with tab_lists:
-        sample_lists(run, ev)
+    if tab_chart.open is not False:
+        with tab_chart:
+            _charts(table, k)
+    if tab_table.open:
+        with tab_table:
+            _table(table, ev)
+    if tab_lists.open:
+        with tab_lists:
+            sample_lists(run, ev)
+
+
+def _table(table: pd.DataFrame, ev) -> None:
+    """Every metric of the fusion, the baseline and each model, the best of each highlighted."""
+    better = [c for c in table.columns if higher_is_better(c) is True]
+    worse = [c for c in table.columns if higher_is_better(c) is False]
+    styled = table.style.format("{:.4f}", na_rep="—").highlight_max(
+        axis=0, color="#dbeafe", subset=better
+    )
+    if worse:
+        styled = styled.highlight_min(axis=0, color="#dbeafe", subset=worse)
+    st.dataframe(styled, column_config=metric_columns(table.columns, values=ev.fusion.values))
+    st.caption(t("lab.table_help"))
 
 
 def sample_lists(run, ev, n: int = 8) -> None:

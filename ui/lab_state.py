@@ -3,14 +3,46 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
+import weakref
 
 import streamlit as st
 
+from recsys.errors import RecsysError
 from ui.lab_settings import exact_weight, slider_weight
 from ui.rules import rules_to_rows
-from ui.state import current_configs
+from ui.state import current_configs, fast_mode
 
 EVAL_CACHE_SIZE = 64
+
+log = logging.getLogger(__name__)
+_WARMED: weakref.WeakSet = weakref.WeakSet()
+_WARM_LOCK = threading.Lock()
+
+
+def warm_up(run, *, background: bool = True) -> None:
+    """Once per run and server: ``Run.prepare_lab`` in a background thread, so the first switch
+    to a method (a learned one trains) does not wait for what no setting changes. Skipped in
+    fast mode (tests, the small demo store), where it would only compete with the test."""
+    if fast_mode() and background:
+        return
+    with _WARM_LOCK:
+        if run in _WARMED:
+            return
+        _WARMED.add(run)
+
+    def work() -> None:
+        try:
+            run.prepare_lab()
+        except (RecsysError, MemoryError) as err:  # the lab computes it on demand instead
+            log.info("lab warm-up skipped: %s", err)
+
+    if background:
+        threading.Thread(target=work, name="lab-warm-up", daemon=True).start()
+    else:
+        work()
+
 
 __all__ = ["exact_weight", "slider_weight"]  # their home is ui.lab_settings
 
@@ -45,12 +77,14 @@ def apply_state(run) -> None:
                 ss[f"lab_w_{m}"] = slider_weight(w)
         if "rules" in pending:
             ss["lab_rules_base"] = rules_to_rows(pending["rules"])
+            ss["lab_rules_current"] = ss["lab_rules_base"]  # what a closed rules table applies
             ss["lab_rules_ver"] = ss.get("lab_rules_ver", 0) + 1
     else:
         for key, value in _defaults_from(run, fusion, rerank).items():
             ss.setdefault(key, value)
     if "lab_rules_base" not in ss:
         ss["lab_rules_base"] = rules_to_rows(rerank.rules)
+        ss["lab_rules_current"] = ss["lab_rules_base"]
         ss.setdefault("lab_rules_ver", 0)
     elif (
         (pending is None or "rules" not in pending)

@@ -13,6 +13,7 @@ from recsys.evaluation.metrics.glossary import shown_keys
 from recsys.evaluation.tuning import pareto_front
 from recsys.ranking.fusion import FUSERS, FusionConfig
 from recsys.service.progress import tune_trials
+from ui import tune_job
 from ui.charts import PALETTE, plot, style_fig
 from ui.errors import show_error
 from ui.i18n import t
@@ -20,6 +21,7 @@ from ui.lab_state import eval_cached, slider_weight
 from ui.labels import metric_label, model_label
 from ui.nav import rerun_fragment
 from ui.state import fast_mode
+from ui.tune_job import TuneJob
 
 
 def _metric_name(metric: str, k: int) -> str:
@@ -42,10 +44,21 @@ def _trial_seconds(run, fusion, rerank) -> float:
 
 def autotune(run, fusion, rerank) -> None:
     """The auto-tune expander: objective, constraints, the promised time, the search (trials
-    done and best so far, a Stop that keeps the best) and its result against the test users."""
+    done and best so far, a Stop that keeps the best) and its result against the test users.
+
+    Nothing inside runs while the expander is closed (it is lazy: ``on_change="rerun"``). The
+    search runs in a background thread (``ui.tune_job``) that a small fragment polls, so the
+    page stays responsive and Stop interrupts it between two trials.
+    """
     ss = st.session_state
     k = rerank.k
-    with st.expander(t("lab.autotune"), expanded=bool(ss.get("lab_tune_open"))):
+    job = ss.get(JOB)
+    box = st.expander(
+        t("lab.autotune"), expanded=job is not None, key="lab_tune_exp", on_change="rerun"
+    )
+    if box.open is False and job is None:
+        return
+    with box:
         if not FUSERS[fusion.method].uses_weights:
             st.caption(t("lab.no_weights"))
             return
@@ -66,20 +79,25 @@ def autotune(run, fusion, rerank) -> None:
             t("lab.autotune_estimate", n=n_trials, ms=per_trial * 1000, s=promise, budget=budget)
         )
         b1, b2 = st.columns([1, 1])
-        go = b1.button(t("lab.autotune_button"), key="lab_tune_go", type="primary")
+        go = b1.button(
+            t("lab.autotune_button"), key="lab_tune_go", type="primary", disabled=job is not None
+        )
         stop = b2.button(t("lab.autotune_stop"), key="lab_tune_stop", help=t("lab.stop_help"))
-        partial = ss.pop("lab_tune_partial", None)
-        if partial is not None and not go:  # a search was interrupted (Stop or another click)
-            _finish(run, fusion, rerank, partial, cancelled=True)
-        elif stop:
-            st.caption(t("lab.nothing_to_stop"))
-        if go:
+        if stop:
+            if job is not None:
+                job.cancel()
+            else:
+                st.caption(t("lab.nothing_to_stop"))
+        if go and job is None:
             constraints = {}
             if min_cov > 0:
                 constraints["coverage"] = (">=", float(min_cov))
             if min_div > 0:
                 constraints["diversity"] = (">=", float(min_div))
-            _search(run, fusion, rerank, objective, constraints, budget)
+            job = _search(run, fusion, rerank, objective, constraints, budget)
+        if job is not None:
+            _watch(run, fusion, rerank)
+            return
         msg = ss.get("lab_tune_msg")
         if msg:
             (st.success if getattr(ss.get("lab_tune"), "feasible", True) else st.warning)(msg)
@@ -87,6 +105,12 @@ def autotune(run, fusion, rerank) -> None:
         result = ss.get("lab_tune")
         if result is not None and len(result.trials):
             pareto(run, fusion, rerank, result)
+
+
+#: Session key of the running search (``ui.tune_job.TuneJob``).
+JOB = "lab_tune_job"
+#: Seconds between two looks at a running search.
+POLL_S = 0.5
 
 
 def _n_samples() -> int:
@@ -98,51 +122,68 @@ def budget_seconds(promise: float) -> float:
     return 1.25 * promise + 2.0
 
 
-def _search(run, fusion, rerank, objective: str, constraints: dict, budget: float) -> None:
-    """Run the weight search; every trial updates the bar (trials done, best so far) and keeps
-    the best so far in the session, so a Stop click (which interrupts this run) keeps it."""
+def _search(run, fusion, rerank, objective: str, constraints: dict, budget: float) -> TuneJob:
+    """Start the weight search in the background (``ui.tune_job``); the job is kept in the
+    session, its trials and best so far are shown by ``_watch``."""
     ss = st.session_state
-    ss["lab_tune_open"] = True
     ss["lab_tune_before"] = dict(fusion.weights)
     ss["lab_tune_objective"] = objective
-    bar = st.progress(0.0, text=t("lab.tuning"))
+    ss["lab_tune_rerank"] = rerank.k
 
-    def on_trial(partial) -> None:
-        ss["lab_tune_partial"] = partial
-        done = len(partial.trials)
-        best = partial.best_metrics.get(objective)
-        bar.progress(
-            min(done / max(partial.planned, 1), 1.0),
-            text=t(
-                "lab.tuning_progress",
-                n=done,
-                total=partial.planned,
-                obj=_metric_name(objective, rerank.k),
-                best=float(best) if best is not None else float("nan"),
-                s=partial.seconds,
-            ),
-        )
-
-    try:
-        result = run.autotune(
+    def search(stop, on_trial):
+        return run.autotune(
             objective,
             constraints or None,
             fusion=fusion,
             rerank_cfg=rerank,
             n_samples=_n_samples(),
             time_budget=budget,
+            stop=stop,
             on_trial=on_trial,
         )
-    except RecsysError as err:
-        ss.pop("lab_tune_partial", None)
-        show_error(err)
+
+    job = tune_job.start(search)
+    ss[JOB] = job
+    return job
+
+
+@st.fragment(run_every=POLL_S)
+def _watch(run, fusion, rerank) -> None:
+    """Trials done and the best so far of the running search; its result once it ends."""
+    ss = st.session_state
+    job = ss.get(JOB)
+    if job is None:
         return
-    ss.pop("lab_tune_partial", None)
-    _finish(run, fusion, rerank, result, cancelled=False)
+    objective = ss.get("lab_tune_objective", "")
+    partial = job.result or job.partial
+    done = 0 if partial is None else len(partial.trials)
+    planned = 1 if partial is None else max(partial.planned, 1)
+    best = None if partial is None else partial.best_metrics.get(objective)
+    text = t("lab.tuning")
+    if partial is not None:
+        text = t(
+            "lab.tuning_progress",
+            n=done,
+            total=partial.planned,
+            obj=_metric_name(objective, rerank.k),
+            best=float(best) if best is not None else float("nan"),
+            s=partial.seconds,
+        )
+    st.progress(min(done / planned, 1.0), text=text)
+    if not job.done:
+        return
+    ss.pop(JOB, None)
+    if job.error is not None:
+        show_error(job.error)
+        return
+    if job.result is None:
+        st.caption(t("lab.nothing_to_stop"))
+        return
+    _finish(run, fusion, rerank, job.result, cancelled=job.stop.is_set())
 
 
 def _finish(run, fusion, rerank, result, *, cancelled: bool) -> None:
-    """Keep a search result, apply its best weights and say how it went (fragment rerun)."""
+    """Keep a search result, apply its best weights and say how it went (whole-lab rerun)."""
     ss = st.session_state
     objective = ss.get("lab_tune_objective", result.objective)
     ss["lab_tune"] = result
@@ -161,7 +202,7 @@ def _finish(run, fusion, rerank, result, *, cancelled: bool) -> None:
         text += " " + t("lab.tune_budget", n=len(result.trials), total=result.planned)
     ss["lab_tune_msg"] = text
     ss["lab_tune_check"] = True
-    rerun_fragment()
+    st.rerun()  # the sliders (the lab fragment) take the tuned weights
 
 
 def _test_check(run, fusion, rerank) -> None:

@@ -123,12 +123,13 @@ def _pseudonymised(ranker, users, args: argparse.Namespace):
 
     from recsys.data.privacy import mapping
     from recsys.service.export import write_table
-    from recsys.service.pseudonyms import workspace_key
+    from recsys.service.pseudonyms import MAPPING_MODE, workspace_key
     from recsys.service.workspace import Workspace
 
     key = workspace_key(Workspace(args.workspace))
     local = args.out.with_name(args.out.name + ".mapping.csv")
-    write_table(mapping(ranker.dataset.user_ids.to_external(users), key), local, "csv")
+    ids = ranker.dataset.user_ids.to_external(users)
+    write_table(mapping(ids, key), local, "csv", mode=MAPPING_MODE)
     say(f"wrote the re-identification mapping to {local} (keep it local)")
     return dataclasses.replace(ranker, pseudonym_key=key)
 

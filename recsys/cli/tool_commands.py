@@ -40,8 +40,9 @@ def _add_bench(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--update",
         action="store_true",
-        help="incremental-update benchmark instead: fold the demo store's newest events into a "
-        "trained run and compare with a full retrain (time and held-out metrics)",
+        help="incremental-update benchmark instead: fold the newest events of the demo store (or "
+        "of --interactions/--catalog) into a trained run of the default preset (or of --models) "
+        "and compare with a full retrain (time and held-out metrics)",
     )
     p.add_argument(
         "--fraction", type=float, default=0.01, help="(--update) share of newest events (0.01)"
@@ -54,7 +55,14 @@ def _run_bench(args: argparse.Namespace) -> int:
     if args.update:
         from recsys import update_bench
 
-        return update_bench.main(args.fraction, write=say)
+        models = tuple(m.strip() for m in args.models.split(",")) if args.models else None
+        return update_bench.main(
+            args.fraction,
+            write=say,
+            models=models,
+            interactions=args.interactions,
+            catalog=args.catalog,
+        )
     from recsys import bench
 
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]

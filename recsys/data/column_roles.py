@@ -33,7 +33,7 @@ _ROLE_ALIASES: dict[str, tuple[str, ...]] = {
         "rating", "score", "stars", "star", "rating_value", "overall", "评分", "打分", "星级",
     ),
     "timestamp": (
-        "timestamp", "datetime", "event_time", "InvoiceDate", "order_date", "time", "date", "ts",
+        "timestamp", "datetime", "event_time", "InvoiceDate", "order_date", "order_time", "time", "date", "ts",
         "created_at", "when", "event_date", "purchase_date", "unixReviewTime", "时间", "时间戳",
         "日期", "下单时间",
     ),

@@ -328,8 +328,41 @@ def item_label_codes(dataset: Dataset, column: str) -> np.ndarray:
     return codes.astype(np.int32)
 
 
+def category_sets(values) -> tuple[sp.csr_matrix, list[str]] | None:
+    """Multi-valued categories ("Action|Comedy") as an (n_items, n_labels) CSR matrix.
+
+    Each item's row spreads weight 1 over its k values (1/k each), so shares computed through
+    it count every value and still add up to one per item; labels are sorted. None when no
+    item has more than one value: single-valued catalogs keep their label codes.
+    """
+    parts = pd.Series(values, dtype=object).fillna("").astype(str).str.split("|").explode()
+    parts = parts.str.strip()
+    parts = parts[parts != ""]
+    if parts.empty or not parts.index.duplicated().any():
+        return None
+    codes, labels = pd.factorize(parts, sort=True)
+    rows = parts.index.to_numpy(dtype=np.int64)
+    pairs = np.unique(np.stack([rows, codes.astype(np.int64)]), axis=1)  # a value once per item
+    per_item = np.bincount(pairs[0], minlength=len(values)).astype(np.float32)
+    weights = 1.0 / per_item[pairs[0]]
+    shape = (len(values), len(labels))
+    return sp.csr_matrix((weights, (pairs[0], pairs[1])), shape=shape), [str(x) for x in labels]
+
+
+def item_category_sets(dataset: Dataset) -> tuple[sp.csr_matrix, list[str]] | None:
+    """The catalog's multi-valued categories (``Col.GENRES``) as ``category_sets``.
+
+    None when the catalog has none (every item has at most one category).
+    """
+    if Col.GENRES not in dataset.catalog.columns:
+        return None
+    return category_sets(_attribute_values(dataset, Col.GENRES))
+
+
 __all__ = [
     "attribute_columns",
+    "category_sets",
+    "item_category_sets",
     "item_attribute_matrix",
     "item_dense_vectors",
     "item_feature_matrix",

@@ -40,6 +40,9 @@ MATCH_SHARE = 0.6
 SAMPLE_VALUES = 2000
 #: Hex characters of a pseudonym (64 bits; collisions need about 4 billion distinct ids).
 PSEUDONYM_CHARS = 16
+#: Provenance column of a pseudonymised export: how its user ids were replaced.
+PSEUDONYMISED_COLUMN = "user_id_pseudonymised"
+PSEUDONYMISED_VALUE = "HMAC-SHA-256"
 
 _EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
 _PHONE_FORMATTED = r"(\+\d{1,3}[\s.\-]?)?(\(\d{1,4}\)[\s.\-]?)?\d{2,4}([\s.\-]\d{2,4}){1,4}"
@@ -190,6 +193,8 @@ def protect(
 __all__ = [
     "MATCH_SHARE",
     "PERSONAL_KINDS",
+    "PSEUDONYMISED_COLUMN",
+    "PSEUDONYMISED_VALUE",
     "PersonalColumn",
     "classify_column",
     "find_personal_columns",

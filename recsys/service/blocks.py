@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys.data.dataset import Dataset
-from recsys.data.privacy import pseudonymise
+from recsys.data.privacy import PSEUDONYMISED_COLUMN, PSEUDONYMISED_VALUE, pseudonymise
 from recsys.data.schema import Col
 from recsys.evaluation.segments import SegmentRule, serving_strategy
 from recsys.models import Recommender
@@ -85,7 +85,8 @@ class BlockRanker:
     columns : constant columns appended to every table (e.g. ``preset_id``).
     pool_jobs : threads of the pool build (None: one per core; 1 on a Dask worker).
     pseudonym_key : with a key, ``user_id`` is replaced by its HMAC-SHA-256 pseudonym
-        (``recsys.data.privacy.pseudonymise``) in every table.
+        (``recsys.data.privacy.pseudonymise``) in every table, which says so in its
+        ``user_id_pseudonymised`` column.
     """
 
     dataset: Dataset
@@ -207,6 +208,7 @@ class BlockRanker:
             table[name] = value
         if self.pseudonym_key is not None:
             table[Col.USER] = pseudonymise(table[Col.USER], self.pseudonym_key)
+            table[PSEUDONYMISED_COLUMN] = PSEUDONYMISED_VALUE
         return table
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from recsys.data.dataset import Dataset
+from recsys.data.features import item_category_sets
 from recsys.data.schema import Col
 
 #: Placeholder for empty attribute values in the summary tables.
@@ -40,6 +42,29 @@ def attribute_mix(ds: Dataset, column: str) -> pd.DataFrame | None:
     agg["items_share"] = agg["items"] / max(agg["items"].sum(), 1)
     agg["pairs_share"] = agg["pairs"] / max(agg["pairs"].sum(), 1)
     return agg.sort_values("pairs", ascending=False)
+
+
+def category_share(ds: Dataset, counts: np.ndarray, unknown: str = "—") -> pd.Series | None:
+    """Share of ``counts`` (n_items,) per category, by label; None without categories.
+
+    Multi-valued categories (``Col.GENRES``) count every value: an item's count is split over
+    its k values (1/k each), so the shares still add up to one. Items without a category fall
+    under ``unknown``.
+    """
+    if Col.CATEGORY not in ds.catalog.columns:
+        return None
+    counts = np.asarray(counts, dtype=np.float64)
+    sets = item_category_sets(ds)
+    if sets is None:
+        names = ds.catalog[Col.CATEGORY].fillna(unknown).astype(str).to_numpy()
+        share = pd.Series(counts, index=names).groupby(level=0).sum()
+    else:
+        matrix, labels = sets
+        share = pd.Series(matrix.T @ counts, index=labels)
+        none = np.asarray(matrix.sum(axis=1)).ravel() == 0
+        if none.any():
+            share[unknown] = counts[none].sum()
+    return share / max(float(share.sum()), 1.0)
 
 
 def summary_tables(ds: Dataset) -> dict[str, pd.DataFrame]:

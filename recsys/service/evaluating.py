@@ -12,7 +12,7 @@ from recsys.evaluation.metrics import MetricReport
 from recsys.evaluation.offline_ab import ABResult, compare, paired_permutation_test
 from recsys.evaluation.sampling import Interval, mean_interval
 from recsys.evaluation.tuning import TuneResult, tune_knobs, tune_weights
-from recsys.ranking.fusion import FusionConfig
+from recsys.ranking.fusion import FUSERS, FusionConfig
 from recsys.ranking.rerank import RankedLists, RerankConfig, rerank
 from recsys.service.pools import single_model_topk
 from recsys.service.preset import Preset
@@ -109,6 +109,24 @@ class Evaluating(RunBase):
         return Evaluation(
             report, models, ranked, fusion, rr, seconds, population=len(st.require_pool())
         )
+
+    def prepare_lab(self, stages: tuple[str, ...] = ("test", "validation")) -> None:
+        """Compute once what lab changes read and no weight change alters.
+
+        Every fusion method's weight-independent tensors on the lab's sample pools, the learned
+        fusers and the single models' reports: a warm-up the app runs in the background; repeat
+        calls are cheap.
+        """
+        base = self.preset.fusion
+        for stage in stages:
+            if stage not in self.stages:
+                continue
+            pool = self.stages[stage].sample_pool
+            for method in FUSERS:
+                config = FusionConfig(method, base.normalization, base.weights, base.params)
+                self.fuse_pool(stage, pool, config)
+        if "test" in stages and "test" in self.stages:
+            self.single_model_reports("test", sample=True)
 
     def autotune(
         self,

@@ -189,20 +189,31 @@ def retrain(run: Run, dataset: Dataset, *, progress: RunProgress | None = None) 
     return out
 
 
-def retrain_gap(updated: Run, retrained: Run, metrics: Sequence[str] = GAP_METRICS) -> pd.DataFrame:
+def held_out_metrics(run: Run) -> pd.DataFrame:
+    """The run's held-out (test stage) metrics table: one row per strategy."""
+    if "test" not in run.stages:
+        raise ConfigError("comparing with a retrain needs runs with a test stage.")
+    return run.evaluate(stage="test").table()
+
+
+def retrain_gap(
+    updated: Run | pd.DataFrame,
+    retrained: Run | pd.DataFrame,
+    metrics: Sequence[str] = GAP_METRICS,
+) -> pd.DataFrame:
     """Held-out metrics of the updated run next to a full retrain on the same data.
 
-    Returns one row per strategy (``fusion`` then each model) and, per metric ``m`` at the
-    run's k, columns ``m (update)``, ``m (retrain)`` and ``m gap`` (update - retrain).
+    Either side may be given as its ``held_out_metrics`` table, taken earlier (a large store
+    cannot hold both runs' candidate pools at once). Returns one row per strategy (``fusion``
+    then each model) and, per metric ``m`` at the run's k, columns ``m (update)``,
+    ``m (retrain)`` and ``m gap`` (update - retrain).
     """
-    if "test" not in updated.stages or "test" not in retrained.stages:
-        raise ConfigError("comparing with a retrain needs runs with a test stage.")
-    k = updated.k
-    a = updated.evaluate(stage="test").table()
-    b = retrained.evaluate(stage="test").table()
+    a = updated if isinstance(updated, pd.DataFrame) else held_out_metrics(updated)
+    b = retrained if isinstance(retrained, pd.DataFrame) else held_out_metrics(retrained)
     out = pd.DataFrame(index=a.index)
     for metric in metrics:
-        key = metric if metric in a.columns else f"{metric}@{k}"
+        at_k = [c for c in a.columns if str(c).startswith(f"{metric}@")]  # at the run's k
+        key = metric if metric in a.columns else (at_k[0] if at_k else metric)
         if key not in a.columns or key not in b.columns:
             continue
         out[f"{key} (update)"] = a[key].astype(float)
@@ -293,6 +304,7 @@ __all__ = [
     "refresh",
     "retrain",
     "retrain_gap",
+    "held_out_metrics",
     "timing_table",
     "update_run",
 ]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.data.dataset import Dataset
-from recsys.data.features import item_dense_vectors, item_label_codes
+from recsys.data.features import item_category_sets, item_dense_vectors, item_label_codes
 from recsys.data.schema import Col
 from recsys.data.split import Split
 from recsys.errors import ConfigError
@@ -123,6 +123,7 @@ class RunBase:
             item_category=self.items.category,
             item_brand=self.items.brand,
             segment_rule=stage.segment_rule,
+            item_table=self.items,  # its multi-valued categories, when the catalog has them
         )
 
 
@@ -136,6 +137,7 @@ def item_table(ds: Dataset) -> ItemTable:
         catalog=ds.catalog,
         category_names=_label_names(ds, Col.CATEGORY),
         brand_names=_label_names(ds, Col.BRAND),
+        category_sets=item_category_sets(ds),
     )
 
 

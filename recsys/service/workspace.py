@@ -429,10 +429,12 @@ class Workspace(AppState):
         entry_path(self.root, "presets", preset_id, ".json").unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ exports
-    def save_export(self, file_name: str, data: bytes) -> Path:
+    def save_export(self, file_name: str, data: bytes, *, mode: int | None = None) -> Path:
         """Write an export file atomically under ``exports/``; returns its path.
 
         Only the base name is kept, reduced to ``[A-Za-z0-9._-]`` (``../x.csv`` -> ``x.csv``).
+        The file gets ``mode`` (default: the workspace's ``file_mode``), e.g. 0600 for a file
+        only its owner may read.
         """
         base = Path(str(file_name).replace("\\", "/")).name
         stem, dot, ext = base.rpartition(".")
@@ -443,7 +445,9 @@ class Workspace(AppState):
         safe = f"{safe_stem}.{safe_ext}" if safe_ext else safe_stem
         with writing(f"export '{safe}'", self.root):
             return atomic_write_bytes(
-                self.root / "exports" / safe, bytes(data), mode=self.file_mode
+                self.root / "exports" / safe,
+                bytes(data),
+                mode=self.file_mode if mode is None else mode,
             )
 
     def list_exports(self) -> list[Path]:

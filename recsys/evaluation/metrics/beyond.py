@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from recsys.evaluation.metrics.accuracy import AtK, masked_to_evaluated
 from recsys.evaluation.metrics.context import EvalContext
@@ -108,6 +109,29 @@ def label_diversity(items: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
         return np.where(m >= 2, 1.0 - same_pairs / (m * (m - 1)), np.nan)
 
 
+def set_diversity(items: np.ndarray, sets: sp.spmatrix) -> np.ndarray:
+    """(n,) ``label_diversity`` for multi-valued labels: 1 - mean overlap of two distinct items.
+
+    ``sets`` (n_items, n_labels), non-zero where an item has a label. The overlap of two items
+    is the cosine of their label sets, |A ∩ B| / sqrt(|A| |B|): 1 for equal sets, 0 for
+    disjoint ones, and for single labels exactly "same label" (``label_diversity``). Items
+    without a label count as one "unknown" label. Summed per list through one sparse product.
+    """
+    n, k = items.shape
+    valid = items >= 0
+    ones = (sp.csr_matrix(sets) != 0).astype(np.float64)
+    count = np.asarray(ones.sum(axis=1)).ravel()
+    unit = sp.diags(np.where(count > 0, 1.0 / np.sqrt(np.maximum(count, 1)), 0.0)) @ ones
+    unit = sp.hstack([unit, sp.csr_matrix((count == 0).astype(np.float64)[:, None])]).tocsr()
+    rows = np.repeat(np.arange(n), k)[valid.ravel()]
+    lists = sp.csr_matrix((np.ones(len(rows)), (rows, items[valid])), shape=(n, sets.shape[0]))
+    summed = lists @ unit  # (n, n_labels + 1): each list's sum of unit label vectors
+    same = np.asarray(summed.multiply(summed).sum(axis=1)).ravel()
+    m = valid.sum(axis=1).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(m >= 2, 1.0 - (same - m) / (m * (m - 1)), np.nan)
+
+
 @dataclass(frozen=True)
 class CategoryDiversity(AtK):
     """Category diversity: probability that two distinct items of a list differ in category.
@@ -122,6 +146,8 @@ class CategoryDiversity(AtK):
 
         All NaN when the catalog has no categories.
         """
+        if getattr(ctx, "category_sets", None) is not None:  # multi-valued: every value
+            return set_diversity(ctx.items[:, : self.k], ctx.category_sets)
         return label_diversity(ctx.items[:, : self.k], ctx.category_codes)
 
 

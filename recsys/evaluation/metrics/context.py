@@ -38,6 +38,7 @@ class EvalContext:
     item_category : ``(n_items,)`` category labels, or int codes (negative = unknown).
     category_names : labels of the int codes (for the category mix).
     item_brand : ``(n_items,)`` brand labels, or int codes (negative = unknown).
+    category_sets : ``(n_items, n_labels)`` CSR of multi-valued categories, or None.
     """
 
     def __init__(
@@ -50,6 +51,8 @@ class EvalContext:
         item_category: np.ndarray | None = None,
         category_names: list[str] | tuple[str, ...] | None = None,
         item_brand: np.ndarray | None = None,
+        *,
+        category_sets: sp.spmatrix | None = None,
     ) -> None:
         if k <= 0:
             raise ValueError("k must be positive")
@@ -74,6 +77,7 @@ class EvalContext:
         self.item_category = item_category
         self.category_names = category_names
         self.item_brand = item_brand
+        self.category_sets = category_sets
 
     # ------------------------------------------------------------------ truth / hits
     @cached_property

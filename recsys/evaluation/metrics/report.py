@@ -92,7 +92,8 @@ def evaluate_lists(
     user_ids : evaluate only these internal user indices (default: every row of ``topk``).
     predictions, targets : aligned rating predictions and true ratings for RMSE / MAE.
     item_table : an ``ItemTable``; its ``vectors``, ``category``, ``category_names`` and
-        ``brand`` fill the arguments above when they are unset.
+        ``brand`` fill the arguments above when they are unset; its ``category_sets``
+        (multi-valued categories) make category diversity use every value.
     segment_rule : how users are segmented (``recsys.evaluation.segments``); default: the rule
         of ``train``'s activity.
 
@@ -117,7 +118,15 @@ def evaluate_lists(
         keep = np.isin(topk.users, np.asarray(user_ids))
         topk = TopK(topk.users[keep], topk.items[keep], topk.scores[keep])
     ctx = EvalContext(
-        topk, truth, k, train, item_vectors, item_category, category_names, item_brand
+        topk,
+        truth,
+        k,
+        train,
+        item_vectors,
+        item_category,
+        category_names,
+        item_brand,
+        category_sets=getattr(item_table, "category_sets", None),
     )
 
     values: dict[str, float | None] = {}

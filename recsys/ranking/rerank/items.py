@@ -36,6 +36,9 @@ class ItemTable:
     popularity : (n_items,) interaction counts.
     vectors : (n_items, d) float32 unit-norm content vectors (zero rows for unknown), or None.
     catalog : the catalog frame (``item_id`` + attribute columns) that rules read, or None.
+    category_sets : (n_items, n_labels) CSR of multi-valued categories (each item's k values
+        weighted 1/k; ``recsys.data.features.category_sets``), or None when single-valued;
+        labels in ``category_set_names``.
     """
 
     category: np.ndarray
@@ -45,6 +48,8 @@ class ItemTable:
     catalog: pd.DataFrame | None = None
     category_names: tuple[str, ...] = ()
     brand_names: tuple[str, ...] = ()
+    category_sets: Any = None
+    category_set_names: tuple[str, ...] = ()
     _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -59,6 +64,7 @@ class ItemTable:
         catalog: pd.DataFrame | None = None,
         category_names: Sequence[str] | None = None,
         brand_names: Sequence[str] | None = None,
+        category_sets: tuple[Any, Sequence[str]] | None = None,
     ) -> ItemTable:
         """Build from codes or labels; missing category/brand are read from ``catalog`` if present.
 
@@ -90,7 +96,12 @@ class ItemTable:
         for name, a in (("category", cat), ("brand", br), ("popularity", pop), ("vectors", vec)):
             if a is not None and len(a) != n_items:
                 raise ValueError(f"ItemTable: {name} has {len(a)} rows, expected {n_items}")
-        return cls(cat, br, pop, vec, catalog, cat_names, br_names)
+        sets, set_names = category_sets if category_sets is not None else (None, ())
+        if sets is not None and sets.shape[0] != n_items:
+            raise ValueError(
+                f"ItemTable: category_sets has {sets.shape[0]} rows, expected {n_items}"
+            )
+        return cls(cat, br, pop, vec, catalog, cat_names, br_names, sets, tuple(set_names))
 
     @property
     def n_items(self) -> int:
@@ -105,6 +116,25 @@ class ItemTable:
             p = np.log1p(np.maximum(self.popularity, 0.0))
             self._cache["pop_norm"] = (p / top if top > 0 else np.zeros_like(p)).astype(np.float32)
         return self._cache["pop_norm"]
+
+    @property
+    def category_lists(self) -> np.ndarray:
+        """(n_items, G) int32 category codes per item, -1 padded (what category caps read).
+
+        Every value of a multi-valued category (``category_sets``), else one column of
+        ``category`` codes.
+        """
+        if "category_lists" not in self._cache:
+            if self.category_sets is None:
+                out = self.category[:, None].astype(np.int32)
+            else:
+                sets = self.category_sets.tocsr()
+                per = np.diff(sets.indptr)
+                out = np.full((self.n_items, max(int(per.max(initial=0)), 1)), -1, np.int32)
+                row = np.repeat(np.arange(self.n_items), per)
+                out[row, np.arange(len(row)) - sets.indptr[row]] = sets.indices
+            self._cache["category_lists"] = out
+        return self._cache["category_lists"]
 
     @property
     def padded_vectors(self) -> np.ndarray | None:

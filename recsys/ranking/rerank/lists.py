@@ -247,7 +247,8 @@ def _greedy_select(
     Over the top-T candidates by ``score``: ``mmr(i) = lam * rel(i) - (1 - lam) * max_{j in S}
     cos(v_i, v_j)``, rel = score min-max normalised over the T; pick the argmax among items that
     respect the caps, k times (loop over positions, vectorised over users). Items of unknown
-    category/brand (-1) are never capped. Returns pool positions (n, k), flags, stats.
+    category/brand (-1) are never capped; an item of several categories counts toward each and
+    waits when any of them is full. Returns pool positions (n, k), flags, stats.
     """
     n, c = score.shape
     k = config.k
@@ -272,12 +273,20 @@ def _greedy_select(
         vec = np.take(padded, item_of, axis=0)  # (n, t, d); -1 (no candidate) reads zeros
         max_sim = np.zeros((n, t), np.float32)
         lam_rel = (np.float32(lam) * rel).astype(np.float32)
-    # per cap: the label codes of the candidates, "has a label", and the count so far per label
+    # per cap: the candidates' label codes (n, t, G; an item of several categories has each
+    # of them, -1 pads) and each list's count so far per label (n, n_labels + 1; the last
+    # column absorbs the padding)
     caps = []
-    for cap, codes in ((config.category_cap, items.category), (config.brand_cap, items.brand)):
+    for cap, codes in (
+        (config.category_cap, items.category_lists),
+        (config.brand_cap, items.brand[:, None]),
+    ):
         if cap:
-            cand_codes = np.where(avail, codes[np.maximum(item_of, 0)], -1)
-            caps.append((cap, cand_codes, cand_codes >= 0, np.zeros((n, t), np.int16)))
+            labels = np.where(avail[:, :, None], codes[np.maximum(item_of, 0)], -1)
+            width = int(max(codes.max(initial=-1), labels.max(initial=-1))) + 2
+            caps.append(
+                (cap, np.where(labels >= 0, labels, width - 1), np.zeros((n, width), np.int16))
+            )
     chosen = np.full((n, k), -1, np.int32)
     sel_flags = np.zeros((n, k), np.uint8)
     moved = capped = 0
@@ -287,8 +296,12 @@ def _greedy_select(
     allowed = np.empty((n, t), bool)
     for p in range(min(k, t)):
         np.copyto(allowed, avail)
-        for cap, _, labelled, cnt in caps:
-            allowed &= ~(labelled & (cnt >= cap))
+        for cap, labels, count in caps:
+            full = (count >= cap).astype(bool)
+            full[:, -1] = False  # no label: never capped
+            allowed &= ~np.take_along_axis(full, labels.reshape(n, -1), axis=1).reshape(
+                labels.shape
+            ).any(axis=2)
         if use_mmr:  # obj = lam * rel - (1 - lam) * max_sim
             np.multiply(max_sim, np.float32(lam - 1.0), out=obj)
             obj += lam_rel
@@ -316,9 +329,9 @@ def _greedy_select(
         if use_mmr:
             sims = np.matmul(vec, vec[rows, pick][:, :, None])[:, :, 0]  # (n, t)
             np.maximum(max_sim, sims, out=max_sim, where=ok[:, None])
-        for _, codes, labelled, cnt in caps:
-            pc = codes[rows, pick]
-            cnt += (codes == pc[:, None]) & (labelled & ok[:, None])
+        for _, labels, count in caps:
+            picked = labels[rows[ok], pick[ok]]  # (n_ok, G): every label of the picked item
+            np.add.at(count, (np.repeat(rows[ok], picked.shape[1]), picked.ravel()), 1)
     stats: dict[str, Any] = {}
     if use_mmr:
         stats["diversity"] = {
