@@ -8,15 +8,13 @@ import typing
 import pandas as pd
 import streamlit as st
 
-from recsys.errors import RecsysError, WorkspaceError
+from recsys.errors import RecsysError
 from recsys.evaluation.metrics.glossary import higher_is_better, shown_keys
 from recsys.models import DEFAULT_MODELS, MODEL_NAMES, QUICK_PARAMS, make_model, model_class
-from recsys.service.persistence import save_run
 from recsys.service.preset import SPLIT_METHODS, Preset, default_preset, unsuitable_models
-from recsys.service.progress import TrainingProgress, measured_costs, training_plan
-from recsys.service.training import train_run
-from ui import auth, labels, nav, state, training_watch
-from ui.errors import boundary, coded_text, error_text, message_text, show_error
+from recsys.service.progress import measured_costs, training_plan
+from ui import labels, nav, session, state, training_watch
+from ui.errors import coded_text, error_text, show_error
 from ui.frame import page_header
 from ui.i18n import t
 from ui.train_update import update_panel
@@ -150,13 +148,14 @@ def _unusable_runs() -> None:
 
 # ---------------------------------------------------------------------------- page
 page_header("train.title", "train.intro")
-ds = nav.require_dataset()
+training_watch.settle()  # this tab's training is over: open its run, or say why not
 flash = st.session_state.pop("train_flash", None)
 if flash:
     st.success(flash)
 train_error = st.session_state.pop("train_error", None)
 if train_error:
     st.error(train_error, icon=":material/error:")
+ds = nav.require_dataset()
 stopped = training_watch.stopped_at(st.session_state.get("dataset_id"))
 if stopped is not None:
     st.warning(t("train.stopped", time=time.strftime("%H:%M", time.localtime(stopped))))
@@ -282,65 +281,20 @@ if slow_chosen:
 
 go = st.button(t("train.button"), type="primary", disabled=not chosen or not confirm, key="tr_go")
 
+jobs_slot = st.container()  # the trainings of this dataset: filled last (they poll)
 if go:
-    stages = ("validation", "test", "full")
-    start = time.perf_counter()
-    with st.status(t("train.running"), expanded=True) as status:
-        tracker = TrainingProgress(plan)
-        overall = st.progress(0.0, text=t("train.overall"))
-        bars = {m: st.progress(0.0, text=labels.model_label(m)) for m in chosen}
-
-        def progress(stage: str, model: str | None, fraction: float, message: str) -> None:
-            text = message_text(message)  # the library's progress lines carry message codes
-            tracker.update(stage, model, fraction)
-            if model in bars:
-                s = stages.index(stage) if stage in stages else 0
-                value = min((s + float(fraction)) / len(stages), 1.0)
-                stage_label = t(f"train.stage.{stage}")
-                bars[model].progress(
-                    value, text=f"{labels.model_label(model)} · {stage_label} · {text}"
-                )
-            elif text:
-                status.update(label=f"{t('train.running')} {text}")
-            overall.progress(
-                tracker.fraction,
-                text=t(
-                    "train.overall_left",
-                    pct=100 * tracker.fraction,
-                    left=tracker.seconds_left,
-                    elapsed=tracker.elapsed,
-                ),
-            )
-
-        def failed() -> None:
-            status.update(label=t("train.failed"), state="error")
-
-        ds_id = st.session_state["dataset_id"]
-        with boundary(stop=True, on_error=failed):  # a bug: logged, shown with its error id
-            try:
-                preset = Preset.from_dict(preset_dict)
-                with training_watch.training(ds_id):  # a refresh now leaves a "stopped" note
-                    run = train_run(ds, preset, progress=progress, tune=bool(tune))
-                    if not any(d["id"] == ds_id for d in state.list_datasets()):
-                        raise WorkspaceError(  # deleted in another tab: no orphan run
-                            "the dataset was deleted while the models trained; no run was saved.",
-                            code="train.dataset_gone",
-                        )
-                    run_id = save_run(
-                        run, state.get_workspace(), ds_id, saved_by=auth.current_user()
-                    )
-            except RecsysError as err:  # shown above the page, not in the closed status box
-                failed()
-                st.session_state["train_error"] = t("train.failed_msg", err=error_text(err))
-                st.rerun()
-        tracker.finish()
-        overall.progress(1.0, text=t("train.overall_done", elapsed=tracker.elapsed))
-        status.update(
-            label=t("train.done", s=time.perf_counter() - start), state="complete", expanded=False
+    try:
+        training_watch.submit(
+            ds,
+            st.session_state["dataset_id"],
+            Preset.from_dict(preset_dict),
+            tune=bool(tune),
+            estimate=sum(x.seconds for x in plan),
         )
-    state.set_run(run, run_id)
-    st.session_state["train_flash"] = t("train.done", s=time.perf_counter() - start)
-    st.rerun()
+    except RecsysError as err:  # the memory check refused it, or the workspace cannot take it
+        st.session_state["train_error"] = t("train.failed_msg", err=error_text(err))
+        st.rerun()
+    session.publish()  # the job is in this tab's URL before the page waits for it
 
 # ---- metrics of the active run
 run = state.get_run() if st.session_state.get("run_id") else None
@@ -388,3 +342,6 @@ if run is not None:
         st.caption(chosen)
     update_panel(st.session_state.get("run_id"))
     st.page_link(nav.PAGE_FILES["fusion"], label=t("train.next"), icon=":material/tune:")
+
+with jobs_slot:
+    training_watch.panel(st.session_state["dataset_id"])

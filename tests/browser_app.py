@@ -46,7 +46,8 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> Non
 def running_app(
     workspace: Path, *, log_name: str = "streamlit-server.log", fast: bool = True, **env: str
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``(url, process)`` of ``streamlit run app.py`` on ``workspace``; stopped on exit."""
+    """``(url, process)`` of the studio on ``workspace``, started as the README does
+    (``python -m ui.serve``, which runs ``streamlit run app.py``); stopped on exit."""
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     environ = {
@@ -59,7 +60,7 @@ def running_app(
     with open(ARTIFACTS / log_name, "w") as log:
         proc = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+                sys.executable, "-m", "ui.serve",
                 "--server.port", str(port), "--server.headless", "true",
                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             ],
@@ -84,6 +85,32 @@ def idle(page: Any, timeout: float = 120_000) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
     )
+
+
+def metric_values(page: Any) -> list[str]:
+    """The headline metric values a page shows, in order."""
+    return page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+
+
+def move_slider(
+    page: Any, key: str, keys: list[str], before: list[str], timeout: float = 60_000
+) -> float:
+    """Press ``keys`` on a slider and return the seconds until the metric values change."""
+    thumb = page.locator(f".st-key-{key} input[type=range]").first
+    thumb.focus()
+    start = time.perf_counter()
+    for k in keys:
+        page.keyboard.press(k)
+    page.wait_for_function(
+        """(before) => {
+            const now = [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(e => e.innerText);
+            return now.length === before.length && now.some((v, i) => v !== before[i]);
+        }""",
+        arg=before,
+        timeout=timeout,
+        polling=10,
+    )
+    return time.perf_counter() - start
 
 
 def nav(page: Any, url_path: str) -> None:

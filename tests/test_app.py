@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_training import train
 from streamlit.testing.v1 import AppTest
 
 from recsys.models import DEFAULT_MODELS, model_class
@@ -80,8 +81,7 @@ def _metrics(at: AppTest) -> dict[str, str]:
 def trained(workspace):
     """A session that trained a run (the run is saved in the workspace)."""
     at = _goto(_app(), TRAIN)
-    at.button(key="tr_go").click()
-    at.run()
+    train(at)
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert at.session_state["run_id"]

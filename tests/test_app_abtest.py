@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from app_training import train
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -23,7 +24,7 @@ def session(tmp_path_factory):
     at.run()
     at.switch_page(TRAIN).run()
     at.multiselect(key="tr_models").set_value(["popularity", "item_knn"])
-    at.button(key="tr_go").click().run()
+    train(at)
     assert not at.exception, [e.value for e in at.exception]
     at.switch_page(ABTEST).run()
     assert not at.exception, [e.value for e in at.exception]

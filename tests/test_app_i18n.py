@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 import pytest
+from app_training import train
 from google.protobuf.text_format import MessageToString
 from streamlit.testing.v1 import AppTest
 
@@ -44,7 +45,7 @@ def trained(tmp_path_factory):
     mp.setenv("FUSION_STUDIO_FAST", "1")
     at = _session("en")
     at.switch_page(PAGE_FILES["train"]).run()
-    at.button(key="tr_go").click().run()
+    train(at)
     assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
     assert at.session_state["run_id"]
     yield

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app_training import train
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -17,7 +18,7 @@ def test_search_page(tmp_path, monkeypatch):
     at.run()
     at.switch_page("pages/2_train.py").run()
     at.multiselect(key="tr_models").set_value(["popularity", "content_tfidf", "item_knn"])
-    at.button(key="tr_go").click().run()
+    train(at)
     at.switch_page("pages/10_search.py").run()
     assert not at.exception, [e.value for e in at.exception]
     at.text_input(key="search_query").set_value("保护壳").run()  # Chinese: phone cases

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_training import train
 from streamlit.testing.v1 import AppTest
 
 from recsys.service.workspace import Workspace
@@ -29,8 +30,7 @@ def _trained(root: Path) -> AppTest:
     at.switch_page(TRAIN)
     at.run()
     at.multiselect(key="tr_models").set_value(["popularity", "item_knn", "ease"])
-    at.button(key="tr_go").click()
-    at.run()
+    train(at)
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["run_id"]
     return at

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_training import train
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -143,8 +144,7 @@ def test_ratings_data_shows_ratings_and_hides_empty_columns():
     at.run()
     at.multiselect(key="tr_models").set_value(["item_knn", "popularity"])
     at.run()
-    at.button(key="tr_go").click()
-    at.run()
+    train(at)
     assert not at.exception and not at.error, [e.value for e in at.error]
     run = session_run(at)
     assert run.dataset.has_ratings

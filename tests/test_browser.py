@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
-from browser_app import free_port, wait_healthy
+from browser_app import free_port, metric_values, move_slider, wait_healthy
 from browser_setup import HOW_TO, LAUNCH_ARGS, ensure_chromium, find_chromium
 
 from ui.nav import PAGE_FILES, url_path
@@ -72,7 +72,7 @@ def server(tmp_path_factory, chromium_path):
     }
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            sys.executable, "-m", "ui.serve",  # the README's command
             "--server.port", str(port), "--server.headless", "true",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
         ],
@@ -137,10 +137,6 @@ def _assert_only_pages_listed(page) -> None:
     assert not not_found
 
 
-def _metric_values(page) -> list[str]:
-    return page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-
-
 def _shot(page, directory: Path | None, name: str, *, wait: bool = True) -> None:
     if directory is None:
         return
@@ -149,25 +145,6 @@ def _shot(page, directory: Path | None, name: str, *, wait: bool = True) -> None
         _idle(page)
         page.wait_for_timeout(600)  # let plotly finish drawing
     page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
-
-
-def _move_slider(page, key: str, keys: list[str], before: list[str]) -> float:
-    """Press ``keys`` on a slider and return the seconds until the metric values change."""
-    thumb = page.locator(f".st-key-{key} input[type=range]").first
-    thumb.focus()
-    start = time.perf_counter()
-    for k in keys:
-        page.keyboard.press(k)
-    page.wait_for_function(
-        """(before) => {
-            const now = [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(e => e.innerText);
-            return now.length === before.length && now.some((v, i) => v !== before[i]);
-        }""",
-        arg=before,
-        timeout=30_000,
-        polling=10,
-    )
-    return time.perf_counter() - start
 
 
 # ------------------------------------------------------------------------------ the journey
@@ -261,10 +238,10 @@ def test_main_journey(server, chromium_path, tmp_path):
             _idle(page)
             moves = []
             for keys in (["Home"], ["End"], ["Home"], ["End"], ["Home"]):
-                before = _metric_values(page)
-                moves.append(_move_slider(page, "lab_w_popularity", keys, before))
+                before = metric_values(page)
+                moves.append(move_slider(page, "lab_w_popularity", keys, before))
                 _idle(page)
-            after = _metric_values(page)
+            after = metric_values(page)
             assert len(after) == 6  # the lab's six headline metrics (glossary, headline=True)
             timings["slider_to_metrics_ms"] = [round(s * 1000) for s in moves]
             timings["slider_to_metrics_median_ms"] = round(statistics.median(moves) * 1000)

@@ -1,6 +1,6 @@
 """Per-session state that survives a refresh: kept in this tab's URL, never in a shared file.
 
-Four query parameters carry what one person is doing, so a colleague's choices never move this
+Five query parameters carry what one person is doing, so a colleague's choices never move this
 session and a refresh (or a bookmarked link) comes back to the same place:
 
 ======  ==============================================================================
@@ -9,6 +9,7 @@ session and a refresh (or a bookmarked link) comes back to the same place:
 ``user`` the user picked in the User explorer
 ``lab``  the Fusion lab's unsaved settings (fusion and re-ranking configs, and the preset
          they started from), as compressed JSON in base64url
+``job``  this tab's training job while it is queued or running (``ui.training_watch``)
 ======  ==============================================================================
 
 ``restore`` reads them once per session (after the login, before the workspace is read);
@@ -35,7 +36,9 @@ from ui import state
 
 log = logging.getLogger(__name__)
 
-DATASET, RUN, USER, LAB = "ds", "run", "user", "lab"
+DATASET, RUN, USER, LAB, JOB = "ds", "run", "user", "lab", "job"
+#: Session key of this tab's training job (``ui.training_watch.JOB_KEY``).
+JOB_KEY = "train_job"
 #: Longest ``lab`` value read from a URL (a few dozen rules compress to far less).
 MAX_LAB_CHARS = 16_000
 #: Session keys (``cur_`` keys are dropped with the rest of a run's state on a switch).
@@ -80,6 +83,8 @@ def restore() -> None:
         return
     ss[_RESTORED] = True
     params = st.query_params
+    if params.get(JOB):  # checked against the queue when the Train page follows it
+        ss[JOB_KEY] = str(params.get(JOB))[:64]
     ds_id = params.get(DATASET)
     if not ds_id or ds_id not in {d["id"] for d in state.list_datasets()}:
         return
@@ -108,6 +113,7 @@ def wanted() -> dict[str, str | None]:
         RUN: ss.get("run_id"),
         USER: ss.get(USER_KEY),
         LAB: lab,
+        JOB: ss.get(JOB_KEY),
     }
 
 

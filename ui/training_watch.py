@@ -1,68 +1,185 @@
-"""Trainings in progress on this server, so other sessions and a refreshed page know of them.
+"""Trainings as shared work: the Train page's side of the training queue (``recsys.service.jobs``).
 
-A training runs inside the page's script run: a refresh, a closed tab or a click that reruns
-the page stops it (Streamlit stops the run at its next progress update) and nothing is saved.
-``training(dataset_id)`` records it while it runs and, when it is stopped that way, leaves a
-note the Train page shows to whoever opens that dataset next ("stopped; no run was saved").
-The Data page refuses to delete a dataset while a training on it runs, and the Train page
-saves no run for a dataset deleted meanwhile.
+A training is a job of the server's queue, run in a worker process, never in the page's script
+run: a refresh, a closed tab or another page leaves it running. The session that asked keeps
+the job's id (and its URL does, ``ui.session``), so after a refresh it follows the same job and
+opens the run when it is saved. Every session on a dataset sees the trainings queued and
+running on it (place in the queue, estimated wait, progress, time left) and can cancel them.
+The Data page refuses to delete a dataset while a training on it is queued or running; a
+training interrupted by a server stop is reported to whoever opens that dataset next.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-#: A stopped training is reported for this long (seconds), or until the next one finishes.
+import streamlit as st
+
+from recsys.errors import Message
+from recsys.service.job_worker import run_job
+from recsys.service.jobs import CANCELLED, DONE, STOPPED, Job, TrainingQueue
+from recsys.service.preset import Preset
+from ui import auth, labels, session, state
+from ui.errors import coded_text, message_text
+from ui.i18n import lang, t
+
+#: A stopped or failed training is reported for this long (seconds).
 NOTE_SECONDS = 15 * 60
+#: Seconds between two looks at the queue while a training on the dataset is active.
+POLL_SECONDS = 1.0
+#: This session's job (also in the URL as ``job``: ``ui.session``).
+JOB_KEY = session.JOB_KEY
+#: The worker's target (tests put a faulty one here before the queue starts).
+WORKER = run_job
 
 _lock = threading.Lock()
-_running: dict[str, int] = {}  # dataset id -> trainings running on it
-_stopped: dict[str, float] = {}  # dataset id -> when a training on it was stopped
+_queues: dict[str, TrainingQueue] = {}
 
 
-@contextmanager
-def training(dataset_id: str) -> Iterator[None]:
-    """Mark a training on ``dataset_id`` as running for the duration of the block.
-
-    A script stop or rerun (``BaseException`` that is not an ``Exception``) leaves a "stopped"
-    note; an ordinary error does not (the page reports it); success clears earlier notes.
-    """
+def queue() -> TrainingQueue:
+    """The training queue of the workspace, one per server (started on first use)."""
+    root = str(state.get_workspace().root)
     with _lock:
-        _running[dataset_id] = _running.get(dataset_id, 0) + 1
-    try:
-        yield
-    except Exception:
-        raise
-    except BaseException:  # Streamlit's StopException / RerunException: the page went away
-        with _lock:
-            _stopped[dataset_id] = time.time()
-        raise
-    else:
-        with _lock:
-            _stopped.pop(dataset_id, None)
-    finally:
-        with _lock:
-            left = _running.get(dataset_id, 1) - 1
-            if left > 0:
-                _running[dataset_id] = left
-            else:
-                _running.pop(dataset_id, None)
+        found = _queues.get(root)
+        if found is None:
+            found = _queues[root] = TrainingQueue(root, worker=WORKER)
+        return found
+
+
+def close_all() -> None:
+    """Stop every queue of this process (tests; the server's workers die with it anyway)."""
+    with _lock:
+        for q in _queues.values():
+            q.close()
+        _queues.clear()
 
 
 def running(dataset_id: str | None) -> bool:
-    """True while a training on ``dataset_id`` runs in any session of this server."""
-    with _lock:
-        return bool(dataset_id) and _running.get(str(dataset_id), 0) > 0
+    """True while a training on ``dataset_id`` is queued or running."""
+    return bool(dataset_id) and any(j.active for j in queue().jobs(str(dataset_id)))
 
 
 def stopped_at(dataset_id: str | None) -> float | None:
-    """When a training on ``dataset_id`` was last stopped before it finished (recent ones only)."""
-    with _lock:
-        when = _stopped.get(str(dataset_id)) if dataset_id else None
-        if when is not None and time.time() - when > NOTE_SECONDS:
-            _stopped.pop(str(dataset_id), None)
-            return None
-        return when
+    """When a training on ``dataset_id`` was last stopped by a server stop (recent ones only)."""
+    if not dataset_id:
+        return None
+    stopped = [
+        j.finished_at
+        for j in queue().jobs(str(dataset_id), recent=NOTE_SECONDS)
+        if j.state == STOPPED and j.finished_at
+    ]
+    return max(stopped) if stopped else None
+
+
+def submit(dataset, dataset_id: str, preset: Preset, *, tune: bool, estimate: float) -> str:
+    """Queue a training for this session (the memory check may refuse it); the job id."""
+    job_id = queue().submit(
+        dataset,
+        dataset_id,
+        preset,
+        tune=tune,
+        saved_by=auth.current_user(),
+        owner=auth.current_user(),
+        estimate_seconds=estimate,
+    )
+    st.session_state[JOB_KEY] = job_id
+    return job_id
+
+
+def ordinal(n: int) -> str:
+    """``1`` -> ``1st``, ``2`` -> ``2nd`` in English; the number elsewhere."""
+    if lang() != "en":
+        return str(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _who(job: Job) -> str:
+    mine = job.id == st.session_state.get(JOB_KEY)
+    return t("train.job_yours") if mine else t("train.job_theirs", who=job.saved_by or "—")
+
+
+def _show(job: Job) -> None:
+    """One active job: its place and wait, or its progress and time left."""
+    if job.state == "queued":
+        st.info(
+            t("train.job_queued", place=ordinal(job.place), wait=job.wait_seconds, who=_who(job)),
+            icon=":material/hourglass_top:",
+        )
+        return
+    progress = job.progress
+    line = progress.get("message") or {}
+    text = message_text(
+        Message(str(line.get("text", "")), line.get("code"), **line.get("params", {}))
+    )
+    model = progress.get("model")
+    where = labels.model_label(model) if model else ""
+    st.progress(
+        min(float(progress.get("fraction") or 0.0), 1.0),
+        text=t(
+            "train.job_running",
+            who=_who(job),
+            pct=100 * float(progress.get("fraction") or 0.0),
+            left=job.seconds_left,
+            elapsed=time.time() - (job.started_at or time.time()),
+            step="".join(f" · {x}" for x in (where, text) if x),
+        ),
+    )
+
+
+def settle() -> None:
+    """When this session's training is over: open its run, or say why there is none; rerun.
+
+    Called at the top of the Train page, before it needs a dataset (the job's dataset may have
+    been deleted meanwhile). A run trained on another dataset than the session's current one
+    brings the session back to that dataset. An unknown job id (an old URL) is forgotten.
+    """
+    ss = st.session_state
+    own = ss.get(JOB_KEY)
+    if not own:
+        return
+    job = next((j for j in queue().jobs() if j.id == own), None)
+    if job is not None and job.active:
+        return
+    ss.pop(JOB_KEY, None)
+    if job is None:
+        return
+    if job.state == DONE and job.run_id:
+        state.set_active_dataset(job.dataset_id)
+        state.pick_run(job.run_id)
+        took = (job.finished_at or time.time()) - (job.started_at or job.submitted_at)
+        ss["train_flash"] = t("train.done", s=took)
+    elif job.state == CANCELLED:
+        ss["train_flash"] = t("train.job_cancelled")
+    else:
+        error = job.error or {}
+        err = Message(str(error.get("text", "")), error.get("code"), **error.get("params", {}))
+        ss["train_error"] = t("train.failed_msg", err=coded_text(err, "err"))
+    st.rerun()
+
+
+def panel(dataset_id: str) -> None:
+    """The trainings of this dataset, followed while one is queued or running.
+
+    The active jobs are drawn by a fragment that reruns every ``POLL_SECONDS`` (the rest of the
+    page stays as it is); when the set of active jobs changes, the whole page reruns.
+    """
+    active = [j.id for j in queue().jobs(dataset_id) if j.active]
+    if active:
+        st.fragment(run_every=POLL_SECONDS)(_live)(dataset_id, active)
+
+
+def _live(dataset_id: str, ids: list[str]) -> None:
+    """The active jobs ``ids`` (as of the page's last full run), each with a cancel button."""
+    jobs = [j for j in queue().jobs(dataset_id) if j.active]
+    if [j.id for j in jobs] != ids:  # one ended (maybe this session's) or one was added
+        st.rerun(scope="app")
+    st.subheader(t("train.jobs", n=len(jobs)))
+    for job in jobs:
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        with left:
+            _show(job)
+        if right.button(t("train.job_cancel"), key=f"tr_cancel_{job.id}", icon=":material/close:"):
+            queue().cancel(job.id)
+            st.rerun(scope="app")

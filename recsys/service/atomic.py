@@ -154,6 +154,8 @@ def remove_leftovers(path: str | Path) -> int:
 def remove_abandoned(directory: str | Path, *, older_than: float = ABANDONED_AFTER) -> int:
     """Remove the ``.tmp-`` files and folders in ``directory`` untouched for ``older_than`` s.
 
+    A folder counts as touched when anything inside it was written.
+
     For a folder several processes write (the workspace's presets and exports): a younger
     temporary name may be another session's write in progress and stays. Returns how many went.
     """
@@ -165,7 +167,7 @@ def remove_abandoned(directory: str | Path, *, older_than: float = ABANDONED_AFT
         return 0
     for p in entries:
         try:
-            if now - p.lstat().st_mtime < older_than:
+            if now - _last_write(p) < older_than:
                 continue
             if p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p)
@@ -177,6 +179,18 @@ def remove_abandoned(directory: str | Path, *, older_than: float = ABANDONED_AFT
     if removed:
         log.info("removed %d temporary file(s) left by interrupted writes", removed)
     return removed
+
+
+def _last_write(path: Path) -> float:
+    """When ``path`` was last written: a folder's newest entry anywhere inside counts."""
+    latest = path.lstat().st_mtime
+    if path.is_dir() and not path.is_symlink():
+        for child in path.rglob("*"):
+            try:
+                latest = max(latest, child.lstat().st_mtime)
+            except OSError:
+                continue
+    return latest
 
 
 @contextmanager
