@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import streamlit as st
+from app_training import train
 from streamlit.testing.v1 import AppTest
 
 from recsys.service.pseudonyms import reidentify
@@ -51,7 +52,7 @@ def test_pseudonymised_export_round_trips_through_the_local_mapping(tmp_path, do
     at.run()
     at.switch_page("pages/2_train.py").run()
     at.multiselect(key="tr_models").set_value(["popularity", "item_knn"])
-    at.button(key="tr_go").click().run()
+    train(at)
     assert not at.exception, [e.value for e in at.exception]
     _export_page(at)
     plain = _csv(downloads["ex_download_recs"][1])
