@@ -167,7 +167,7 @@ def test_a_training_started_after_the_page_was_drawn_still_blocks_the_deletion(w
     at.button(key="data_delete_yes").click()
     at.run()
     assert not at.exception, at.exception
-    assert any("is running in another tab" in w.value for w in at.warning), _shown(at)
+    assert any("is queued or running" in w.value for w in at.warning), _shown(at)
     assert ds_id in [d.id for d in Workspace(workspace).list_datasets()]  # refused
     training_watch.queue().cancel(job_id)
 
