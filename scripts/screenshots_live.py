@@ -83,7 +83,7 @@ def search(page, url: str, out: Path) -> None:
     fill(page, "search_query", "wireless earbuds")
     page.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=TIMEOUT)
     shot(page, out, "12_search")
-    page.locator('[data-testid="stSidebar"]').get_by_text("简体中文").click()
+    page.locator('[data-testid="stSidebar"]').get_by_text("简体中文").first.click()
     idle(page)
     fill(page, "search_query", "保护壳")
     page.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=TIMEOUT)

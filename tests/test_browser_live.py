@@ -52,7 +52,7 @@ def test_live_store_pages(tmp_path, chromium_path):  # noqa: F811 - the shared f
             page.get_by_text("moved up for this shopper").wait_for()
             page.locator('[data-testid="stDataFrame"]').nth(1).wait_for()  # both tables
             _no_error(page)
-            page.locator('[data-testid="stSidebar"]').get_by_text("简体中文").click()
+            page.locator('[data-testid="stSidebar"]').get_by_text("简体中文").first.click()
             idle(page)
             _fill(page, "search_query", "保护壳")
             page.get_by_text("为该用户上移").wait_for()
