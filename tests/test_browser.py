@@ -211,7 +211,7 @@ def test_main_journey(server, chromium_path, tmp_path):
             page.get_by_role("button", name="Train", exact=True).click()
             t0 = time.perf_counter()
             if shots is not None and FULL:
-                page.get_by_text("Overall").first.wait_for(timeout=60_000)
+                page.get_by_text("Your training").first.wait_for(timeout=60_000)
                 page.wait_for_timeout(2500)
                 _shot(page, shots, "2a_train_progress", wait=False)
             # "Trained and saved" first shows in the status box, before the rerun that makes
