@@ -12,6 +12,7 @@ datasets, built with the library (no app, no training in the browser).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from recsys.data.demo import generate_store
@@ -81,6 +82,7 @@ def build(root: Path) -> dict[str, str]:
         ("demo_run_2", "demo", demo, "bob"),
     ):
         run = train_run(result.dataset, preset)
+        time.sleep(1.0 - time.time() % 1.0)  # runs are dated to the second: keep their order
         ids[key] = save_run(run, ws, ids[ds_key], saved_by=by)
     anker = Preset(
         name="Anker week",
