@@ -115,8 +115,18 @@ def _param(page, key: str) -> str | None:
 
 def _go(page, path: str) -> None:
     """Open a page from the sidebar (the URL keeps this tab's query parameters)."""
-    page.locator(f'[data-testid="stSidebarNav"] a[href*="/{path}"]').first.click()
-    page.wait_for_function("(p) => location.pathname.endsWith('/' + p)", arg=path, timeout=30_000)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):  # a click landing during a rerun of the page can be dropped
+        page.locator(f'[data-testid="stSidebarNav"] a[href*="/{path}"]').first.click()
+        try:
+            page.wait_for_function(
+                "(p) => location.pathname.endsWith('/' + p)", arg=path, timeout=15_000
+            )
+            break
+        except PlaywrightTimeout:  # not navigated: click again
+            if attempt == 2:
+                raise
     _idle(page)
 
 
