@@ -5,7 +5,7 @@ root folder (argument, else ``$FUSION_STUDIO_WORKSPACE``, else ``data/workspace/
 
     datasets/<dataset_id>/events.parquet, catalog.parquet, users.parquet, meta.json
                                                             (meta.json written last)
-    runs/<run_id>/models/<key>.npz + <key>.json, arrays.npz, manifest.json
+    runs/<run_id>/models/<key>.npz + <key>.json, arrays.npz, pools/*.npy, manifest.json
                                                             (manifest.json written last)
     presets/<preset_id>.json
     exports/<file>
@@ -307,14 +307,18 @@ class Workspace(AppState):
         models: dict[str, Recommender],
         manifest: dict,
         arrays: dict[str, np.ndarray] | None = None,
+        pools: dict[str, np.ndarray] | None = None,
     ) -> str:
         """Store fitted models (``.npz`` + JSON, no pickles), the manifest and arrays; the run id.
 
         ``models`` maps a file name to a fitted registered model. ``manifest`` gets ``run_id,
         dataset_id, created_at, format_version, models, arrays`` filled in and must then pass
-        the schema (``recsys.service.run_manifest``). ``arrays`` are numeric, in ``arrays.npz``.
+        the schema (``recsys.service.run_manifest``). ``arrays`` are numeric, in ``arrays.npz``;
+        ``pools`` too, one ``pools/<name>.npy`` each (``run_files.save``).
         """
-        return runs.save(self.root, dataset_id, models, manifest, arrays, mode=self.file_mode)
+        return runs.save(
+            self.root, dataset_id, models, manifest, arrays, pools=pools, mode=self.file_mode
+        )
 
     def list_runs(self, dataset_id: str | None = None) -> list[dict]:
         """Manifests of complete, valid runs (optionally of one dataset), newest first.
@@ -360,6 +364,10 @@ class Workspace(AppState):
         ``InvalidRunError`` for an outdated, foreign or other-data run.
         """
         return runs.load(entry_path(self.root, "runs", run_id), fingerprint)
+
+    def run_pools(self, run_id: str, manifest: dict) -> dict[str, np.ndarray]:
+        """The stored pool arrays of a run, memory-mapped (``run_files.load_pools``)."""
+        return runs.load_pools(entry_path(self.root, "runs", run_id), manifest)
 
     def run_size(self, run_id: str) -> int:
         """Bytes a stored run (valid or not) takes on disk: what deleting it frees."""
