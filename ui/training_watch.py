@@ -159,15 +159,25 @@ def settle() -> None:
     st.rerun()
 
 
-def panel(dataset_id: str) -> None:
-    """The trainings of this dataset, followed while one is queued or running.
+def poll_every(active: list[Job]) -> float | None:
+    """Seconds between two looks at the queue: ``POLL_SECONDS`` while one of ``active`` is this
+    session's own training, else None (no polling)."""
+    own = st.session_state.get(JOB_KEY)
+    return POLL_SECONDS if own and any(j.id == own for j in active) else None
 
-    The active jobs are drawn by a fragment that reruns every ``POLL_SECONDS`` (the rest of the
-    page stays as it is); when the set of active jobs changes, the whole page reruns.
+
+def panel(dataset_id: str) -> None:
+    """The trainings of this dataset, followed while this session's own one is active.
+
+    The active jobs are drawn by a fragment. While this session's training is queued or
+    running, it reruns every ``POLL_SECONDS`` (the rest of the page stays as it is) and the
+    whole page reruns when the set of active jobs changes. Otherwise it does not poll: a
+    polling rerun can swallow a click on the sidebar, and others' trainings are shown as of the
+    page's last run.
     """
-    active = [j.id for j in queue().jobs(dataset_id) if j.active]
+    active = [j for j in queue().jobs(dataset_id) if j.active]
     if active:
-        st.fragment(run_every=POLL_SECONDS)(_live)(dataset_id, active)
+        st.fragment(_live, run_every=poll_every(active))(dataset_id, [j.id for j in active])
 
 
 def _live(dataset_id: str, ids: list[str]) -> None:
