@@ -21,7 +21,7 @@ import logging
 import os
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -72,13 +72,14 @@ def save(
     for key, value in (arrays | {f"{POOLS}/{k}": v for k, v in pools.items()}).items():
         if np.asarray(value).dtype.kind not in "biuf":
             raise WorkspaceError(f"array '{key}' is not numeric; store numbers only.")
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    created = utc_now()  # to the microsecond: runs of one second keep their order
+    stamp = datetime.fromisoformat(created).strftime("%Y%m%d-%H%M%S-%f")
     run_id = f"run-{stamp}-{uuid.uuid4().hex[:8]}"
     info = dict(manifest)
     info.update(
         run_id=run_id,
         dataset_id=dataset_id,
-        created_at=utc_now(),
+        created_at=created,
         format_version=RUN_FORMAT,
         models={key: model.name for key, model in models.items()},
         arrays=list(arrays),

@@ -59,6 +59,7 @@ from recsys.service.atomic import (
 from recsys.service.atomic import file_mode as atomic_file_mode
 from recsys.service.entries import (
     complete_dirs,
+    created_order,
     disk_full,
     disk_full_error,
     entry_path,
@@ -232,7 +233,7 @@ class Workspace(AppState):
                     saved_by=str(m.get("saved_by") or ""),
                 )
             )
-        return sorted(out, key=lambda d: (d.created_at, d.id), reverse=True)
+        return sorted(out, key=lambda d: (created_order(d.created_at), d.id), reverse=True)
 
     def dataset_meta(self, dataset_id: str) -> dict:
         """The ``meta.json`` of a dataset."""
@@ -328,7 +329,9 @@ class Workspace(AppState):
         out = [m for m, _ in self._scan_runs() if m is not None]
         if dataset_id is not None:
             out = [m for m in out if m["dataset_id"] == dataset_id]
-        return sorted(out, key=lambda m: (m["created_at"], m["run_id"]), reverse=True)
+        return sorted(
+            out, key=lambda m: (created_order(m["created_at"]), m["run_id"]), reverse=True
+        )
 
     def invalid_runs(self) -> list[dict]:
         """Run folders that cannot be used: ``run_id``, ``problem`` (plain words), ``code``.
