@@ -226,7 +226,9 @@ def test_the_queue_is_polled_only_while_this_sessions_training_is_active(
     assert "Training by bo" in _shown(at) and polls == [None], polls
     at.button(key="tr_go").click().run()  # this session's own training, queued behind it
     assert not at.exception, at.exception
-    assert polls[-1] == training_watch.POLL_SECONDS, polls
+    every = polls[-1]  # it waits behind the colleague's: polled, less often while it waits
+    assert every is not None, polls
+    assert training_watch.POLL_SECONDS <= every <= training_watch.QUEUED_POLL_SECONDS, polls
     mine = at.session_state[training_watch.JOB_KEY]
     training_watch.queue().cancel(mine)
     training_watch.queue().cancel(theirs)

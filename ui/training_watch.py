@@ -28,6 +28,8 @@ from ui.i18n import lang, t
 NOTE_SECONDS = 15 * 60
 #: Seconds between two looks at the queue while a training on the dataset is active.
 POLL_SECONDS = 1.0
+#: At most this many seconds between two looks while this session's training waits in the queue.
+QUEUED_POLL_SECONDS = 5.0
 #: This session's job (also in the URL as ``job``: ``ui.session``).
 JOB_KEY = session.JOB_KEY
 #: The worker's target (tests put a faulty one here before the queue starts).
@@ -160,10 +162,20 @@ def settle() -> None:
 
 
 def poll_every(active: list[Job]) -> float | None:
-    """Seconds between two looks at the queue: ``POLL_SECONDS`` while one of ``active`` is this
-    session's own training, else None (no polling)."""
+    """Seconds between two looks at the queue while this session's own training is active.
+
+    ``POLL_SECONDS`` while it runs; while it waits, a quarter of its estimated wait, between
+    ``POLL_SECONDS`` and ``QUEUED_POLL_SECONDS`` (its place changes only when a training ends,
+    and ten sessions polling every second can keep a busy server from answering anyone).
+    None (no polling) when none of ``active`` is this session's.
+    """
     own = st.session_state.get(JOB_KEY)
-    return POLL_SECONDS if own and any(j.id == own for j in active) else None
+    job = next((j for j in active if own and j.id == own), None)
+    if job is None:
+        return None
+    if job.state != "queued":
+        return POLL_SECONDS
+    return min(max(POLL_SECONDS, job.wait_seconds / 4), QUEUED_POLL_SECONDS)
 
 
 def panel(dataset_id: str) -> None:
