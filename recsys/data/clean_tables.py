@@ -18,6 +18,7 @@ from recsys.data.cleaning import (
     clean_ids,
     format_lines,
     item_attributes,
+    kept,
     parse_numbers,
     quartile_bands,
     strip_text,
@@ -109,17 +110,18 @@ def clean_interactions(
 
     keep = drops.keep
     out: dict[str, object] = {
-        Col.USER: users.array[keep],  # categorical (or strings): no string per row made
-        Col.ITEM: items.array[keep],
+        Col.USER: kept(users.array, keep),  # categorical (or strings): no string per row made
+        Col.ITEM: kept(items.array, keep),
     }
     rating_shift = add_weights(out, keep, weights, events_norm, rating, quantity, warn)
     if rating is not None:
-        out[Col.RATING] = rating.to_numpy()[keep]
+        out[Col.RATING] = kept(rating.to_numpy(), keep)
     if timestamps is not None:
-        out[Col.TIMESTAMP] = timestamps.to_numpy()[keep]
+        out[Col.TIMESTAMP] = kept(timestamps.to_numpy(), keep)
     if quantity is not None:
-        out[Col.QUANTITY] = quantity.to_numpy()[keep]
+        out[Col.QUANTITY] = kept(quantity.to_numpy(), keep)
     out[Col.WEIGHT] = np.asarray(out[Col.WEIGHT], dtype=np.float32)
+    del users, items, events_norm, rating, timestamps, quantity  # what ``out`` did not keep
     events = pd.DataFrame(out, copy=False)
     item_attrs = _log_item_attributes(df, roles, keep, events, report.notes)
 
