@@ -25,6 +25,7 @@ from recsys.data.cleaning import (
 )
 from recsys.data.column_roles import ITEM_ATTRIBUTE_ROLES, resolve_mapping
 from recsys.data.csv_reader import REPORT_LINES, RawTable
+from recsys.data.limits import release_memory
 from recsys.data.log_columns import (
     add_weights,
     checked_event_weights,
@@ -100,6 +101,7 @@ def clean_interactions(
     quantity = quantity_column(df, roles, drops, warn, name)
     rating = rating_column(df, roles, drops, warn, report)
     timestamps, ts_missing = timestamp_column(df, roles, drops, warn, report.notes)
+    release_memory()  # the time parser's Arrow scratch, before the kept rows are gathered
     # drops for wrong field counts come last in the report but were never in the frame
     drops.add_lines("more fields than the header", raw.bad_lines)
     if len(raw.short_lines):
