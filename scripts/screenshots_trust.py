@@ -8,7 +8,10 @@ Seeds a workspace with the fast demo store (600 users) and a trained run
 2. ``13_item_audience.png``: the Item explorer's audience (relative score, rank percentile,
    the user attributes);
 3. ``13_data_zh.png`` and ``13_insights_zh.png``: the Data page's readiness report and the
-   Insights page in Chinese.
+   Insights page in Chinese;
+4. ``13_readiness_warnings.png``: the readiness report of an export with flaws a real shop's
+   files have (rows without a user id, nine days of events, shared titles, missing prices),
+   saved the way the Data page saves an upload.
 
 Run from the project root: ``python scripts/screenshots_trust.py [--out docs/screenshots]``.
 """
@@ -68,6 +71,50 @@ def chinese_pages(page, out: Path) -> None:
     shot(page, out, "13_insights_zh")
 
 
+def seed_flawed_dataset(root: Path) -> str:
+    """Save a second dataset: the fast demo store with the flaws the readiness report names."""
+    import numpy as np
+    import pandas as pd
+
+    from recsys.data.demo import generate_store
+    from recsys.data.ingest import load_dataset
+    from recsys.jsonable import jsonable
+    from recsys.service.workspace import Workspace
+
+    catalog, events = generate_store(n_users=600, n_items=200, n_events=12_000, seed=0)
+    rng = np.random.default_rng(0)
+    catalog.loc[catalog.index[:40], "title"] = catalog["title"].iloc[40:80].to_numpy()
+    catalog["price"] = catalog["price"].astype(object)
+    catalog.loc[rng.random(len(catalog)) < 0.3, "price"] = ""
+    ts = pd.to_datetime(events["timestamp"])
+    nine_days = (ts - ts.min()) / (ts.max() - ts.min()) * pd.Timedelta(days=9)
+    events["timestamp"] = (pd.Timestamp("2026-11-20") + nine_days).dt.strftime("%Y-%m-%d %H:%M")
+    events["user_id"] = events["user_id"].astype(object)
+    events.loc[rng.random(len(events)) < 0.12, "user_id"] = ""
+    result = load_dataset(
+        events.to_csv(index=False).encode("utf-8"),
+        catalog.to_csv(index=False).encode("utf-8"),
+        interactions_name="shop_events.csv",
+        catalog_name="shop_catalog.csv",
+        name="Shop export",
+    )
+    meta = {
+        "source": "upload",
+        "report": result.report.to_dict(),
+        "mappings": jsonable(result.mappings),
+    }
+    return Workspace(root).save_dataset("Shop export", result.events, result.catalog, meta)
+
+
+def readiness_warnings(page, url: str, dataset_id: str, out: Path) -> None:
+    """The Data page's readiness report tab for the flawed dataset (opened through its URL)."""
+    page.goto(f"{url}?ds={dataset_id}")
+    idle(page)
+    page.get_by_role("tab", name="Readiness report").click()
+    idle(page)
+    shot(page, out, "13_readiness_warnings")
+
+
 def main() -> int:
     """Seed a workspace, start the app, take the screenshots."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -83,6 +130,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Path(tmp)
         seed_workspace(workspace)
+        flawed = seed_flawed_dataset(workspace)
         with (
             running_app(workspace, log_name="screenshots-trust-server.log") as (url, _),
             sync_playwright() as p,
@@ -95,6 +143,7 @@ def main() -> int:
             compare_after_a_change(page, args.out)
             audience(page, args.out)
             chinese_pages(page, args.out)
+            readiness_warnings(page, url, flawed, args.out)
             browser.close()
     return 0
 
