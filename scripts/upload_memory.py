@@ -101,6 +101,7 @@ class _Where(threading.Thread):
                 frame = sys._current_frames().get(self.main)
                 self.top = rss
                 self.stack = "".join(traceback.format_stack(frame)[-12:]) if frame else ""
+                del frame  # a kept frame would keep its locals (the upload's bytes) alive
             time.sleep(0.01)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from recsys.data.ingest import detect_roles, load_dataset, read_csv_bytes
+from recsys.data.limits import release_memory
 from recsys.data.privacy import find_personal_columns
 from recsys.data.schema import DEFAULT_EVENT_WEIGHTS
 from recsys.errors import DataValidationError, RecsysError
@@ -43,7 +44,10 @@ def _read_columns(
     head = raw.frame.head(8).astype(str)  # the frame's columns are categorical
     for column, _ in personal:
         head[column] = MASK
-    return list(raw.frame.columns), head, raw.encoding, raw.delimiter, personal
+    columns, encoding, delimiter = list(raw.frame.columns), raw.encoding, raw.delimiter
+    del raw  # the whole file parsed: give it back before Check and save parses it again
+    release_memory()
+    return columns, head, encoding, delimiter, personal
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

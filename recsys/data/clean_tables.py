@@ -18,12 +18,14 @@ from recsys.data.cleaning import (
     clean_ids,
     format_lines,
     item_attributes,
+    kept,
     parse_numbers,
     quartile_bands,
     strip_text,
 )
 from recsys.data.column_roles import ITEM_ATTRIBUTE_ROLES, resolve_mapping
 from recsys.data.csv_reader import REPORT_LINES, RawTable
+from recsys.data.limits import release_memory
 from recsys.data.log_columns import (
     add_weights,
     checked_event_weights,
@@ -99,6 +101,7 @@ def clean_interactions(
     quantity = quantity_column(df, roles, drops, warn, name)
     rating = rating_column(df, roles, drops, warn, report)
     timestamps, ts_missing = timestamp_column(df, roles, drops, warn, report.notes)
+    release_memory()  # the time parser's Arrow scratch, before the kept rows are gathered
     # drops for wrong field counts come last in the report but were never in the frame
     drops.add_lines("more fields than the header", raw.bad_lines)
     if len(raw.short_lines):
@@ -109,17 +112,18 @@ def clean_interactions(
 
     keep = drops.keep
     out: dict[str, object] = {
-        Col.USER: users.array[keep],  # categorical (or strings): no string per row made
-        Col.ITEM: items.array[keep],
+        Col.USER: kept(users.array, keep),  # categorical (or strings): no string per row made
+        Col.ITEM: kept(items.array, keep),
     }
     rating_shift = add_weights(out, keep, weights, events_norm, rating, quantity, warn)
     if rating is not None:
-        out[Col.RATING] = rating.to_numpy()[keep]
+        out[Col.RATING] = kept(rating.to_numpy(), keep)
     if timestamps is not None:
-        out[Col.TIMESTAMP] = timestamps.to_numpy()[keep]
+        out[Col.TIMESTAMP] = kept(timestamps.to_numpy(), keep)
     if quantity is not None:
-        out[Col.QUANTITY] = quantity.to_numpy()[keep]
+        out[Col.QUANTITY] = kept(quantity.to_numpy(), keep)
     out[Col.WEIGHT] = np.asarray(out[Col.WEIGHT], dtype=np.float32)
+    del users, items, events_norm, rating, timestamps, quantity  # what ``out`` did not keep
     events = pd.DataFrame(out, copy=False)
     item_attrs = _log_item_attributes(df, roles, keep, events, report.notes)
 

@@ -53,6 +53,11 @@ class Drops:
             self.first_lines[reason] = np.asarray(lines)[:REPORT_LINES].tolist()
 
 
+def kept(values, keep: np.ndarray):
+    """``values[keep]``: the rows a :class:`Drops` kept; ``values`` itself (no copy) when all are."""
+    return values if keep.all() else values[keep]
+
+
 def distinct(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``(codes, values)`` as ``pd.factorize``: each distinct value once (object array).
 
@@ -338,6 +343,7 @@ __all__ = [
     "distinct",
     "format_lines",
     "item_attributes",
+    "kept",
     "normalize_event",
     "parse_numbers",
     "parse_prices",

@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from recsys.data.limits import release_memory
+
 #: ASCII whitespace, as ``bytes.strip`` removes it.
 _WHITESPACE = np.frombuffer(b" \t\n\r\x0b\x0c", dtype=np.uint8)
 
@@ -265,13 +267,14 @@ def text_frame(columns: list, names: Sequence[str]) -> pd.DataFrame:
     """Arrow string columns -> a pandas frame named ``names`` (:func:`as_text` per column).
 
     ``columns`` is emptied as it goes, so each Arrow column is freed once converted (the
-    caller keeps no other reference to them).
+    caller keeps no other reference to them) and its memory given back to the system.
     """
     out: dict[str, object] = {}
     for i, name in enumerate(names):
         column, columns[i] = columns[i], None
         out[name] = as_text(column)
         del column
+        release_memory()  # the Arrow column, before the next one's codes are allocated
     return pd.DataFrame(out, copy=False)
 
 

@@ -225,6 +225,7 @@ def _load(
         interactions_map,
     )
     del data
+    release_memory()  # the screening's scratch (and, from a path, the file's bytes)
     events, parts = clean_interactions(raw, interactions_map, event_weights)
     del raw  # the raw table: hundreds of MB on a large log
     release_memory()

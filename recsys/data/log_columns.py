@@ -18,6 +18,7 @@ from recsys.data.cleaning import (
     Drops,
     distinct,
     format_lines,
+    kept,
     normalize_event,
     parse_numbers,
     parse_timestamps,
@@ -213,12 +214,12 @@ def add_weights(
     """
     rating_shift = 0.0
     if events_norm is not None:
-        ev = events_norm[keep]
+        ev = kept(events_norm, keep)
         out[Col.EVENT] = ev  # categorical: a few distinct values
         table = np.array([weights.get(u, weights["other"]) for u in ev.categories] + [0.0])
-        out[Col.WEIGHT] = table[ev.codes]
+        out[Col.WEIGHT] = table.astype(np.float32)[ev.codes]  # float32, as the events keep it
     elif rating is not None:
-        r = rating.to_numpy()[keep]
+        r = kept(rating.to_numpy(), keep)
         low = float(np.nanmin(r)) if len(r) else 1.0
         if low <= 0:
             rating_shift = 1.0 - low

@@ -90,14 +90,37 @@ def _key(name: str) -> str:
     return re.sub(r"[\s_\-.]+", "", str(name).lower())
 
 
+#: Rows judged at once by :func:`_filled` (``\S`` is Python's regex, a string object per row).
+_BLOCK_ROWS = 1 << 18
+
+
+def _filled(values: pd.Series) -> np.ndarray:
+    r"""(n,) bool: the value holds a character other than whitespace.
+
+    A categorical column is judged on its categories (one byte a row, where pandas' own
+    ``.str`` on a categorical makes an object per row); a text column block by block, as pandas
+    runs ``\S`` through Python's ``re`` (RE2's ``\s`` misses some whitespace), which makes a
+    string object per row: at once, about 540 MB for a column of 6.4M times.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cat = values.array
+        judged = pd.Series(cat.categories, dtype=object).str.contains(r"\S", regex=True)
+        return np.append(judged.to_numpy(dtype=bool), False)[cat.codes]  # code -1: missing
+    text = values.astype(str)
+    out = np.empty(len(text), dtype=bool)
+    for i in range(0, len(text), _BLOCK_ROWS):
+        block = text.iloc[i : i + _BLOCK_ROWS]
+        out[i : i + len(block)] = block.str.contains(r"\S", regex=True).to_numpy(dtype=bool)
+    return out
+
+
 def _sample(values: pd.Series, seed: int = 0) -> pd.Series:
     """Up to ``SAMPLE_VALUES`` non-empty values, stripped.
 
     The first half, then a seeded random half of the rest (as ``Series.sample``). Only the
     sampled values are copied, never the whole column.
     """
-    text = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype(str)
-    filled = text.str.contains(r"\S", regex=True).to_numpy(dtype=bool)
+    filled = _filled(values)
     positions = np.flatnonzero(filled)
     if len(positions) > SAMPLE_VALUES:
         half = SAMPLE_VALUES // 2
