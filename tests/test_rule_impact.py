@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -129,3 +131,57 @@ def test_enabled_round_trips_and_old_rules_load_as_on():
     assert Rule.from_dict({**old, "enabled": "false"}).enabled is False
     config = RerankConfig(k=3, rules=[rule])
     assert RerankConfig.from_dict(config.to_dict()).rules[0].enabled is False
+
+
+def test_presets_keep_switched_off_rules_and_old_presets_load_them_on(tmp_path):
+    from recsys.service.preset import Preset, default_preset
+    from recsys.service.workspace import Workspace
+
+    ws = Workspace(tmp_path)
+    off = Rule("boost", "brand", "==", "x", factor=2, enabled=False)
+    on = Rule("bury", "category", "==", "a", factor=0.5)
+    preset = default_preset(("popularity",))
+    preset = preset.with_rerank(RerankConfig(k=3, rules=[off, on]))
+    preset.name = "with a rule off"
+    pid = ws.save_preset(preset, as_new=True)
+    assert [r.enabled for r in ws.load_preset(pid).rerank.rules] == [False, True]
+    # a preset saved before rules could be switched off: no ``enabled`` key
+    record = preset.to_dict()
+    for rule in record["rerank"]["rules"]:
+        del rule["enabled"]
+    old = json.loads(json.dumps(record))
+    assert [r.enabled for r in Preset.from_dict(old).rerank.rules] == [True, True]
+
+
+def test_a_runs_rule_impact_uses_the_labs_own_metrics():
+    """On a trained run: the figures with a rule on / off are the lab's evaluations of both."""
+    from recsys.data.ingest import load_dataset
+    from recsys.service.preset import default_preset
+    from recsys.service.training import train_run
+
+    events = pd.DataFrame(
+        {
+            "user_id": [f"u{u}" for u in range(60) for _ in range(6)],
+            "item_id": [f"i{(u * 5 + j * 3) % 23}" for u in range(60) for j in range(6)],
+        }
+    )
+    run = train_run(
+        load_dataset(events.to_csv(index=False).encode(), name="shop").dataset,
+        default_preset(("popularity", "item_knn")),
+    )
+    rule = Rule("bury", "item_id", "in", ["i3", "i8", "i13"], factor=0.2)
+    on = RerankConfig.from_dict({**run.preset.rerank.to_dict(), "rules": [rule.to_dict()]})
+    off = RerankConfig.from_dict({**on.to_dict(), "rules": [{**rule.to_dict(), "enabled": False}]})
+    ev_on = run.evaluate(run.preset.fusion, on, sample=True)
+    ev_off = run.evaluate(run.preset.fusion, off, sample=True)
+    plain = RerankConfig.from_dict({**on.to_dict(), "rules": []})
+    no_rule = run.evaluate(run.preset.fusion, plain, sample=True)
+    np.testing.assert_array_equal(ev_off.ranked.topk.items, no_rule.ranked.topk.items)
+    for config, current in ((on, ev_on), (off, None)):
+        report = run.rule_impact(run.preset.fusion, config, current=current)
+        (row,) = report.rules
+        assert row.error is None and 0 < row.lists_changed <= 1
+        assert row.share_after < row.share_before  # buried items fill fewer slots
+        for key in report.cost_keys():
+            assert row.metrics_on[key] == pytest.approx(ev_on.fusion.values[key])
+            assert row.metrics_off[key] == pytest.approx(ev_off.fusion.values[key])
