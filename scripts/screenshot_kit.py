@@ -24,13 +24,29 @@ TIMEOUT = 120_000
 Step = Callable[..., None]
 
 
+#: Nothing runs: no script (Streamlit's status widget) and no lab update ("Updating…" badge,
+#: present from the start of a lab run, also of a fragment run the status widget misses).
+QUIET = """() => !document.querySelector('[data-testid="stStatusWidget"]')
+    && !document.querySelector('[data-testid="fs-busy"]')"""
+
+
+def settled(page, quiet_ms: int = 1000) -> None:
+    """Wait until nothing runs, and still nothing ``quiet_ms`` later (a follow-up run)."""
+    idle(page)
+    for _ in range(20):
+        page.wait_for_function(QUIET, timeout=TIMEOUT)
+        page.wait_for_timeout(quiet_ms)
+        if page.evaluate(QUIET):
+            return
+
+
 def shot(page, out: Path, name: str) -> None:
     """Save the whole page as ``<out>/<name>.png``.
 
     Streamlit scrolls inside its main block, so the window is made as tall as the block's
     content first (and set back afterwards).
     """
-    idle(page)
+    settled(page)
     page.wait_for_timeout(800)  # let tables and charts finish drawing
     size = page.viewport_size
     height = page.evaluate(

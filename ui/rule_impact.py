@@ -75,7 +75,7 @@ def impact_table(report: ImpactReport, rules: list[Rule]) -> None:
             {
                 "rule": rule_text(rule),
                 "on": rule.enabled,
-                "lists": row.lists_changed,
+                "lists": None if row.lists_changed is None else 100 * row.lists_changed,
                 "share": "—"
                 if row.error
                 else t(
@@ -92,10 +92,12 @@ def impact_table(report: ImpactReport, rules: list[Rule]) -> None:
         pd.DataFrame(rows, columns=["rule", "on", "lists", "share", *keys]),
         hide_index=True,
         column_config={
-            "rule": cc.TextColumn(t("lab.impact.rule"), width="medium"),
-            "on": cc.CheckboxColumn(t("lab.rule.enabled"), help=t("lab.impact.on_help")),
+            "rule": cc.TextColumn(t("lab.impact.rule")),
+            "on": cc.CheckboxColumn(
+                t("lab.rule.enabled"), help=t("lab.impact.on_help"), width="small"
+            ),
             "lists": cc.NumberColumn(
-                t("lab.impact.lists"), help=t("lab.impact.lists_help"), format="percent"
+                t("lab.impact.lists"), help=t("lab.impact.lists_help"), format="%.0f %%"
             ),
             "share": cc.TextColumn(t("lab.impact.share"), help=t("lab.impact.share_help")),
             **{
@@ -159,7 +161,10 @@ def user_moves(run, report: ImpactReport, rules: list[Rule]) -> None:
     names = {r.label: rule_text(r) for r in rules}
     names |= {n: t(f"lab.impact.touched.{n}") for n in FLAG_NAMES.values() if n in _KNOBS}
     frame["touched_by"] = [[names.get(n, n) for n in ns] for ns in frame["touched_by"]]
-    frame["status"] = [t(f"lab.impact.status.{s}") for s in frame["status"]]
+    frame["moved"] = [
+        _moved_text(s, m) for s, m in zip(frame["status"], frame["moved"], strict=True)
+    ]
+    frame["rank_before"] = [("—" if pd.isna(r) else str(r)) for r in frame["rank_before"]]
     frame["item_id"] = ds.item_ids.to_external(frame["item"].to_numpy())
     catalog = ds.catalog
     if "title" in catalog.columns:
@@ -168,18 +173,25 @@ def user_moves(run, report: ImpactReport, rules: list[Rule]) -> None:
     shown = [c for c in ("rank_after", "item_id", "title") if c in frame.columns]
     cc = st.column_config
     st.dataframe(
-        frame[[*shown, "rank_before", "moved", "status", "touched_by"]],
+        frame[[*shown, "rank_before", "moved", "touched_by"]],
         hide_index=True,
         column_config=item_columns(
+            title=cc.TextColumn(t("common.title"), width="medium"),
             rank_after=cc.NumberColumn(t("lab.impact.rank_after"), width="small"),
-            rank_before=cc.NumberColumn(t("lab.impact.rank_before"), width="small"),
-            moved=cc.NumberColumn(
-                t("lab.impact.moved"), help=t("lab.impact.moved_help"), format="%+d", width="small"
-            ),
-            status=cc.TextColumn(t("lab.impact.status")),
+            rank_before=cc.TextColumn(t("lab.impact.rank_before"), width="small"),
+            moved=cc.TextColumn(t("lab.impact.moved"), help=t("lab.impact.moved_help")),
             touched_by=cc.ListColumn(t("lab.impact.touched_by")),
         ),
     )
+
+
+def _moved_text(status: str, moved) -> str:
+    """``▲ 2`` / ``▼ 1`` / same / new in the list / left the list."""
+    if status == "up":
+        return t("lab.impact.moved_up", n=int(moved))
+    if status == "down":
+        return t("lab.impact.moved_down", n=-int(moved))
+    return t(f"lab.impact.status.{status}")
 
 
 _KNOBS = ("diversity", "cap", "novelty")
