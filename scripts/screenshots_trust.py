@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from screenshot_kit import ROOT, run_steps, shot
+from screenshot_kit import ROOT, run_steps, settled, shot
 
 sys.path.insert(0, str(ROOT))
 
@@ -93,8 +93,8 @@ def rule_impact(page, _url: str, out: Path) -> None:
     tables.nth(2).wait_for()  # the rules, their impact, one shopper's list
     shot(page, out, "14_rule_impact")
     page.locator('[data-testid="stSidebar"]').get_by_text("简体中文").first.click()
-    idle(page)
-    if not page.get_by_text("每条规则的作用").count():  # the table closed with the rerun
+    settled(page)
+    if page.locator(".st-key-lab_rules_open details[open]").count() == 0:  # closed by the rerun
         page.locator(".st-key-lab_rules_open summary").click()
     page.get_by_text("每条规则的作用").wait_for()
     tables.nth(2).wait_for()
