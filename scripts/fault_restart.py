@@ -11,8 +11,12 @@ reports progress, kills the server process with SIGKILL. Then it checks, and pri
   reported as stopped, in the job's state and on the Train page.
 
 ``--at saving`` kills it when the worker starts saving the run instead (the save is atomic:
-the run is then either complete or absent). Run from the project root:
-``python scripts/fault_restart.py [--at training|saving]``. Exit status 1 when a check fails.
+the run is then either complete or absent). ``--at export`` kills it during an export on the
+Export page instead (pseudonymised user ids, whose mapping the server writes to the
+workspace's ``exports/``), at several moments after the export starts, restarting each time:
+every mapping file left is complete, no temporary file remains after a restart, the run loads.
+Run from the project root: ``python scripts/fault_restart.py [--at training|saving|export]``.
+Exit status 1 when a check fails.
 """
 
 from __future__ import annotations
@@ -64,10 +68,66 @@ def _leftovers(ws: Path) -> list[str]:
     return sorted(p.name for sub in ("runs", "datasets") for p in (ws / sub).glob(".tmp-*"))
 
 
+def _exports(ws: Path) -> tuple[list[str], list[str]]:
+    """``(complete mapping files, temporary leftovers)`` in the workspace's ``exports/``."""
+    import pandas as pd
+
+    folder = ws / "exports"
+    if not folder.is_dir():
+        return [], []
+    complete, leftovers = [], []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            leftovers.append(path.name)
+            continue
+        frame = pd.read_csv(path, dtype=str)  # a partial file would miss rows or columns
+        if {"pseudonym", "original"} <= set(frame.columns) and len(frame) == 600:
+            complete.append(path.name)
+    return complete, leftovers
+
+
+def kill_during_exports(ws: Path, browser, query: str, delays: list[float]) -> dict[str, bool]:
+    """Kill the server ``delay`` s after ticking pseudonymised ids on Export, restart, check."""
+    from recsys.service.persistence import load_run
+    from recsys.service.workspace import Workspace
+
+    checks: dict[str, bool] = {}
+    ds_id, run_id = query.split("ds=")[1].split("&run=")
+    for delay in delays:
+        with running_app(ws, log_name="streamlit-fault-export.log") as (url, proc):
+            page = browser.new_page()
+            page.goto(url + "/export" + query, wait_until="domcontentloaded")
+            box = page.get_by_text("Pseudonymise user ids")
+            box.wait_for(timeout=180_000)
+            page.get_by_role("button", name="Download CSV").wait_for(timeout=180_000)
+            idle(page)
+            box.click()
+            time.sleep(delay)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+            page.close()
+        complete, leftovers = _exports(ws)
+        with running_app(ws, log_name="streamlit-fault-export-restart.log") as (url, _):
+            after, left_after = _exports(ws)
+            space = Workspace(ws)
+            load_run(space, run_id, space.load_dataset(ds_id), ds_id)
+            listed = [m["run_id"] for m in space.list_runs(ds_id)]
+        all_complete = len(after) == len(list((ws / "exports").glob("*.csv")))
+        checks[f"killed {delay:.2f} s into an export: files complete, no leftovers, run loads"] = (
+            all_complete and not left_after and listed == [run_id] and not space.invalid_runs()
+        )
+        print(
+            f"killed {delay:.2f} s after the export started: complete mappings {complete}, "
+            f"temporary files {leftovers}; after the restart: leftovers {left_after}, "
+            f"runs {len(listed)}, the run loads"
+        )
+    return checks
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the fault test and print its figures; the exit code (1 when a check fails)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--at", choices=("training", "saving"), default="training")
+    parser.add_argument("--at", choices=("training", "saving", "export"), default="training")
     args = parser.parse_args(argv)
     chromium = find_chromium()
     if chromium is None:
@@ -84,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         ds_id, run_id = seed_workspace(ws)
         query = f"?ds={ds_id}&run={run_id}"
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
+        if args.at == "export":
+            checks = kill_during_exports(ws, browser, query, [0.0, 0.05, 0.2, 0.5, 1.0, 2.0])
+            browser.close()
+            for name, ok in checks.items():
+                print(f"  {'ok  ' if ok else 'FAIL'} {name}")
+            return 0 if all(checks.values()) else 1
         with running_app(ws, log_name="streamlit-fault.log") as (url, proc):
             page = browser.new_page()
             page.goto(url + "/train" + query, wait_until="domcontentloaded")

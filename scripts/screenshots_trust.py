@@ -11,7 +11,10 @@ Seeds a workspace with the fast demo store (600 users) and a trained run
    (a boost rule on, a bury rule off), the rules table open, each rule's impact and one
    shopper's list before and after, in English and in Chinese;
 4. ``13_data_zh.png`` and ``13_insights_zh.png``: the Data page's readiness report and the
-   Insights page in Chinese.
+   Insights page in Chinese;
+5. ``13_readiness_warnings.png``: the readiness report of an export with flaws a real shop's
+   files have (rows without a user id, nine days of events, shared titles, missing prices),
+   saved the way the Data page saves an upload.
 
 Run from the project root: ``python scripts/screenshots_trust.py [--out docs/screenshots]``.
 """
@@ -113,13 +116,68 @@ def chinese_pages(page, _url: str, out: Path) -> None:
     shot(page, out, "13_insights_zh")
 
 
+def seed_flawed_dataset(root: Path) -> str:
+    """Save a second dataset: the fast demo store with the flaws the readiness report names."""
+    import numpy as np
+    import pandas as pd
+
+    from recsys.data.demo import generate_store
+    from recsys.data.ingest import load_dataset
+    from recsys.jsonable import jsonable
+    from recsys.service.workspace import Workspace
+
+    catalog, events = generate_store(n_users=600, n_items=200, n_events=12_000, seed=0)
+    rng = np.random.default_rng(0)
+    catalog.loc[catalog.index[:40], "title"] = catalog["title"].iloc[40:80].to_numpy()
+    catalog["price"] = catalog["price"].astype(object)
+    catalog.loc[rng.random(len(catalog)) < 0.3, "price"] = ""
+    ts = pd.to_datetime(events["timestamp"])
+    nine_days = (ts - ts.min()) / (ts.max() - ts.min()) * pd.Timedelta(days=9)
+    events["timestamp"] = (pd.Timestamp("2026-11-20") + nine_days).dt.strftime("%Y-%m-%d %H:%M")
+    events["user_id"] = events["user_id"].astype(object)
+    events.loc[rng.random(len(events)) < 0.12, "user_id"] = ""
+    result = load_dataset(
+        events.to_csv(index=False).encode("utf-8"),
+        catalog.to_csv(index=False).encode("utf-8"),
+        interactions_name="shop_events.csv",
+        catalog_name="shop_catalog.csv",
+        name="Shop export",
+    )
+    meta = {
+        "source": "upload",
+        "report": result.report.to_dict(),
+        "mappings": jsonable(result.mappings),
+    }
+    return Workspace(root).save_dataset("Shop export", result.events, result.catalog, meta)
+
+
+#: Ids of what ``seed`` saved besides the seeded run (``flawed``: the dataset with flaws).
+SEEDED: dict[str, str] = {}
+
+
+def seed(workspace: Path) -> None:
+    """Add the preset with rules and the flawed dataset to the seeded workspace."""
+    seed_rule_preset(workspace)
+    SEEDED["flawed"] = seed_flawed_dataset(workspace)
+
+
+def readiness_warnings(page, url: str, out: Path) -> None:
+    """The Data page's readiness report tab for the flawed dataset (opened through its URL)."""
+    dataset_id = SEEDED["flawed"]
+    page.goto(f"{url}?ds={dataset_id}")
+    idle(page)
+    page.get_by_role("tab", name="Readiness report").click()
+    idle(page)
+    shot(page, out, "13_readiness_warnings")
+
+
 def main() -> int:
     """Seed a workspace (and the preset with rules), start the app, take the screenshots."""
     return run_steps(
         __doc__.splitlines()[0],
         "screenshots-trust-server.log",
-        [compare_after_a_change, audience, rule_impact, chinese_pages],
-        seed=seed_rule_preset,
+        [compare_after_a_change, audience, rule_impact, chinese_pages, readiness_warnings],
+        seed=seed,
     )
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -44,25 +44,37 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> Non
 
 @contextlib.contextmanager
 def running_app(
-    workspace: Path, *, log_name: str = "streamlit-server.log", fast: bool = True, **env: str
+    workspace: Path,
+    *,
+    log_name: str = "streamlit-server.log",
+    fast: bool = True,
+    args: Sequence[str] = (),
+    port: int | None = None,
+    **env: str,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """``(url, process)`` of the studio on ``workspace``, started as the README does
-    (``python -m ui.serve``, which runs ``streamlit run app.py``); stopped on exit."""
-    port = free_port()
+    (``python -m ui.serve``, which runs ``streamlit run app.py``); stopped on exit.
+
+    ``args`` are further ``streamlit run`` flags (e.g. ``--secrets.files F``); ``port`` default:
+    a free one. The login opt-out variable is not inherited (only ``env`` can set it).
+    """
+    port = port or free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     environ = {
         **os.environ,
         "FUSION_STUDIO_WORKSPACE": str(workspace),
         "FUSION_STUDIO_FAST": "1" if fast else "0",
         "PYTHONUNBUFFERED": "1",
-        **env,
     }
+    environ.pop("FUSION_STUDIO_OPEN_WITHOUT_LOGIN", None)
+    environ.update(env)
     with open(ARTIFACTS / log_name, "w") as log:
         proc = subprocess.Popen(
             [
                 sys.executable, "-m", "ui.serve",
                 "--server.port", str(port), "--server.headless", "true",
                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+                *args,
             ],
             cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_session import studio_workspace
 from app_training import train
 from streamlit.testing.v1 import AppTest
 
@@ -40,12 +41,8 @@ def session_run(at):
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    root = tmp_path_factory.mktemp("studio_ws")
-    mp.setenv("FUSION_STUDIO_WORKSPACE", str(root))
-    mp.setenv("FUSION_STUDIO_FAST", "1")
-    yield root
-    mp.undo()
+    with studio_workspace(tmp_path_factory.mktemp("studio_ws")) as root:
+        yield root
 
 
 def _demo_id() -> str | None:

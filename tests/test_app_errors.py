@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_session import fresh_session, studio_workspace
 from streamlit.testing.v1 import AppTest
 
 from recsys.errors import WorkspaceError
@@ -23,19 +24,12 @@ FULL = re.compile(
 
 @pytest.fixture(scope="module", autouse=True)
 def workspace(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    root = tmp_path_factory.mktemp("errors_ws")
-    mp.setenv("FUSION_STUDIO_WORKSPACE", str(root))
-    mp.setenv("FUSION_STUDIO_FAST", "1")
-    yield root
-    mp.undo()
+    with studio_workspace(tmp_path_factory.mktemp("errors_ws")) as root:
+        yield root
 
 
 def _app() -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return fresh_session()
 
 
 def _click_demo(at: AppTest) -> AppTest:

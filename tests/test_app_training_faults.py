@@ -12,6 +12,7 @@ from pathlib import Path
 
 import job_faults
 import pytest
+from app_session import studio_workspace
 from app_training import train, wait_trained
 from streamlit.testing.v1 import AppTest
 
@@ -26,13 +27,9 @@ MODELS = ["popularity", "item_knn"]
 
 @pytest.fixture(scope="module", autouse=True)
 def workspace(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    root = tmp_path_factory.mktemp("training_faults_ws")
-    mp.setenv("FUSION_STUDIO_WORKSPACE", str(root))
-    mp.setenv("FUSION_STUDIO_FAST", "1")
-    yield root
-    training_watch.close_all()
-    mp.undo()
+    with studio_workspace(tmp_path_factory.mktemp("training_faults_ws")) as root:
+        yield root
+        training_watch.close_all()
 
 
 @pytest.fixture

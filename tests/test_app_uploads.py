@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_session import fresh_session, studio_workspace
 from app_training import train
 from streamlit.testing.v1 import AppTest
 
@@ -26,19 +27,12 @@ def session_run(at):
 
 @pytest.fixture(scope="module", autouse=True)
 def workspace(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    root = tmp_path_factory.mktemp("uploads_ws")
-    mp.setenv("FUSION_STUDIO_WORKSPACE", str(root))
-    mp.setenv("FUSION_STUDIO_FAST", "1")
-    yield root
-    mp.undo()
+    with studio_workspace(tmp_path_factory.mktemp("uploads_ws")) as root:
+        yield root
 
 
 def _app() -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return fresh_session()
 
 
 def _upload(at: AppTest, name: str, data: bytes) -> AppTest:

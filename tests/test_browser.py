@@ -14,15 +14,13 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
-from browser_app import free_port, metric_values, move_slider, wait_healthy
+from browser_app import metric_values, move_slider, running_app
 from browser_setup import HOW_TO, LAUNCH_ARGS, ensure_chromium, find_chromium
 
 from ui.nav import PAGE_FILES, url_path
@@ -60,36 +58,9 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, chromium_path):
-    ws = tmp_path_factory.mktemp("browser_ws")
-    port = free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit-server.log", "w")  # closed in teardown
-    env = {
-        **os.environ,
-        "FUSION_STUDIO_WORKSPACE": str(ws),
-        "FUSION_STUDIO_FAST": "0" if FULL else "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "ui.serve",  # the README's command
-            "--server.port", str(port), "--server.headless", "true",
-            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-        ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
+    """The studio on a fresh workspace, started with the README's command (``ui.serve``)."""
+    with running_app(tmp_path_factory.mktemp("browser_ws"), fast=not FULL) as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
 
 
 # ------------------------------------------------------------------------------ page helpers

@@ -13,8 +13,6 @@ browser. Under ``CI=true`` a missing browser is a failure (see ``tests/test_brow
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,11 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from browser_app import free_port, wait_healthy
+from browser_app import running_app
 from team_workspace import build
 from test_browser import (
     ARTIFACTS,
-    ROOT,
     _idle,
     chromium_path,  # noqa: F401 (fixture)
 )
@@ -54,38 +51,12 @@ def team(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 
 
 @contextmanager
-def _serve(ws: Path, *args: str, name: str = "team") -> Iterator[tuple[str, int, int]]:
-    """``streamlit run app.py`` on a free port with the project's config (plus ``args``).
-
-    Yields ``(url, port, pid)``.
-    """
-    port = free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "FUSION_STUDIO_WORKSPACE": str(ws),
-        "FUSION_STUDIO_FAST": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("FUSION_STUDIO_OPEN_WITHOUT_LOGIN", None)
-    with open(ARTIFACTS / f"streamlit-{name}.log", "w") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-                "--server.port", str(port), "--server.fileWatcherType", "none", *args,
-            ],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            wait_healthy(f"http://127.0.0.1:{port}", proc)
-            yield f"http://127.0.0.1:{port}", port, proc.pid
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+def _serve(
+    ws: Path, *args: str, name: str = "team", port: int | None = None
+) -> Iterator[tuple[str, int, int]]:
+    """The studio on ``ws`` with the project's config (plus ``args``); ``(url, port, pid)``."""
+    with running_app(ws, log_name=f"streamlit-{name}.log", args=args, port=port) as (url, proc):
+        yield url, int(url.rsplit(":", 1)[1]), proc.pid
 
 
 @contextmanager

@@ -194,3 +194,25 @@ def test_a_run_saved_just_before_the_server_died_counts(shop):
         assert (job.state, job.run_id) == ("done", "run-x")
     finally:
         restarted.close()
+
+
+def test_a_full_disk_refuses_a_training_plainly_and_leaves_no_job(shop, monkeypatch):
+    import errno
+
+    from recsys.errors import WorkspaceError
+
+    ws, ds_id, dataset = shop
+    queue = TrainingQueue(ws.root, workers=1, niceness=0)
+
+    def full(path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    try:
+        monkeypatch.setattr(jobs, "atomic_write_json", full)
+        with pytest.raises(WorkspaceError, match="disk is full") as caught:
+            queue.submit(dataset, ds_id, PRESET)
+        assert caught.value.code == "workspace.disk_full"
+        assert queue.jobs() == []
+        assert list((ws.root / "jobs").iterdir()) == []  # no half-made job folder
+    finally:
+        queue.close()

@@ -69,8 +69,8 @@ def report_section(report: dict) -> None:
     warnings = report.get("warnings") or []
     st.markdown(f"**{t('data.warnings')}**")
     if warnings:
-        for w in warnings:
-            st.warning(md(w))
+        for w in warnings:  # the library's messages start in lower case ("catalog: ...")
+            st.warning(md(w[:1].upper() + w[1:]))
     else:
         st.success(t("data.no_warnings"))
 

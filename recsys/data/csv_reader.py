@@ -19,6 +19,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -177,6 +178,21 @@ def check_upload_cost(n_bytes: int, sample: bytes, file_name: str) -> tuple[int,
             file=file_name,
         )
     return n_rows, n_columns, need
+
+
+def read_csv_source(
+    source: bytes | str | Path, file_name: str | None, default_name: str
+) -> tuple[RawTable, str]:
+    """Read a CSV given as bytes or a path; returns the table and the file name for messages.
+
+    The name is ``file_name`` if given, else the path's name, else ``default_name``.
+    """
+    if isinstance(source, bytes | bytearray):
+        data, name = bytes(source), file_name or default_name
+    else:
+        path = Path(source)
+        data, name = path.read_bytes(), file_name or path.name
+    return read_csv_bytes(data, name), name
 
 
 def read_csv_bytes(data: bytes, file_name: str) -> RawTable:

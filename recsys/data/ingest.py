@@ -398,8 +398,8 @@ def _advise_size(report: ReadinessReport) -> None:
             share = (f.rows_read - f.rows_kept) / f.rows_read
             w.append(
                 f"{f.kind} file '{f.name}': {share:.0%} of its rows were dropped "
-                f"({f.rows_read - f.rows_kept:,} of {f.rows_read:,}); check the reasons below and "
-                "the column mapping before training."
+                f"({f.rows_read - f.rows_kept:,} of {f.rows_read:,}); check the reasons in the "
+                "file's report and the column mapping before training."
             )
     if report.time_start and report.time_end:
         span = pd.Timestamp(report.time_end) - pd.Timestamp(report.time_start)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from recsys.data.cleaning import parse_numbers, parse_prices
 from recsys.data.column_roles import resolve_mapping
-from recsys.data.csv_reader import read_csv_bytes
+from recsys.data.csv_reader import read_csv_source
 from recsys.errors import DataValidationError
 
 #: Outcome columns, each recognised by these names (case, spaces, ``_`` and ``-`` ignored).
@@ -166,12 +166,7 @@ def read_outcomes(
     assignment: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Read an outcomes CSV (bytes or a path) into ``prepare_outcomes``' per-user frame."""
-    if isinstance(source, bytes | bytearray):
-        data, name = bytes(source), file_name or "outcomes.csv"
-    else:
-        path = Path(source)
-        data, name = path.read_bytes(), file_name or path.name
-    raw = read_csv_bytes(data, name)
+    raw, name = read_csv_source(source, file_name, "outcomes.csv")
     columns = list(raw.frame.columns)
     mapping = {"user": user_column} if user_column else None
     user = resolve_mapping(columns, "users", mapping, name)["user"]
@@ -182,12 +177,7 @@ def read_outcomes(
 
 def read_assignment(source: bytes | str | Path, *, file_name: str | None = None) -> pd.DataFrame:
     """Read an assignment CSV (``user_id, variant`` as ``abtest assign`` writes it)."""
-    if isinstance(source, bytes | bytearray):
-        data, name = bytes(source), file_name or "assignment.csv"
-    else:
-        path = Path(source)
-        data, name = path.read_bytes(), file_name or path.name
-    raw = read_csv_bytes(data, name)
+    raw, name = read_csv_source(source, file_name, "assignment.csv")
     columns = list(raw.frame.columns)
     user = resolve_mapping(columns, "users", None, name)["user"]
     roles = outcome_roles([c for c in columns if c != user])

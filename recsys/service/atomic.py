@@ -202,23 +202,8 @@ def atomic_replace_directory(target: str | Path, *, mode: int | None = None) -> 
     old output, briefly none, or the new one; never a partial one. Files get ``mode`` (default
     :func:`file_mode`), folders :func:`dir_mode`.
     """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    mode = file_mode(mode)
-    tmp = target.parent / f"{TMP_PREFIX}{target.name}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+    with _built_directory(target, mode, replace=True) as tmp:
         yield tmp
-        _settle(tmp, mode)
-        if target.is_dir() and not target.is_symlink():
-            remove_tree(target)
-        elif target.exists() or target.is_symlink():
-            target.unlink()
-        os.rename(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    fsync_dir(target.parent)
 
 
 def atomic_write_text(path: str | Path, text: str, *, mode: int | None = None) -> Path:
@@ -253,6 +238,17 @@ def atomic_directory(target: str | Path, *, mode: int | None = None) -> Iterator
     removed and ``target`` is untouched. ``target`` must not exist yet (ids are unique).
     Every file in it gets ``mode`` (default :func:`file_mode`).
     """
+    with _built_directory(target, mode, replace=False) as tmp:
+        yield tmp
+
+
+@contextmanager
+def _built_directory(target: str | Path, mode: int | None, *, replace: bool) -> Iterator[Path]:
+    """Yield a temporary folder beside ``target``; settle it and rename it to ``target``.
+
+    With ``replace`` an existing ``target`` (file or folder) is removed just before the rename.
+    On an exception the temporary folder is removed and ``target`` is untouched.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     mode = file_mode(mode)
@@ -261,6 +257,10 @@ def atomic_directory(target: str | Path, *, mode: int | None = None) -> Iterator
     try:
         yield tmp
         _settle(tmp, mode)
+        if replace and target.is_dir() and not target.is_symlink():
+            remove_tree(target)
+        elif replace and (target.exists() or target.is_symlink()):
+            target.unlink()
         os.rename(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

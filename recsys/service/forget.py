@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from recsys.data.column_roles import resolve_mapping
-from recsys.data.csv_reader import read_csv_bytes
+from recsys.data.csv_reader import read_csv_source
 from recsys.data.schema import Col
 from recsys.errors import DataValidationError
 from recsys.service import run_files as runs
@@ -50,12 +50,7 @@ class Forgotten:
 
 def read_user_ids(source: bytes | str | Path, file_name: str | None = None) -> list[str]:
     """User ids from a CSV with a user id column (or a single column of ids)."""
-    if isinstance(source, bytes | bytearray):
-        data, name = bytes(source), file_name or "users_to_delete.csv"
-    else:
-        path = Path(source)
-        data, name = path.read_bytes(), file_name or path.name
-    raw = read_csv_bytes(data, name)
+    raw, name = read_csv_source(source, file_name, "users_to_delete.csv")
     columns = list(raw.frame.columns)
     if len(columns) == 1:
         column = columns[0]

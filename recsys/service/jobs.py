@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from recsys.data.dataset import Dataset
-from recsys.errors import ConfigError, Message
+from recsys.errors import ConfigError, Message, WorkspaceError
 from recsys.service.atomic import atomic_write_json, remove_abandoned, remove_tree
-from recsys.service.entries import read_json, utc_now
+from recsys.service.entries import read_json, utc_now, writing
 from recsys.service.job_worker import (
     PROGRESS,
     REQUEST,
@@ -212,7 +212,6 @@ class TrainingQueue:
         check_memory(training_memory(dataset, preset), "training")
         job_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         folder = self.folder / job_id
-        folder.mkdir(parents=True)
         request = {
             "id": job_id,
             "dataset_id": dataset_id,
@@ -224,8 +223,14 @@ class TrainingQueue:
             "submitted_at": time.time(),
             "submitted": utc_now(),
         }
-        atomic_write_json(folder / REQUEST, request)
-        self._set_state(job_id, QUEUED)
+        try:  # a full disk says so plainly, and leaves no half-made job behind
+            with writing("the training request", self.workspace_root):
+                folder.mkdir(parents=True)
+                atomic_write_json(folder / REQUEST, request)
+                self._set_state(job_id, QUEUED)
+        except WorkspaceError:
+            remove_tree(folder)
+            raise
         log.info("training job %s queued (dataset %s)", job_id, dataset_id)
         self._wake.set()
         return job_id

@@ -41,8 +41,8 @@ class MetricReport:
     segments : one row per user segment (all, cold, regular, heavy).
     users : (n,) internal user indices of the evaluated lists.
     k : list length.
-    extra : new-item figures, ``category_divergence``, thresholds.
-    category_mix : share of each category in recommendations vs the users' train histories.
+    extra : new-item figures and the segment thresholds. (The category mix of the lists
+        against the histories is ``recsys.service.data_summary.category_share``, on Insights.)
     seconds : time spent.
     """
 
@@ -52,7 +52,6 @@ class MetricReport:
     users: np.ndarray
     k: int
     extra: dict[str, float] = field(default_factory=dict)
-    category_mix: pd.DataFrame | None = None
     seconds: float = 0.0
 
     def table(self) -> pd.DataFrame:
@@ -154,9 +153,6 @@ def evaluate_lists(
         "n_users": float(len(ctx.users)),
         "n_evaluated": float(ctx.evaluated.sum()),
     }
-    category_mix = None
-    if ctx.category_codes is not None:
-        category_mix, extra["category_divergence"] = _category_mix(ctx)
     extra.update(_new_item_stats(ctx))
     rule = segment_rule or SegmentRule.from_activity(np.diff(ctx.train.indptr))
     segments = _segments(ctx, per_user, rule)
@@ -169,7 +165,6 @@ def evaluate_lists(
         users=ctx.users.astype(np.int32),
         k=int(k),
         extra=extra,
-        category_mix=category_mix,
         seconds=time.perf_counter() - start,
     )
 
@@ -191,43 +186,6 @@ def _new_item_stats(ctx: EvalContext) -> dict[str, float]:
         "new_item_hits": float(new_hits),
         "new_item_precision": new_hits / new_slots if new_slots else float("nan"),
     }
-
-
-def _category_mix(ctx: EvalContext) -> tuple[pd.DataFrame, float]:
-    """Share of each category in recommendations vs the listed users' train histories.
-
-    The divergence is the Jensen-Shannon divergence (base 2, in [0, 1]) of the two shares.
-    """
-    codes = ctx.category_codes
-    assert codes is not None, "the category mix needs item categories"
-    labels = ctx.__dict__["category_labels"]
-    n_cat = len(labels) + 1  # last slot: unknown (-1)
-    rec = codes[ctx.items[ctx.valid]]
-    rec_counts = np.bincount(np.where(rec < 0, n_cat - 1, rec), minlength=n_cat).astype(float)
-    hist_items = ctx.history.indices
-    hist = codes[hist_items]
-    hist_counts = np.bincount(np.where(hist < 0, n_cat - 1, hist), minlength=n_cat).astype(float)
-    p = rec_counts / max(rec_counts.sum(), 1)
-    q = hist_counts / max(hist_counts.sum(), 1)
-    frame = pd.DataFrame(
-        {
-            "category": [*map(str, labels), "(unknown)"],
-            "recommended_share": p,
-            "history_share": q,
-        }
-    )
-    frame["difference"] = frame["recommended_share"] - frame["history_share"]
-    frame = frame[(frame["recommended_share"] > 0) | (frame["history_share"] > 0)]
-    frame = frame.sort_values("recommended_share", ascending=False, ignore_index=True)
-    if rec_counts.sum() == 0 or hist_counts.sum() == 0:
-        return frame, float("nan")
-    mid = (p + q) / 2
-
-    def _kl(a: np.ndarray, b: np.ndarray) -> float:
-        ok = a > 0
-        return float((a[ok] * np.log2(a[ok] / b[ok])).sum())
-
-    return frame, 0.5 * _kl(p, mid) + 0.5 * _kl(q, mid)
 
 
 def _segments(ctx: EvalContext, per_user: dict[str, np.ndarray], rule: SegmentRule) -> pd.DataFrame:
