@@ -193,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
             busy_times = slider_times(lab, args.moves, first=args.moves)
             states_after = job_states(ws)
             log = (ARTIFACTS / "streamlit-load.log").read_text(errors="replace")
-            loads = [ln.split("INFO ")[-1] for ln in log.splitlines() if "pools rebuilt" in ln]
+            loads = [
+                ln.split("INFO ")[-1]
+                for ln in log.splitlines()
+                if " loaded (" in ln and "fitted models, pools" in ln
+            ]
             print(f"slider, others training: {[round(s * 1000) for s in busy_times]} ms")
             done_s = wait_all(ws) if args.wait else None
             sampling.set()

@@ -122,7 +122,7 @@ def _queue_slow_jobs(at: AppTest, n: int) -> list[str]:
     preset = Preset(models={"popularity": {}})
     q = training_watch.queue()
     ids = [q.submit(dataset, ds_id, preset, saved_by="bo", estimate_seconds=30) for _ in range(n)]
-    end = time.monotonic() + 60
+    end = time.monotonic() + 180  # a loaded machine starts workers slowly
     while not q.job(ids[0]).progress:  # running, and its worker has reported
         assert time.monotonic() < end
         time.sleep(0.05)
@@ -197,3 +197,43 @@ def test_a_training_stopped_by_a_server_stop_is_reported(workspace, worker):
     at.run()  # the next server start finds it
     assert training_watch.queue().job(job_id).state == "stopped"
     assert any("because the server stopped" in w.value for w in at.warning), _shown(at)
+
+
+def test_the_queue_is_polled_only_while_this_sessions_training_is_active(
+    workspace, worker, monkeypatch
+):
+    """A polling rerun can swallow a sidebar click: the jobs fragment has ``run_every`` only
+    while this session's own training is queued or running."""
+    import streamlit as st
+
+    real = st.fragment
+    polls: list[object] = []
+
+    def recording(func=None, *, run_every=None, **kwargs):
+        if func is training_watch._live:
+            polls.append(run_every)
+        return real(func, run_every=run_every, **kwargs)
+
+    monkeypatch.setattr(st, "fragment", recording)
+    worker(job_faults.slow)
+    at = _train_page()
+    assert polls == []  # no training at all: no jobs fragment
+    (theirs,) = _queue_slow_jobs(at, 1)  # a colleague's training only
+    at.run()
+    assert "Training by bo" in _shown(at) and polls == [None], polls
+    at.button(key="tr_go").click().run()  # this session's own training, queued behind it
+    assert not at.exception, at.exception
+    every = polls[-1]  # it waits behind the colleague's: polled, less often while it waits
+    assert every is not None, polls
+    assert training_watch.POLL_SECONDS <= every <= training_watch.QUEUED_POLL_SECONDS, polls
+    mine = at.session_state[training_watch.JOB_KEY]
+    training_watch.queue().cancel(mine)
+    training_watch.queue().cancel(theirs)
+    end = time.monotonic() + 30
+    while training_watch.running(at.session_state["dataset_id"]):
+        assert time.monotonic() < end
+        time.sleep(0.1)
+    polls.clear()
+    at.run()
+    at.run()
+    assert polls == [] and not at.exception, polls

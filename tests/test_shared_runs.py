@@ -48,6 +48,36 @@ def test_least_recently_used_goes_first_and_failed_loads_are_not_kept():
     assert cache.get("d", lambda: 4) == 4
 
 
+def test_a_fresh_entry_never_evicts_one_a_live_session_holds():
+    cache = SharedCache(2)
+    cache.get("lab", lambda: "lab run", holder="lab session")
+    for i in range(9):  # nine sessions open their fresh runs
+        cache.get(f"fresh {i}", lambda i=i: i, holder=f"session {i}")
+    assert cache.get("lab", lambda: "reloaded") == "lab run" and cache.loads == 10
+    assert len(cache) == 10 and cache.held() == {"lab"} | {f"fresh {i}" for i in range(9)}
+    # a session moving to another run releases its old one, which may then go
+    cache.get("other", lambda: "o", holder="session 0")
+    assert cache.get("fresh 0", lambda: "again") == "again"
+
+
+def test_unheld_entries_go_beyond_the_limit_or_when_memory_is_short():
+    memory = [10 * 2**30]
+    cache = SharedCache(2, hold_seconds=60, low_memory=2**30, memory=lambda: memory[0])
+    cache.get("held", lambda: 0, holder="s")
+    for key in ("a", "b", "c"):
+        cache.get(key, lambda: 1)
+    assert set(cache._items) == {"held", "c"}  # two in all; the held one stays
+    memory[0] = 2**20  # the machine runs short: no unheld entry is kept
+    cache.get("d", lambda: 1)
+    assert set(cache._items) == {"held"}
+    cache.hold_seconds = 0  # the session went away (its tab closed): it holds nothing now
+    time.sleep(0.01)
+    memory[0] = 10 * 2**30
+    cache.get("e", lambda: 1)
+    cache.get("f", lambda: 1)
+    assert set(cache._items) == {"e", "f"} and cache.held() == set()
+
+
 def test_checksum_follows_the_files(tmp_path):
     folder = tmp_path / "runs" / "run-1"
     (folder / "models").mkdir(parents=True)

@@ -324,3 +324,35 @@ def test_two_sessions_saving_at_once_get_distinct_entries(tmp_path):
     ws = Workspace(root)
     assert sorted(d.id for d in ws.list_datasets()) == sorted(ids)
     assert ws.get_state() == {f"k{i}": i for i in range(8)}
+
+
+def test_runs_of_one_second_list_in_creation_order_and_old_ones_still_sort(ws, monkeypatch):
+    import json
+
+    from recsys.service import entries, run_files
+
+    ds_id = ws.save_dataset("d", *_frames())
+    model = _model(ws.load_dataset(ds_id))
+    # runs saved within one second: newest first, whatever their random suffixes say
+    same = []
+    for micro in (100_000, 200_000, 300_000, 400_000, 500_000):
+        stamp = f"2026-12-01T07:00:01.{micro:06d}+00:00"
+        monkeypatch.setattr(run_files, "utc_now", lambda s=stamp: s)
+        same.append(ws.save_run(ds_id, {"m": model}, _manifest(ws, ds_id)))
+    listed = [m["run_id"] for m in ws.list_runs(ds_id)]
+    assert listed == same[::-1], listed
+    assert (
+        ".300000"
+        in json.loads((ws.root / "runs" / same[2] / "manifest.json").read_text())["created_at"]
+    )
+    # a run of an older version, dated to the second, sorts by its time among them
+    old = ws.root / "runs" / same[4]
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["created_at"] = "2026-12-01T07:00:01+00:00"  # still the oldest, by time
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    listed = [m["run_id"] for m in ws.list_runs(ds_id)]
+    assert listed == [same[3], same[2], same[1], same[0], same[4]]
+    assert entries.created_order("2026-12-01T07:00:01") == entries.created_order(
+        "2026-12-01T07:00:01+00:00"
+    )
+    assert entries.utc_now().count(".") == 1  # sub-second by default

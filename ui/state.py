@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from recsys.data.demo import generate_store
 from recsys.data.ingest import load_dataset
@@ -133,7 +134,7 @@ def save_loaded(result, name: str, *, source: str, replace_id: str | None = None
     users = getattr(result, "users", None)
     ws = get_workspace()
     ds_id = ws.save_dataset(name, result.events, result.catalog, meta, users=users)
-    shared_runs.share_dataset(ws, ds_id, result.dataset)
+    shared_runs.share_dataset(ws, ds_id, result.dataset, holder())
     set_active_dataset(ds_id)
     if replace_id and replace_id != ds_id:
         get_workspace().delete_dataset(replace_id, with_runs=True)
@@ -185,6 +186,12 @@ def clear_derived() -> None:
             del st.session_state[key]
 
 
+def holder() -> str | None:
+    """This session's id: it holds its run and dataset in the shared caches (``ui.shared_runs``)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else None
+
+
 def get_dataset():
     """The active ``Dataset`` or None (a dataset that cannot be read shows why)."""
     ss = st.session_state
@@ -197,7 +204,7 @@ def get_dataset():
         st.info(t("common.dataset_gone"))
         return None
     try:
-        return shared_runs.dataset(get_workspace(), ds_id)
+        return shared_runs.dataset(get_workspace(), ds_id, holder())
     except RecsysError as err:
         st.error(t("common.error_prefix") + error_text(err))
         return None
@@ -258,7 +265,7 @@ def get_run():
         return None
     try:
         with st.spinner(t("common.loading_run")):
-            return shared_runs.run(get_workspace(), run_id, ds_id)
+            return shared_runs.run(get_workspace(), run_id, ds_id, holder())
     except RecsysError as err:
         st.warning(t("common.run_load_failed", err=error_text(err)))
         ss["run_id"] = None
@@ -268,7 +275,7 @@ def get_run():
 def set_run(run, run_id: str) -> None:
     """Make a run this session just trained and saved the active one (and share it)."""
     ss = st.session_state
-    shared_runs.share_run(get_workspace(), run_id, run)
+    shared_runs.share_run(get_workspace(), run_id, run, holder())
     ss["run_id"] = run_id
     clear_derived()
 

@@ -28,6 +28,8 @@ from ui.i18n import lang, t
 NOTE_SECONDS = 15 * 60
 #: Seconds between two looks at the queue while a training on the dataset is active.
 POLL_SECONDS = 1.0
+#: At most this many seconds between two looks while this session's training waits in the queue.
+QUEUED_POLL_SECONDS = 5.0
 #: This session's job (also in the URL as ``job``: ``ui.session``).
 JOB_KEY = session.JOB_KEY
 #: The worker's target (tests put a faulty one here before the queue starts).
@@ -159,15 +161,35 @@ def settle() -> None:
     st.rerun()
 
 
-def panel(dataset_id: str) -> None:
-    """The trainings of this dataset, followed while one is queued or running.
+def poll_every(active: list[Job]) -> float | None:
+    """Seconds between two looks at the queue while this session's own training is active.
 
-    The active jobs are drawn by a fragment that reruns every ``POLL_SECONDS`` (the rest of the
-    page stays as it is); when the set of active jobs changes, the whole page reruns.
+    ``POLL_SECONDS`` while it runs; while it waits, a quarter of its estimated wait, between
+    ``POLL_SECONDS`` and ``QUEUED_POLL_SECONDS`` (its place changes only when a training ends,
+    and ten sessions polling every second can keep a busy server from answering anyone).
+    None (no polling) when none of ``active`` is this session's.
     """
-    active = [j.id for j in queue().jobs(dataset_id) if j.active]
+    own = st.session_state.get(JOB_KEY)
+    job = next((j for j in active if own and j.id == own), None)
+    if job is None:
+        return None
+    if job.state != "queued":
+        return POLL_SECONDS
+    return min(max(POLL_SECONDS, job.wait_seconds / 4), QUEUED_POLL_SECONDS)
+
+
+def panel(dataset_id: str) -> None:
+    """The trainings of this dataset, followed while this session's own one is active.
+
+    The active jobs are drawn by a fragment. While this session's training is queued or
+    running, it reruns every ``POLL_SECONDS`` (the rest of the page stays as it is) and the
+    whole page reruns when the set of active jobs changes. Otherwise it does not poll: a
+    polling rerun can swallow a click on the sidebar, and others' trainings are shown as of the
+    page's last run.
+    """
+    active = [j for j in queue().jobs(dataset_id) if j.active]
     if active:
-        st.fragment(run_every=POLL_SECONDS)(_live)(dataset_id, active)
+        st.fragment(_live, run_every=poll_every(active))(dataset_id, [j.id for j in active])
 
 
 def _live(dataset_id: str, ids: list[str]) -> None:

@@ -209,12 +209,21 @@ def read_preset(args: argparse.Namespace, dataset):
     """The preset of ``--preset``, or the default one for ``dataset``.
 
     Models that cannot be fitted on it are left out, with a note on stderr saying why.
+    ``--models a,b`` (commands that have it) fits exactly those models, weights tuned alike.
     """
     from recsys.models import DEFAULT_MODELS, model_class
     from recsys.service.preset import Preset, default_preset, unsuitable_models
 
     if getattr(args, "preset", None):
         return Preset.read(args.preset)
+    chosen = getattr(args, "models", None)
+    if chosen:
+        names = tuple(dict.fromkeys(m.strip() for m in chosen.split(",") if m.strip()))
+        for name in names:
+            model_class(name)  # an unknown name is refused with the known ones
+        if not names:
+            raise ConfigError("--models needs at least one model name.")
+        return default_preset(models=names)
     for name, reason in unsuitable_models(DEFAULT_MODELS, dataset).items():
         fits_anyway = model_class(name).size_problem(dataset) is None
         tail = " Name it in a --preset to fit it anyway." if fits_anyway else ""

@@ -47,6 +47,20 @@ def _add_export(p: argparse.ArgumentParser) -> None:
         "mapping is written next to the output as <out>.mapping.csv: keep it local",
     )  # fmt: skip
     p.add_argument("--workspace", type=Path, help="workspace whose key pseudonymises (default)")
+    p.add_argument(
+        "--models", metavar="A,B",
+        help="fit only these models (weights still tuned on validation); not with --preset",
+    )  # fmt: skip
+    p.add_argument(
+        "--strategy", choices=("auto", "blend"), default="auto",
+        help="auto: the blend, learning to rank or one model, whichever wins on validation; "
+        "blend: the tuned blend (learning to rank left out, faster at scale)",
+    )  # fmt: skip
+    p.add_argument(
+        "--time-budget", type=float, metavar="MINUTES",
+        help="when the whole run is estimated to take longer, say which models to leave out "
+        "(default: recsys.service.memory.EXPORT_MINUTES, 30)",
+    )  # fmt: skip
     dask = p.add_mutually_exclusive_group()
     dask.add_argument(
         "--scheduler", metavar="ADDRESS",
@@ -73,11 +87,16 @@ def _run_export(args: argparse.Namespace) -> int:
     fmt = output_format(args.out, args.format)
     if distributed and fmt != "parquet":
         raise ConfigError("a Dask export writes Parquet parts: use --format parquet.")
+    if args.models and args.preset:
+        raise ConfigError("give either --models or --preset, not both.")
+    started = time.perf_counter()
     dataset = load_data(args)
-    preset = read_preset(args, dataset)
+    asked = read_preset(args, dataset)
+    _advise_time(args, dataset, asked, time.perf_counter() - started)
     run, preset = train_strategy(
-        args, dataset, preset=preset, sampled_validation=not args.full_validation
+        args, dataset, preset=asked, sampled_validation=not args.full_validation
     )
+    preset = _apply_strategy(args, run, preset, asked.fusion.method)
     rerank_cfg = preset.rerank.__class__.from_dict({**preset.rerank.to_dict(), "k": args.k})
     ranker = BlockRanker.from_run(run, preset.fusion, rerank_cfg, columns={"preset_id": preset.id})
     if args.users is None:
@@ -115,6 +134,56 @@ def _run_export(args: argparse.Namespace) -> int:
         f"(preset '{preset.id}', fusion {preset.fusion.method}, weights {weights})"
     )
     return EXIT_OK
+
+
+def _advise_time(args: argparse.Namespace, dataset, preset, reading: float) -> None:
+    """Print one line on stderr when the export is estimated to exceed ``--time-budget``.
+
+    The line names the models (and learning to rank) to leave out and the options to pass
+    (``recsys.service.memory.time_advice``); the export then goes on as asked.
+    """
+    from recsys.cli.base import strategy_stages
+    from recsys.ranking.candidates import default_jobs
+    from recsys.ranking.fusion import FUSERS
+    from recsys.service.memory import EXPORT_MINUTES, time_advice
+
+    budget = EXPORT_MINUTES if args.time_budget is None else args.time_budget
+    if not budget > 0:
+        raise ConfigError("--time-budget must be a positive number of minutes.")
+    stages = strategy_stages(args, preset)
+    tuned = args.preset is None
+    ltr = FUSERS[preset.fusion.method].needs_training or (tuned and args.strategy == "auto")
+    users = dataset.n_users if args.users is None else len(args.users)
+    advice = time_advice(
+        budget,
+        dict(preset.models),
+        ltr,
+        n_users=users,
+        n_items=dataset.n_items,
+        n_pairs=len(dataset.interactions),
+        reading=reading,
+        validation="validation" in stages,
+        cores=default_jobs(),
+        test_fraction=float(preset.split.get("test_fraction", 0.2)),
+    )
+    if advice is not None:
+        what = "this preset" if args.preset or args.models else "the default preset"
+        sys.stderr.write(advice.line(budget, what) + "\n")
+
+
+def _apply_strategy(args: argparse.Namespace, run, preset, blend_method: str):
+    """With ``--strategy blend``, the tuned blend (``blend_method``) where learning to rank won."""
+    from dataclasses import replace
+
+    from recsys.ranking.fusion import FUSERS
+
+    choice = run.strategy_choice
+    if args.strategy != "blend" or not FUSERS[preset.fusion.method].needs_training:
+        return preset
+    if choice is None:
+        raise ConfigError("--strategy blend needs tuned weights: leave out --preset.")
+    blend = replace(preset.fusion, method=blend_method, weights=dict(choice.blend_weights))
+    return preset.with_fusion(blend)
 
 
 def _pseudonymised(ranker, users, args: argparse.Namespace):

@@ -6,13 +6,16 @@ sparse-by-sparse product then costs about 7× a sparse-by-dense one (measured: 2
 500 items, 0.022 s against 0.003 s CPU). ``similarity_scores`` makes the product with a dense
 float32 copy of ``S`` when ``S`` is small and dense enough, and keeps that copy for as long as
 ``S`` is the same object. Both ways give the same float32 values: each output row is summed
-over the user's items in the same order.
+over the user's items in the same order. A large or sparse ``S`` is multiplied by
+``recsys.models.sparse_kernels.csr_sparse_dense`` straight into the dense block.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+
+from recsys.models.sparse_kernels import csr_sparse_dense
 
 #: ``S`` is multiplied as a dense float32 copy only up to this many cells (16 MB) ...
 DENSE_CELLS = 4_000_000
@@ -38,7 +41,7 @@ def similarity_scores(owner: object, rows: sp.csr_matrix, similarity: sp.csr_mat
     similarity : (n_items, n_items) sparse item-item matrix.
     """
     if not worth_densifying(similarity):
-        return np.asarray((rows @ similarity).toarray(), np.float32)
+        return csr_sparse_dense(rows, similarity)
     cached = owner.__dict__.get(_CACHE_ATTRIBUTE)
     if cached is None or cached[0] is not similarity:  # a new or updated model
         cached = (similarity, np.asarray(similarity.toarray(), np.float32))

@@ -78,8 +78,28 @@ def same_name(entries: Iterable[Mapping], name: str) -> list[Mapping]:
 
 
 def utc_now() -> str:
-    """The current UTC time, ISO 8601 to the second (``created_at`` fields)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The current UTC time, ISO 8601 to the microsecond (``created_at`` fields).
+
+    Sub-second, so entries saved within one second are still ordered by creation
+    (``created_order``); entries of older versions are dated to the second.
+    """
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def created_order(value: object) -> float:
+    """A ``created_at`` value as seconds since the epoch, for sorting (``-inf`` if unreadable).
+
+    Compares second- and sub-second-dated entries by time (their strings do not sort so:
+    ``"...:50+00:00" < "...:50.2+00:00"`` holds, but only by accident of the characters).
+
+    >>> created_order("2026-12-01T07:31:50+00:00") < created_order("2026-12-01T07:31:50.000001+00:00")
+    True
+    """
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        return float("-inf")
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def entry_path(root: Path, kind: str, entry_id: str, suffix: str = "") -> Path:

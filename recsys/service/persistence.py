@@ -1,4 +1,10 @@
-"""Storing a trained run in the workspace and restoring it (pools are rebuilt, models are not)."""
+"""Storing a trained run in the workspace and restoring it (nothing is refitted or rescored).
+
+A run is saved with its fitted models and its candidate pools (``recsys.service.stored_pools``),
+so loading one scores nothing: the pools are read back memory-mapped. Runs saved before pools
+were stored rebuild them on load. Learned fusers are refitted when first used (cheap and
+deterministic), not on load.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,11 @@ from recsys.data.dataset import Dataset
 from recsys.errors import RecsysError
 from recsys.jsonable import jsonable
 from recsys.models import Recommender
-from recsys.ranking.fusion import FUSERS
 from recsys.service.preset import Preset
 from recsys.service.run import Run
 from recsys.service.run_manifest import invalid
 from recsys.service.stage import STAGES
+from recsys.service.stored_pools import PoolMismatch, pool_files, read
 from recsys.service.strategy import StrategyChoice
 from recsys.service.training import install_stages, prepare_run
 
@@ -62,7 +68,8 @@ def save_run(
         "dataset_id": dataset_id,
         **(extra or {}),
     }
-    run_id = workspace.save_run(dataset_id, models, manifest)
+    pools, manifest["pools"] = pool_files(run.stages)
+    run_id = workspace.save_run(dataset_id, models, manifest, pools=pools)
     log.info("run %s saved (dataset %s, %d fitted models)", run_id, dataset_id, len(models))
     return run_id
 
@@ -73,11 +80,13 @@ def load_run(
     dataset: Dataset | None = None,
     dataset_id: str | None = None,
 ) -> Run:
-    """Restore a saved run (pools are rebuilt, which takes seconds, not a retrain).
+    """Restore a saved run: its models and stored pools are read, nothing is scored.
 
     Order: the manifest is checked against its schema, then the dataset's fingerprint, and
-    only then are the model files read (as data; nothing is unpickled). A run of an older
-    version, of other data or with foreign files raises ``InvalidRunError``.
+    only then are the model files read (as data; nothing is unpickled), then the pool files
+    (checked against their SHA-256 and against the pools the run would build). A run of an
+    older version, of other data or with foreign or altered files raises ``InvalidRunError``.
+    A run saved without pools builds them (seconds, not a retrain).
     """
     t0 = time.perf_counter()
     manifest = workspace.run_manifest(run_id)
@@ -98,21 +107,30 @@ def load_run(
         if (model.n_users_, model.n_items_) != (dataset.n_users, dataset.n_items):
             raise invalid(run_id, f"model '{key}' does not match its dataset")
         by_stage[stage][name] = model
+    try:
+        stored = read(
+            workspace.run_pools(run_id, manifest),
+            manifest.get("pools"),
+            n_users=dataset.n_users,
+            n_items=dataset.n_items,
+        )
+    except PoolMismatch as err:
+        raise invalid(run_id, str(err)) from err
     run = prepare_run(dataset, preset)
     run.timings = dict(manifest.get("timings", {}))
     run.weights_tuned = bool(manifest.get("weights_tuned", False))
     run.tuning_check = dict(manifest.get("tuning_check") or {})
     run.strategy_choice = strategy
     run.created_at = manifest["created_at"]
-    install_stages(run, {s: m for s, m in by_stage.items() if m})
-    if "validation" in run.stages:
-        for method in manifest.get("trained_fusers", []):
-            if method in FUSERS and FUSERS[method].needs_training:
-                run.trained_fuser(method)  # cheap, deterministic: refit rather than store
+    try:
+        install_stages(run, {s: m for s, m in by_stage.items() if m}, stored=stored)
+    except PoolMismatch as err:
+        raise invalid(run_id, str(err)) from err
     log.info(
-        "run %s loaded (%d fitted models, pools rebuilt; %.1f s)",
+        "run %s loaded (%d fitted models, pools %s; %.1f s)",
         run_id,
         len(models),
+        "read" if stored else "rebuilt",
         time.perf_counter() - t0,
     )
     return run

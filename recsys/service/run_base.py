@@ -128,7 +128,18 @@ class RunBase:
 
 
 def item_table(ds: Dataset) -> ItemTable:
-    """The per-item arrays re-ranking and metrics read (categories, brands, popularity, vectors)."""
+    """The per-item arrays re-ranking and metrics read (categories, brands, popularity, vectors).
+
+    Built once per dataset object (kept in its cache): every run opened on a shared dataset
+    reuses it (its dense item vectors take a TF-IDF and an SVD).
+    """
+    key = ("run_base.item_table",)
+    if key not in ds._cache:
+        ds._cache[key] = _item_table(ds)
+    return ds._cache[key]
+
+
+def _item_table(ds: Dataset) -> ItemTable:
     return ItemTable.from_arrays(
         category=item_label_codes(ds, Col.CATEGORY),
         brand=item_label_codes(ds, Col.BRAND),

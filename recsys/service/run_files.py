@@ -4,20 +4,24 @@
 
     runs/<run_id>/models/<key>.npz, <key>.json   one pair per fitted model (recsys.models.storage)
                  arrays.npz                      optional numeric arrays
+                 pools/<name>.npy                optional candidate pools (recsys.service.stored_pools)
                  manifest.json                   the marker, written last (run_manifest schema)
 
 Reading follows one order: the manifest is checked against the schema (and, when the caller
 knows it, against the dataset's fingerprint) before any model file is opened; model files are
-read as data only. Nothing in a run folder is ever unpickled or imported.
+read as data only. Nothing in a run folder is ever unpickled or imported. The manifest holds
+the SHA-256 of every pool file (``pool_files``): a pool file that does not match it is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +42,9 @@ from recsys.service.run_manifest import (
 log = logging.getLogger(__name__)
 
 MARKER = "manifest.json"
+#: Folder of a run's stored candidate pools (one ``.npy`` per array).
+POOLS = "pools"
+_CHUNK = 1 << 20
 
 
 def save(
@@ -47,27 +54,32 @@ def save(
     manifest: dict,
     arrays: dict[str, np.ndarray] | None = None,
     *,
+    pools: Mapping[str, np.ndarray] | None = None,
     mode: int | None = None,
 ) -> str:
     """Store a run under ``root/runs``; returns its id (see ``Workspace.save_run``).
 
-    Its files get ``mode`` (``recsys.service.atomic.file_mode``).
+    ``pools`` are numeric arrays written one per file as ``pools/<name>.npy`` (read back
+    memory-mapped by ``load_pools``); the manifest records each file's SHA-256. Its files get
+    ``mode`` (``recsys.service.atomic.file_mode``).
     """
     entry_path(root, "datasets", dataset_id)  # validates the id
     for key, model in models.items():
         if not (isinstance(model, Recommender) and _registered(model)):
             raise WorkspaceError(f"'{key}' is not a registered model and cannot be stored.")
     arrays = dict(arrays or {})
-    for key, value in arrays.items():
+    pools = dict(pools or {})
+    for key, value in (arrays | {f"{POOLS}/{k}": v for k, v in pools.items()}).items():
         if np.asarray(value).dtype.kind not in "biuf":
             raise WorkspaceError(f"array '{key}' is not numeric; store numbers only.")
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    created = utc_now()  # to the microsecond: runs of one second keep their order
+    stamp = datetime.fromisoformat(created).strftime("%Y%m%d-%H%M%S-%f")
     run_id = f"run-{stamp}-{uuid.uuid4().hex[:8]}"
     info = dict(manifest)
     info.update(
         run_id=run_id,
         dataset_id=dataset_id,
-        created_at=utc_now(),
+        created_at=created,
         format_version=RUN_FORMAT,
         models={key: model.name for key, model in models.items()},
         arrays=list(arrays),
@@ -87,8 +99,42 @@ def save(
                 allow_pickle=False,
                 **{k: np.asarray(v) for k, v in arrays.items()},
             )
+        if pools:
+            (tmp / POOLS).mkdir()
+            info["pool_files"] = {
+                k: _save_npy(tmp / POOLS / f"{k}.npy", v) for k, v in pools.items()
+            }
+            check_manifest(json.loads(json.dumps(info, default=str)), run_id)
         atomic_write_json(tmp / MARKER, info)  # the marker: written last
     return run_id
+
+
+class _Hashing:
+    """A binary file that hashes what is written to it (``np.save`` writes through it)."""
+
+    def __init__(self, fh) -> None:
+        self.fh = fh
+        self.digest = hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        return self.fh.write(data)
+
+
+def _save_npy(path: Path, value: np.ndarray) -> str:
+    """Write ``value`` as a ``.npy`` file (no pickles); its SHA-256."""
+    with path.open("wb") as fh:
+        out = _Hashing(fh)
+        np.save(out, np.ascontiguousarray(value), allow_pickle=False)
+    return out.digest.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _registered(model: Recommender) -> bool:
@@ -127,6 +173,13 @@ def checked(path: Path) -> dict:
         raise invalid(path.name, "some of its model files are missing")
     if present - expected:
         raise invalid(path.name, "its model folder holds files this version did not write")
+    pool_names = {f"{name}.npy" for name in manifest.get("pool_files", {})}
+    try:
+        pool_present = {f.name for f in (path / POOLS).iterdir()}
+    except OSError:
+        pool_present = set()
+    if pool_names != pool_present:
+        raise invalid(path.name, "its candidate pool files are not those its manifest lists")
     return manifest
 
 
@@ -191,4 +244,37 @@ def load(
     return models, manifest, arrays
 
 
-__all__ = ["MARKER", "checked", "load", "read_manifest", "save", "scan", "size"]
+def load_pools(path: Path, manifest: dict) -> dict[str, np.ndarray]:
+    """The stored pool arrays of the run folder ``path`` (``{}`` for a run saved without).
+
+    Each file is checked against the SHA-256 its (already checked) ``manifest`` lists, then
+    mapped read-only into memory (``np.load(mmap_mode="r")``, no pickles). A file that is
+    missing, altered or not a numeric ``.npy`` raises ``InvalidRunError``.
+    """
+    out: dict[str, np.ndarray] = {}
+    for name, digest in manifest.get("pool_files", {}).items():
+        file = path / POOLS / f"{name}.npy"
+        try:
+            same = _sha256(file) == digest
+            value = np.asarray(np.load(file, mmap_mode="r", allow_pickle=False)) if same else None
+        except (OSError, ValueError) as err:
+            raise invalid(path.name, f"its candidate pool file '{name}' cannot be read") from err
+        if value is None:
+            raise invalid(path.name, f"its candidate pool file '{name}' was altered")
+        if value.dtype.kind not in "biuf":
+            raise invalid(path.name, f"its candidate pool file '{name}' is not numeric")
+        out[name] = value
+    return out
+
+
+__all__ = [
+    "MARKER",
+    "POOLS",
+    "checked",
+    "load",
+    "load_pools",
+    "read_manifest",
+    "save",
+    "scan",
+    "size",
+]

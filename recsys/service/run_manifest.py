@@ -25,6 +25,7 @@ FUTURE_TOLERANCE = timedelta(days=1)
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,95}$")
 _MODEL_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 _FINGERPRINT = re.compile(r"^[0-9a-f]{8,64}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 #: key -> (accepted JSON types, required)
 SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
@@ -47,6 +48,8 @@ SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
     "update": ((dict,), False),  # an incremental update: what each model did (UpdateReport)
     "stale": ((dict,), False),  # its data changed since (a deletion request): reason, when
     "saved_by": ((str,), False),  # who saved it (the signed-in user; empty without a login)
+    "pools": ((dict,), False),  # stored candidate pools per stage (``stored_pools``)
+    "pool_files": ((dict,), False),  # their ``pools/<name>.npy`` files: name -> SHA-256
 }
 
 
@@ -125,6 +128,12 @@ def _check_values(data: dict[str, Any], run_id: str, now: datetime) -> None:
         raise invalid(run_id, "it lists invalid array names")
     if not all(isinstance(f, str) for f in data.get("trained_fusers", [])):
         raise invalid(run_id, "its learned fusers are not names")
+    files = data.get("pool_files", {})
+    if not all(
+        isinstance(k, str) and _MODEL_KEY.match(k) and isinstance(v, str) and _SHA256.match(v)
+        for k, v in files.items()
+    ):
+        raise invalid(run_id, "it lists invalid candidate pool files")
     timings = data.get("timings", {})
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in timings.values()):
         raise invalid(run_id, "its timings are not numbers")

@@ -25,6 +25,7 @@ from recsys.service.preset import Preset
 from recsys.service.run import Run
 from recsys.service.side_info import held_out_truth
 from recsys.service.stage import STAGES, Stage
+from recsys.service.stored_pools import StoredPool, check_matches
 from recsys.service.strategy import BLEND, LTR, StrategyChoice
 
 log = logging.getLogger(__name__)
@@ -211,11 +212,15 @@ def install_stages(
     fitted: Mapping[str, dict[str, Recommender]],
     *,
     sampled_validation: bool = False,
+    stored: Mapping[str, StoredPool] | None = None,
 ) -> None:
     """Create stages from fitted models, with exclusions, pools and rating errors.
 
-    ``sampled_validation``: see ``train_run``.
+    ``sampled_validation``: see ``train_run``. ``stored``: pools saved with the run
+    (``recsys.service.stored_pools``), used instead of building them; a stored pool that is
+    not the one the stage would build raises ``PoolMismatch``.
     """
+    stored = stored or {}
     parts = {
         "validation": (run.val_split.train, run.val_split.test),
         "test": (run.split.train, run.split.test),
@@ -238,17 +243,23 @@ def install_stages(
         run.stages[stage] = st
         if truth is not None and held_out is not None:
             users = np.flatnonzero(truth.getnnz(axis=1) > 0).astype(np.int32)
-            if stage == "validation" and sampled_validation:
+            kept = stored.get(stage)
+            sample = kept.sample if kept is not None else sampled_validation
+            if stage == "validation" and sample:
                 users = users[st.sample_rows(users)]
                 st.pool_is_sample = True
-            st.pool = strategy_pool(
-                models,
-                users,
-                st.activity,
-                cold_threshold=run.preset.cold_threshold,
-                per_model=min(run.preset.candidates_per_model, run.dataset.n_items),
-                exclude=st.exclude,
-            )
+            per_model = min(run.preset.candidates_per_model, run.dataset.n_items)
+            if kept is not None:
+                st.pool = check_matches(kept, stage, users, tuple(models), per_model)
+            else:
+                st.pool = strategy_pool(
+                    models,
+                    users,
+                    st.activity,
+                    cold_threshold=run.preset.cold_threshold,
+                    per_model=per_model,
+                    exclude=st.exclude,
+                )
             if run.dataset.has_ratings:
                 st.rating_errors = _rating_errors(models, held_out)
 

@@ -5,7 +5,7 @@ root folder (argument, else ``$FUSION_STUDIO_WORKSPACE``, else ``data/workspace/
 
     datasets/<dataset_id>/events.parquet, catalog.parquet, users.parquet, meta.json
                                                             (meta.json written last)
-    runs/<run_id>/models/<key>.npz + <key>.json, arrays.npz, manifest.json
+    runs/<run_id>/models/<key>.npz + <key>.json, arrays.npz, pools/*.npy, manifest.json
                                                             (manifest.json written last)
     presets/<preset_id>.json
     exports/<file>
@@ -59,6 +59,7 @@ from recsys.service.atomic import (
 from recsys.service.atomic import file_mode as atomic_file_mode
 from recsys.service.entries import (
     complete_dirs,
+    created_order,
     disk_full,
     disk_full_error,
     entry_path,
@@ -232,7 +233,7 @@ class Workspace(AppState):
                     saved_by=str(m.get("saved_by") or ""),
                 )
             )
-        return sorted(out, key=lambda d: (d.created_at, d.id), reverse=True)
+        return sorted(out, key=lambda d: (created_order(d.created_at), d.id), reverse=True)
 
     def dataset_meta(self, dataset_id: str) -> dict:
         """The ``meta.json`` of a dataset."""
@@ -307,14 +308,18 @@ class Workspace(AppState):
         models: dict[str, Recommender],
         manifest: dict,
         arrays: dict[str, np.ndarray] | None = None,
+        pools: dict[str, np.ndarray] | None = None,
     ) -> str:
         """Store fitted models (``.npz`` + JSON, no pickles), the manifest and arrays; the run id.
 
         ``models`` maps a file name to a fitted registered model. ``manifest`` gets ``run_id,
         dataset_id, created_at, format_version, models, arrays`` filled in and must then pass
-        the schema (``recsys.service.run_manifest``). ``arrays`` are numeric, in ``arrays.npz``.
+        the schema (``recsys.service.run_manifest``). ``arrays`` are numeric, in ``arrays.npz``;
+        ``pools`` too, one ``pools/<name>.npy`` each (``run_files.save``).
         """
-        return runs.save(self.root, dataset_id, models, manifest, arrays, mode=self.file_mode)
+        return runs.save(
+            self.root, dataset_id, models, manifest, arrays, pools=pools, mode=self.file_mode
+        )
 
     def list_runs(self, dataset_id: str | None = None) -> list[dict]:
         """Manifests of complete, valid runs (optionally of one dataset), newest first.
@@ -324,7 +329,9 @@ class Workspace(AppState):
         out = [m for m, _ in self._scan_runs() if m is not None]
         if dataset_id is not None:
             out = [m for m in out if m["dataset_id"] == dataset_id]
-        return sorted(out, key=lambda m: (m["created_at"], m["run_id"]), reverse=True)
+        return sorted(
+            out, key=lambda m: (created_order(m["created_at"]), m["run_id"]), reverse=True
+        )
 
     def invalid_runs(self) -> list[dict]:
         """Run folders that cannot be used: ``run_id``, ``problem`` (plain words), ``code``.
@@ -360,6 +367,10 @@ class Workspace(AppState):
         ``InvalidRunError`` for an outdated, foreign or other-data run.
         """
         return runs.load(entry_path(self.root, "runs", run_id), fingerprint)
+
+    def run_pools(self, run_id: str, manifest: dict) -> dict[str, np.ndarray]:
+        """The stored pool arrays of a run, memory-mapped (``run_files.load_pools``)."""
+        return runs.load_pools(entry_path(self.root, "runs", run_id), manifest)
 
     def run_size(self, run_id: str) -> int:
         """Bytes a stored run (valid or not) takes on disk: what deleting it frees."""

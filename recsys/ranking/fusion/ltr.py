@@ -103,34 +103,61 @@ class LTRFuser(BaseEstimator):
         cells : (p, 2) int64 (pool row, pool column) of each feature row.
         """
         rows = np.asarray(rows, dtype=np.int64)
-        r_local, cols = np.nonzero(pool.valid[rows])
+        valid = pool.valid[rows]
+        r_local, cols = np.nonzero(valid)
         r = rows[r_local]
-        return self.cell_features(pool, r, cols, context), np.stack([r, cols], axis=1)
+        every = len(rows) == len(pool) and bool((rows == np.arange(len(pool))).all())
+        x = self.cell_features(pool, r, cols, context, mask=valid if every else None)
+        cells = np.empty((len(r), 2), np.int64)
+        cells[:, 0], cells[:, 1] = r, cols
+        return x, cells
 
     def cell_features(
-        self, pool: CandidatePool, r: np.ndarray, cols: np.ndarray, context: FusionContext | None
+        self,
+        pool: CandidatePool,
+        r: np.ndarray,
+        cols: np.ndarray,
+        context: FusionContext | None,
+        mask: np.ndarray | None = None,
     ) -> np.ndarray:
         """(p, n_models * 3 + 8) float32 features of the pool cells ``(r, cols)`` (p,).
 
-        The ``blend`` feature uses the weights captured when the model was fitted.
+        The ``blend`` feature uses the weights captured when the model was fitted. ``mask``
+        (n, C) bool, when given, holds exactly the cells ``(r, cols)`` (every pool row, in
+        row-major order): the cells are then read with the mask, faster than by index.
+
+        The matrix is written column by column into one column-major array (LightGBM reads
+        either layout), so no part is copied twice; the per-user look-ups (affinities) search
+        only the rows of the pool's users.
         """
         ctx = context or FusionContext()
-        items = pool.items[r, cols].astype(np.int64)
-        users = pool.users[r].astype(np.int64)
+        n_models = pool.n_models
+        x = np.empty((n_models * len(MODEL_FEATURES) + len(CONTEXT_FEATURES), len(r)), np.float32)
+
+        def cells(a: np.ndarray) -> np.ndarray:
+            return a[mask] if mask is not None else a[r, cols]
+
+        items = cells(pool.items).astype(np.int64)
         norm = pool.normalized("minmax")
-        parts: list[np.ndarray] = []
-        for m in range(pool.n_models):
-            parts += [pool.scores[m, r, cols], pool.ranks[m, r, cols], norm[m, r, cols]]
-        w = self._weights(pool)
-        parts.append(w @ filled(pool, "minmax")[:, r, cols])
-        parts.append(pool.retrieved[:, r, cols].sum(axis=0).astype(np.float32))
-        parts.append(pool.valid[r].sum(axis=1).astype(np.float32))
-        parts.append(_gather_log1p(ctx.item_popularity, items))
-        parts.append(_gather(ctx.item_recency, items))
-        parts.append(_gather_log1p(ctx.user_activity, users))
-        parts.append(_affinity(ctx.user_category_share, ctx.item_category, users, items))
-        parts.append(_affinity(ctx.user_brand_share, ctx.item_brand, users, items))
-        return np.stack([np.asarray(p, np.float32) for p in parts], axis=1)
+        for m in range(n_models):
+            x[3 * m] = cells(pool.scores[m])
+            x[3 * m + 1] = cells(pool.ranks[m])
+            x[3 * m + 2] = cells(norm[m])
+        k = 3 * n_models
+        # filled(pool, "minmax") at the cells, laid out (p, n_models) as fancy indexing gives
+        # it, so that BLAS sums each cell's terms in the same order (the same bits)
+        filled_norm = np.nan_to_num(np.ascontiguousarray(x[2:k:3].T), nan=0.0, copy=False)
+        x[k] = self._weights(pool) @ filled_norm.T
+        del filled_norm
+        x[k + 1] = sum(cells(pool.retrieved[m]).astype(np.float32) for m in range(n_models))
+        x[k + 2] = pool.valid.sum(axis=1).astype(np.float32)[r]
+        block_users = pool.users.astype(np.int64)
+        x[k + 3] = _gather_log1p(ctx.item_popularity, items)
+        x[k + 4] = _gather(ctx.item_recency, items)
+        x[k + 5] = _gather_log1p(ctx.user_activity, block_users)[r]
+        x[k + 6] = _affinity(ctx.user_category_share, ctx.item_category, block_users, r, items)
+        x[k + 7] = _affinity(ctx.user_brand_share, ctx.item_brand, block_users, r, items)
+        return x.T
 
     # ------------------------------------------------------------------ learning
     def fit(
@@ -316,13 +343,20 @@ def _gather_log1p(values: np.ndarray | None, idx: np.ndarray) -> np.ndarray:
 
 
 def _affinity(
-    share: sp.csr_matrix | None, label: np.ndarray | None, users: np.ndarray, items: np.ndarray
+    share: sp.csr_matrix | None,
+    label: np.ndarray | None,
+    users: np.ndarray,
+    rows: np.ndarray,
+    items: np.ndarray,
 ) -> np.ndarray:
-    """Share of each user's history in the item's label (NaN when labels are unknown)."""
+    """Share of user ``users[rows]``'s history in the label of ``items`` (NaN: label unknown).
+
+    Only the rows of ``users`` (the pool's) are searched, not the whole user-by-label matrix.
+    """
     if share is None or label is None:
-        return np.full(len(users), np.nan, np.float32)
+        return np.full(len(rows), np.nan, np.float32)
     codes = np.asarray(label, np.int64)[items]
-    _, values = lookup(share, users, codes)
+    _, values = lookup(sp.csr_matrix(share)[users], rows, codes)
     return np.where(codes >= 0, values, np.nan).astype(np.float32)
 
 
