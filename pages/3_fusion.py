@@ -16,6 +16,7 @@ from ui.lab_presets import baseline_choice, presets
 from ui.lab_results import results
 from ui.lab_state import apply_state, warm_up
 from ui.lab_tuning import autotune
+from ui.rule_impact import rule_impact
 
 
 @st.fragment
@@ -30,7 +31,7 @@ def lab(run) -> None:
             right = st.container(key="lab_results")
             rules_slot = right.container()
         with left, st.container(key="lab_controls"):
-            fusion, rerank = controls(run, catalog_columns, rules_slot)
+            fusion, rerank, rules_box = controls(run, catalog_columns, rules_slot)
         if fusion is None:
             return
         state.set_current_configs(fusion, rerank)  # versioned: ui.lab_settings
@@ -41,6 +42,9 @@ def lab(run) -> None:
             results(run, fusion, rerank, baseline)
             autotune(run, fusion, rerank)
             presets(run, fusion, rerank)
+        if rules_box is not None:  # under the rules table, computed last, only while it is open
+            with rules_box:
+                rule_impact(run, fusion, rerank)
 
 
 page_header("lab.title", "lab.intro")

@@ -101,7 +101,7 @@ st.caption(
         "ex.current_setting",
         method=labels.fusion_text(fusion.method),
         k=rerank.k,
-        n_rules=len(rerank.rules),
+        n_rules=sum(r.enabled for r in rerank.rules),  # the rules applied
     )
 )
 

@@ -15,39 +15,9 @@ Writes ``11_abtest_assign.png``, ``11b_abtest_analyse.png``, ``12_search.png`` a
 
 from __future__ import annotations
 
-import argparse
-import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from browser_app import idle, running_app, seed_workspace  # noqa: E402
-from browser_setup import LAUNCH_ARGS, find_chromium  # noqa: E402
-
-TIMEOUT = 120_000
-
-
-def shot(page, out: Path, name: str) -> None:
-    """Save the whole page as ``<out>/<name>.png``.
-
-    Streamlit scrolls inside its main block, so the window is made as tall as the block's
-    content first (and set back afterwards).
-    """
-    idle(page)
-    page.wait_for_timeout(800)  # let tables and charts finish drawing
-    size = page.viewport_size
-    height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll("
-        '\'[data-testid="stMain"], [data-testid="stAppViewContainer"]\')]'
-        ".map(e => e.scrollHeight))"
-    )
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height + 40)})
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(out / f"{name}.png"), full_page=True)
-    page.set_viewport_size(size)
-    print(f"wrote {out / name}.png")
+from screenshot_kit import TIMEOUT, idle, run_steps, shot
 
 
 def fill(page, key: str, text: str) -> None:
@@ -92,32 +62,7 @@ def search(page, url: str, out: Path) -> None:
 
 def main() -> int:
     """Seed a workspace, start the app, take the screenshots."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    args = parser.parse_args()
-    chromium = find_chromium()
-    if chromium is None:
-        print("Chromium was not found: see tests/browser_setup.py.", file=sys.stderr)
-        return 1
-    from playwright.sync_api import sync_playwright
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        workspace = Path(tmp)
-        seed_workspace(workspace)
-        with (
-            running_app(workspace, log_name="screenshots-live-server.log") as (url, _),
-            sync_playwright() as p,
-        ):
-            browser = p.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
-            page = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
-            page.set_default_timeout(TIMEOUT)
-            page.goto(url)
-            idle(page)
-            abtest(page, url, args.out)
-            search(page, url, args.out)
-            browser.close()
-    return 0
+    return run_steps(__doc__.splitlines()[0], "screenshots-live-server.log", [abtest, search])
 
 
 if __name__ == "__main__":

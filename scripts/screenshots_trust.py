@@ -7,9 +7,12 @@ Seeds a workspace with the fast demo store (600 users) and a trained run
    paired-bootstrap interval of every metric;
 2. ``13_item_audience.png``: the Item explorer's audience (relative score, rank percentile,
    the user attributes);
-3. ``13_data_zh.png`` and ``13_insights_zh.png``: the Data page's readiness report and the
+3. ``14_rule_impact.png`` and ``14_rule_impact_zh.png``: the lab with a saved preset loaded
+   (a boost rule on, a bury rule off), the rules table open, each rule's impact and one
+   shopper's list before and after, in English and in Chinese;
+4. ``13_data_zh.png`` and ``13_insights_zh.png``: the Data page's readiness report and the
    Insights page in Chinese;
-4. ``13_readiness_warnings.png``: the readiness report of an export with flaws a real shop's
+5. ``13_readiness_warnings.png``: the readiness report of an export with flaws a real shop's
    files have (rows without a user id, nine days of events, shared titles, missing prices),
    saved the way the Data page saves an upload.
 
@@ -18,17 +21,25 @@ Run from the project root: ``python scripts/screenshots_trust.py [--out docs/scr
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from screenshot_kit import ROOT, run_steps, settled, shot
 
-from browser_app import idle, metric_values, move_slider, running_app, seed_workspace  # noqa: E402
-from browser_setup import LAUNCH_ARGS, find_chromium  # noqa: E402
-from screenshots_live import TIMEOUT, shot  # noqa: E402
+sys.path.insert(0, str(ROOT))
+
+from browser_app import idle, metric_values, move_slider
+
+from recsys.ranking.rerank import RerankConfig, Rule
+from recsys.service.preset import Preset
+from recsys.service.workspace import Workspace
+
+#: The saved preset the rule-impact step loads: a boost switched on, a bury switched off.
+RULE_PRESET = "Anker push"
+RULES = (
+    Rule("boost", "brand", "==", "Anker", factor=2.0),
+    Rule("bury", "category", "==", "case", factor=0.5, enabled=False),
+)
 
 
 def nav(page, path: str) -> None:
@@ -37,7 +48,19 @@ def nav(page, path: str) -> None:
     idle(page)
 
 
-def compare_after_a_change(page, out: Path) -> None:
+def seed_rule_preset(workspace: Path) -> None:
+    """Save ``RULE_PRESET``: the seeded run's preset with ``RULES`` (as the lab saves one)."""
+    ws = Workspace(workspace)
+    preset = Preset.from_dict(ws.list_runs()[0]["preset"])
+    rerank = RerankConfig.from_dict(
+        {**preset.rerank.to_dict(), "rules": [r.to_dict() for r in RULES]}
+    )
+    preset = preset.with_rerank(rerank)
+    preset.name = RULE_PRESET
+    ws.save_preset(preset, as_new=True)
+
+
+def compare_after_a_change(page, _url: str, out: Path) -> None:
     """Move the lab's popularity weight to 1, then open Compare (lab setting vs trained)."""
     nav(page, "fusion")
     page.locator(".st-key-lab_w_popularity input[type=range]").first.wait_for(state="attached")
@@ -50,7 +73,7 @@ def compare_after_a_change(page, out: Path) -> None:
     shot(page, out, "13_compare_change")
 
 
-def audience(page, out: Path) -> None:
+def audience(page, _url: str, out: Path) -> None:
     """The Item explorer's audience tab for the first item."""
     nav(page, "items")
     page.get_by_role("tab", name="Audience (who wants it)").click()
@@ -59,7 +82,29 @@ def audience(page, out: Path) -> None:
     shot(page, out, "13_item_audience")
 
 
-def chinese_pages(page, out: Path) -> None:
+def rule_impact(page, _url: str, out: Path) -> None:
+    """Load the preset with rules in the lab, open the rules table: the impact of each rule."""
+    nav(page, "fusion")
+    page.locator('[data-testid="stMetricValue"]').first.wait_for()
+    page.locator('[data-testid="stExpander"] summary', has_text="Presets").first.click()
+    idle(page)
+    page.locator(".st-key-lab_load_preset button").click()
+    idle(page)
+    page.locator(".st-key-lab_rules_open summary").click()
+    page.get_by_text("What each rule does").wait_for()
+    tables = page.locator('.st-key-lab_rules_open [data-testid="stDataFrame"]')
+    tables.nth(2).wait_for()  # the rules, their impact, one shopper's list
+    shot(page, out, "14_rule_impact")
+    page.locator('[data-testid="stSidebar"]').get_by_text("简体中文").first.click()
+    settled(page)
+    if page.locator(".st-key-lab_rules_open details[open]").count() == 0:  # closed by the rerun
+        page.locator(".st-key-lab_rules_open summary").click()
+    page.get_by_text("每条规则的作用").wait_for()
+    tables.nth(2).wait_for()
+    shot(page, out, "14_rule_impact_zh")
+
+
+def chinese_pages(page, _url: str, out: Path) -> None:
     """The Data page's readiness report and Insights, in Chinese."""
     page.locator('[data-testid="stSidebar"]').get_by_text("简体中文").first.click()
     idle(page)
@@ -106,8 +151,19 @@ def seed_flawed_dataset(root: Path) -> str:
     return Workspace(root).save_dataset("Shop export", result.events, result.catalog, meta)
 
 
-def readiness_warnings(page, url: str, dataset_id: str, out: Path) -> None:
+#: Ids of what ``seed`` saved besides the seeded run (``flawed``: the dataset with flaws).
+SEEDED: dict[str, str] = {}
+
+
+def seed(workspace: Path) -> None:
+    """Add the preset with rules and the flawed dataset to the seeded workspace."""
+    seed_rule_preset(workspace)
+    SEEDED["flawed"] = seed_flawed_dataset(workspace)
+
+
+def readiness_warnings(page, url: str, out: Path) -> None:
     """The Data page's readiness report tab for the flawed dataset (opened through its URL)."""
+    dataset_id = SEEDED["flawed"]
     page.goto(f"{url}?ds={dataset_id}")
     idle(page)
     page.get_by_role("tab", name="Readiness report").click()
@@ -116,36 +172,13 @@ def readiness_warnings(page, url: str, dataset_id: str, out: Path) -> None:
 
 
 def main() -> int:
-    """Seed a workspace, start the app, take the screenshots."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    args = parser.parse_args()
-    chromium = find_chromium()
-    if chromium is None:
-        print("Chromium was not found: see tests/browser_setup.py.", file=sys.stderr)
-        return 1
-    from playwright.sync_api import sync_playwright
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        workspace = Path(tmp)
-        seed_workspace(workspace)
-        flawed = seed_flawed_dataset(workspace)
-        with (
-            running_app(workspace, log_name="screenshots-trust-server.log") as (url, _),
-            sync_playwright() as p,
-        ):
-            browser = p.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
-            page = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
-            page.set_default_timeout(TIMEOUT)
-            page.goto(url)
-            idle(page)
-            compare_after_a_change(page, args.out)
-            audience(page, args.out)
-            chinese_pages(page, args.out)
-            readiness_warnings(page, url, flawed, args.out)
-            browser.close()
-    return 0
+    """Seed a workspace (and the preset with rules), start the app, take the screenshots."""
+    return run_steps(
+        __doc__.splitlines()[0],
+        "screenshots-trust-server.log",
+        [compare_after_a_change, audience, rule_impact, chinese_pages, readiness_warnings],
+        seed=seed,
+    )
 
 
 if __name__ == "__main__":

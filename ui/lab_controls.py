@@ -102,9 +102,11 @@ def _rerank_knobs(run) -> dict:
 
 
 def controls(run, catalog_columns: list[str], rules_slot):
-    """All the lab's knobs; returns ``(FusionConfig, RerankConfig)`` or ``(None, None)``.
+    """All the lab's knobs; returns ``(FusionConfig, RerankConfig, rules box)``, the configs
+    ``None`` when a setting is invalid.
 
-    The rules table is drawn in ``rules_slot`` (it needs the wide column).
+    The rules table is drawn in ``rules_slot`` (it needs the wide column); the rules box is
+    the open rules expander (the page draws the rules' impact in it), else ``None``.
     """
     ss = st.session_state
     method, norm, weights = _method_and_weights(run)
@@ -133,5 +135,5 @@ def controls(run, catalog_columns: list[str], rules_slot):
         )
     except RecsysError as err:
         show_error(err)
-        return None, None
-    return fusion, rerank
+        return None, None, None
+    return fusion, rerank, (box if box.open else None)

@@ -64,7 +64,7 @@ def metrics_report(run, fusion, rerank, run_id: str | None, in_use=None) -> tupl
         + ", ".join(f"{model_label(m)} {w:.2f}" for m, w in fusion.weights.items()),
         f"- {t('report.rerank')}: k={k}, MMR λ={rerank.mmr_lambda}, "
         f"{t('lab.cat_cap')}={rerank.category_cap}, {t('lab.brand_cap')}={rerank.brand_cap}, "
-        f"{t('lab.novelty')}={rerank.novelty}, {t('lab.rules')}={len(rerank.rules)}",
+        f"{t('lab.novelty')}={rerank.novelty}, {t('lab.rules')}={sum(r.enabled for r in rerank.rules)}",
         f"- {t('report.users', n=len(ev.fusion.users))}",
         "",
         "| " + t("report.strategy") + " | " + " | ".join(metric_label(c) for c in keys) + " |",

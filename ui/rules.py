@@ -12,7 +12,7 @@ from recsys.ranking.rerank import OPS, RULE_KINDS, RULE_SEGMENTS, Rule
 from ui.errors import error_text
 from ui.i18n import t
 
-COLUMNS = ["kind", "column", "op", "value", "factor", "item_id", "position", "segment"]
+COLUMNS = ["enabled", "kind", "column", "op", "value", "factor", "item_id", "position", "segment"]
 
 
 def parse_value(text: Any) -> Any:
@@ -29,6 +29,13 @@ def parse_value(text: Any) -> Any:
     except ValueError:
         return raw
     return int(number) if number.is_integer() and "." not in raw else number
+
+
+def _on(cell: Any) -> bool:
+    """The "On" cell of a row: a new row (empty cell) is on."""
+    if cell is None or (isinstance(cell, float) and pd.isna(cell)) or cell is pd.NA:
+        return True
+    return bool(cell)
 
 
 def rules_from_rows(rows: pd.DataFrame) -> tuple[list[Rule], list[str]]:
@@ -49,6 +56,7 @@ def rules_from_rows(rows: pd.DataFrame) -> tuple[list[Rule], list[str]]:
             else None,
             "position": int(row["position"]) if pd.notna(row.get("position")) else 1,
             "segment": row.get("segment") or "all",
+            "enabled": _on(row.get("enabled")),
         }
         if data["op"] in ("in", "not_in") and not isinstance(data["value"], list):
             data["value"] = [data["value"]]
@@ -71,6 +79,7 @@ def rules_to_rows(rules: list) -> pd.DataFrame:
             {**{c: d.get(c) for c in COLUMNS}, "value": None if value is None else str(value)}
         )
     frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["enabled"] = frame["enabled"].map(_on).astype("boolean")  # a new row: <NA> = on
     text = ("kind", "column", "op", "value", "item_id", "segment")
     return frame.astype(dict.fromkeys(text, object))
 
@@ -84,6 +93,9 @@ def rules_editor(base: pd.DataFrame, key: str, catalog_columns: list[str]) -> pd
         num_rows="dynamic",
         hide_index=True,
         column_config={
+            "enabled": cc.CheckboxColumn(
+                t("lab.rule.enabled"), help=t("lab.rule.enabled_help"), default=True, width="small"
+            ),
             "kind": cc.SelectboxColumn(
                 t("lab.rule.kind"),
                 options=list(RULE_KINDS),

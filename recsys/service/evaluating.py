@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from recsys.evaluation.metrics import MetricReport
@@ -14,6 +15,7 @@ from recsys.evaluation.sampling import Interval, mean_interval
 from recsys.evaluation.tuning import TuneResult, tune_knobs, tune_weights
 from recsys.ranking.fusion import FUSERS, FusionConfig
 from recsys.ranking.rerank import RankedLists, RerankConfig, rerank
+from recsys.ranking.rerank.impact import ImpactReport, rule_impact
 from recsys.service.pools import single_model_topk
 from recsys.service.preset import Preset
 from recsys.service.run_base import RunBase
@@ -108,6 +110,40 @@ class Evaluating(RunBase):
         models = self.single_model_reports(stage, rr.k, sample=sample)
         return Evaluation(
             report, models, ranked, fusion, rr, seconds, population=len(st.require_pool())
+        )
+
+    def rule_impact(
+        self,
+        fusion: FusionConfig | None = None,
+        rerank_cfg: RerankConfig | None = None,
+        *,
+        stage: str = "test",
+        sample: bool = True,
+        current: Evaluation | None = None,
+    ) -> ImpactReport:
+        """Each rule's impact on the lab's users (``recsys.ranking.rerank.impact``).
+
+        Lists with each rule toggled, scored by ``stage_metrics`` like every figure of the lab;
+        ``current``, the evaluation of the same setting on the same users, is reused.
+        """
+        fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
+        st = self.stages[stage]
+        pool = st.sample_pool if sample else st.require_pool()
+        same = (
+            current is not None
+            and current.config == fusion
+            and current.rerank == rr
+            and np.array_equal(current.fusion.users, pool.users)
+        )
+        return rule_impact(
+            pool,
+            self.fuse_pool(stage, pool, fusion),
+            rr,
+            self.items,
+            lambda topk: self.stage_metrics(st, topk, rr.k).values,
+            user_segments=self.segments(stage, pool.users),
+            current=current.ranked if same and current else None,
+            current_metrics=current.fusion.values if same and current else None,
         )
 
     def prepare_lab(self, stages: tuple[str, ...] = ("test", "validation")) -> None:

@@ -6,7 +6,7 @@ and leaves a trace per recommended item (``touched_by`` flags, ``rule_hits`` bit
 
 Order of the steps, on the fused score normalised per user to [0, 1]:
 boost/bury rules (multiply) -> novelty (subtract) -> filter rules (drop) -> greedy selection
-(MMR + caps, or plain top-k) -> pins.
+(MMR + caps, or plain top-k) -> pins. Rules switched off (``Rule.enabled`` false) are skipped.
 """
 
 from __future__ import annotations
@@ -131,21 +131,23 @@ def rerank(
     valid = pool.valid & np.isfinite(fused)
     raw = np.where(valid, fused, -np.inf).astype(np.float32, copy=False)
     base_pos = _pool_topk(raw, k)  # min-max keeps each row's order: rank the raw scores
-    adjusts = bool(config.rules) or config.novelty > 0 or _selects(config)
+    # rules switched off stay in the config (and keep their bit j) but are not applied
+    active = [(j, r) for j, r in enumerate(config.rules) if r.enabled]
+    adjusts = bool(active) or config.novelty > 0 or _selects(config)
     score = _row_minmax(raw, valid) if adjusts else raw  # raw: read only
-    steps = bool(config.rules) or config.novelty > 0  # steps that report their effect
+    steps = bool(active) or config.novelty > 0  # steps that report their effect
     # what the steps read and mark, built only when a step runs (empty on the slider's plain path)
     none = (0, 0)
     safe_items = np.maximum(pool.items, 0) if steps else pool.items
     current = _mask_of(base_pos, (n, c)) if steps else np.zeros(none, bool)
     changed = False  # did any step change scores or the candidate set?
     flags = np.zeros((n, c) if adjusts else none, np.uint8)
-    bits = np.zeros((n, c) if config.rules else none, np.uint64)
+    bits = np.zeros((n, c) if active else none, np.uint64)
     rule_names = tuple(r.label for r in config.rules)
     stats: dict[str, Any] = {"users": n, "k": k, "pool_cells": int(np.count_nonzero(valid))}
 
     # boosts and buries: multiply the normalised score
-    for j, rule in enumerate(config.rules):
+    for j, rule in active:
         if rule.kind not in ("boost", "bury"):
             continue
         m = rule.mask(items)[safe_items] & valid
@@ -167,7 +169,7 @@ def rerank(
         current = after
 
     # filters: keep only matching items
-    for j, rule in enumerate(config.rules):
+    for j, rule in active:
         if rule.kind != "filter":
             continue
         keep = rule.mask(items)[safe_items]
@@ -210,7 +212,7 @@ def rerank(
     out_pos = pos.astype(np.int32)
 
     # pins
-    for j, rule in enumerate(config.rules):
+    for j, rule in active:
         if rule.kind != "pin":
             continue
         out_items, out_pos, out_scores, out_flags, out_bits, pin_stats = _apply_pin(

@@ -28,6 +28,8 @@ class Rule:
     op : one of ``==, !=, <, <=, >, >=, between, in, not_in, contains``; ``between`` takes
         ``[low, high]`` (inclusive), ``in``/``not_in`` a list, ``contains`` a substring
         (case-insensitive). Missing values never match (except under ``!=`` and ``not_in``).
+    enabled : a rule switched off stays in the config and in saved presets but is not applied
+        (presets saved before the switch existed load with their rules on).
     """
 
     kind: str
@@ -39,8 +41,10 @@ class Rule:
     position: int = 1
     segment: str = "all"
     name: str = ""
+    enabled: bool = True
 
     def __post_init__(self) -> None:
+        self.enabled = _as_bool(self.enabled)
         if self.kind not in RULE_KINDS:
             known = ", ".join(RULE_KINDS)
             raise ConfigError(
@@ -123,6 +127,7 @@ class Rule:
             "position": self.position,
             "segment": self.segment,
             "name": self.name,
+            "enabled": self.enabled,
         }
 
     @classmethod
@@ -145,7 +150,8 @@ class Rule:
 
     def mask(self, items: ItemTable) -> np.ndarray:
         """(n_items,) bool: the catalog items this filter/boost/bury rule matches (cached)."""
-        key = ("rule", repr(self.to_dict()))
+        what = {k: v for k, v in self.to_dict().items() if k not in ("name", "enabled")}
+        key = ("rule", repr(what))
         if key in items._cache:
             return items._cache[key]
         cat = items.catalog
@@ -161,6 +167,24 @@ class Rule:
         out = np.asarray(out, dtype=bool)
         items._cache[key] = out
         return out
+
+
+def _as_bool(value: Any) -> bool:
+    """A rule's on/off flag from JSON or a table cell (missing = on; ``"false"``, ``0`` = off)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return True
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "1", "yes", "on", ""):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+        raise ConfigError(
+            f"a rule's on/off setting must be true or false, not '{value}'.",
+            code="rule.enabled_flag",
+            params={"value": value},
+        )
+    return bool(value)
 
 
 def _coerce(col: pd.Series, value):
