@@ -4,21 +4,12 @@ keeping the best weights found so far."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
-import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
+from app_session import small_lab
 
-from recsys.data.ingest import load_dataset
 from recsys.service.evaluating import Evaluating
-from recsys.service.persistence import save_run
-from recsys.service.preset import default_preset
-from recsys.service.training import train_run
-from recsys.service.workspace import Workspace
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
-LAB = "pages/3_fusion.py"
 MODELS = ("popularity", "item_knn")
 
 
@@ -28,23 +19,7 @@ def lab(tmp_path, monkeypatch):
     root = tmp_path / "ws"
     monkeypatch.setenv("FUSION_STUDIO_WORKSPACE", str(root))
     monkeypatch.setenv("FUSION_STUDIO_FAST", "1")
-    events = pd.DataFrame(
-        {
-            "user_id": [f"u{u}" for u in range(60) for _ in range(6)],
-            "item_id": [f"i{(u * 5 + j * 3) % 23}" for u in range(60) for j in range(6)],
-        }
-    )
-    loaded = load_dataset(events.to_csv(index=False).encode(), name="shop")
-    ws = Workspace(root)
-    ds_id = ws.save_dataset("shop", loaded.events, loaded.catalog, {})
-    run = train_run(ws.load_dataset(ds_id), default_preset(MODELS))
-    save_run(run, ws, ds_id)
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.query_params["ds"] = ds_id
-    at.run()
-    at.switch_page(LAB)
-    at.run()
-    assert not at.exception, at.exception
+    at = small_lab(root, MODELS)
     assert not [b for b in at.button if b.key == "lab_tune_go"], "closed: nothing runs inside"
     at.session_state["lab_tune_exp"] = True  # the user opens the expander
     at.run()

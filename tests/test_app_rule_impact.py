@@ -3,23 +3,15 @@ row; switching it off removes its effect on the metrics but keeps the row."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from app_session import small_lab
 from streamlit.testing.v1 import AppTest
 from test_app_i18n import _metric_problems, _texts
 
-from recsys.data.ingest import load_dataset
 from recsys.evaluation.metrics.glossary import is_metric
-from recsys.service.persistence import save_run
-from recsys.service.preset import default_preset
-from recsys.service.training import train_run
-from recsys.service.workspace import Workspace
 from ui import labels
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
-LAB = "pages/3_fusion.py"
 EDITOR = "lab_rules_ed_0"
 BURY = {"kind": "bury", "column": "category", "op": "==", "value": "case", "factor": 0.1}
 
@@ -30,12 +22,6 @@ def lab(tmp_path, monkeypatch):
     root = tmp_path / "ws"
     monkeypatch.setenv("FUSION_STUDIO_WORKSPACE", str(root))
     monkeypatch.setenv("FUSION_STUDIO_FAST", "1")
-    events = pd.DataFrame(
-        {
-            "user_id": [f"u{u}" for u in range(60) for _ in range(6)],
-            "item_id": [f"i{(u * 5 + j * 3) % 23}" for u in range(60) for j in range(6)],
-        }
-    )
     catalog = pd.DataFrame(
         {
             "item_id": [f"i{j}" for j in range(23)],
@@ -43,19 +29,7 @@ def lab(tmp_path, monkeypatch):
             "category": ["case" if j % 3 == 0 else "cable" for j in range(23)],
         }
     )
-    loaded = load_dataset(
-        events.to_csv(index=False).encode(), catalog.to_csv(index=False).encode(), name="shop"
-    )
-    ws = Workspace(root)
-    ds_id = ws.save_dataset("shop", loaded.events, loaded.catalog, {})
-    run = train_run(ws.load_dataset(ds_id), default_preset(("popularity", "item_knn")))
-    save_run(run, ws, ds_id)
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.query_params["ds"] = ds_id
-    at.run()
-    at.switch_page(LAB)
-    at.run()
-    assert not at.exception, at.exception
+    at = small_lab(root, ("popularity", "item_knn"), catalog)
     return at
 
 
