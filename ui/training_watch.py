@@ -182,21 +182,32 @@ def panel(dataset_id: str) -> None:
     """The trainings of this dataset, followed while this session's own one is active.
 
     The active jobs are drawn by a fragment. While this session's training is queued or
-    running, it reruns every ``POLL_SECONDS`` (the rest of the page stays as it is) and the
-    whole page reruns when the set of active jobs changes. Otherwise it does not poll: a
-    polling rerun can swallow a click on the sidebar, and others' trainings are shown as of the
-    page's last run.
+    running, it reruns every ``poll_every`` seconds (the rest of the page stays as it is); the
+    whole page reruns only when this session's own training changes state (it starts, or it
+    ends: ``settle``), never for a colleague's, so a training that ends does not rerun every
+    watching session's page at once. Otherwise it does not poll: a polling rerun can swallow a
+    click on the sidebar, and others' trainings are shown as of the page's last run.
     """
     active = [j for j in queue().jobs(dataset_id) if j.active]
     if active:
-        st.fragment(_live, run_every=poll_every(active))(dataset_id, [j.id for j in active])
+        own = _own_state(active)
+        st.fragment(_live, run_every=poll_every(active))(dataset_id, own)
 
 
-def _live(dataset_id: str, ids: list[str]) -> None:
-    """The active jobs ``ids`` (as of the page's last full run), each with a cancel button."""
+def _own_state(jobs: list[Job]) -> str | None:
+    """The state of this session's own training among ``jobs`` (None: not among them)."""
+    own = st.session_state.get(JOB_KEY)
+    return next((j.state for j in jobs if own and j.id == own), None)
+
+
+def _live(dataset_id: str, own_state: str | None) -> None:
+    """The active jobs, each with a cancel button; ``own_state``: this session's job's state
+    at the page's last full run (the page reruns when it changes)."""
     jobs = [j for j in queue().jobs(dataset_id) if j.active]
-    if [j.id for j in jobs] != ids:  # one ended (maybe this session's) or one was added
-        st.rerun(scope="app")
+    if own_state is not None and _own_state(jobs) != own_state:
+        st.rerun(scope="app")  # this session's training started or ended
+    if not jobs:
+        return
     st.subheader(t("train.jobs", n=len(jobs)))
     for job in jobs:
         left, right = st.columns([5, 1], vertical_alignment="center")

@@ -184,6 +184,8 @@ class TrainingQueue:
         self._lock = threading.RLock()
         self._procs: dict[str, BaseProcess] = {}
         self._cancelling: dict[str, float] = {}
+        #: The files of jobs that have ended (they never change again), read once.
+        self._ended: dict[str, tuple[dict, dict]] = {}
         self._wake = threading.Event()
         self._closed = False
         self._context = multiprocessing.get_context("spawn")
@@ -295,11 +297,21 @@ class TrainingQueue:
         atomic_write_json(path, doc)
 
     def _read(self, folder: Path) -> Job | None:
-        try:
-            request = read_json(folder / REQUEST)
-            status = read_json(folder / STATE)
-        except OSError:  # being written, or not a job: not listed
-            return None
+        """The job in ``folder`` (None while it is being written, or when it is not a job).
+
+        An ended job's files are read once: every session following the queue reads it often.
+        """
+        known = self._ended.get(folder.name)
+        if known is not None:
+            request, status = known
+        else:
+            try:
+                request = read_json(folder / REQUEST)
+                status = read_json(folder / STATE)
+            except OSError:  # being written, or not a job: not listed
+                return None
+            if status.get("state") in (DONE, FAILED, CANCELLED, STOPPED):
+                self._ended[folder.name] = (request, status)
         progress: dict[str, Any] = {}
         if status.get("state") == RUNNING and (folder / PROGRESS).is_file():
             try:
