@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from recsys.models import make_model
 from recsys.models.similarity_product import worth_densifying
-from recsys.models.sparse_kernels import csr_sparse_dense
+from recsys.models.sparse_kernels import csr_dense, csr_sparse_dense
 from recsys.ranking.topk import top_k_indices
 from tests.fixtures_data import make_dataset
 
@@ -44,6 +44,41 @@ def test_unsorted_indices_and_empty_rows_equal_scipy():
         m.has_sorted_indices = False
     np.testing.assert_array_equal(csr_sparse_dense(rows, other), (rows @ other).toarray())
     assert not csr_sparse_dense(rows, other)[5].any()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sparse_by_dense_product_equals_scipy(seed):
+    rows = _random_csr(300, 700, 0.03, seed)
+    dense = np.random.default_rng(seed).standard_normal((700, 333)).astype(np.float32)
+    got = csr_dense(rows, dense)
+    expected = rows @ dense
+    assert got.dtype == np.float32 and got.shape == (300, 333)
+    np.testing.assert_array_equal(got, expected)
+    # a memory-mapped matrix (a loaded run), a Fortran-ordered one (scipy's path), no rows
+    np.testing.assert_array_equal(csr_dense(rows, np.asfortranarray(dense)), expected)
+    assert csr_dense(rows[:0], dense).shape == (0, 333)
+    assert rows.has_sorted_indices  # the item-by-item kernel; unsorted rows take the row kernel
+    shuffled = rows.copy()
+    rng = np.random.default_rng(seed)
+    for i in range(shuffled.shape[0]):
+        a, b = shuffled.indptr[i], shuffled.indptr[i + 1]
+        order = a + rng.permutation(b - a)
+        shuffled.indices[a:b], shuffled.data[a:b] = shuffled.indices[order], shuffled.data[order]
+    shuffled.has_sorted_indices = False
+    np.testing.assert_array_equal(csr_dense(shuffled, dense), shuffled @ dense)
+
+
+def test_ease_scores_with_the_compiled_product(tmp_path):
+    ds = make_dataset(n_users=120, n_items=90, seed=4)
+    model = make_model("ease").fit(ds)
+    users = np.arange(ds.n_users)
+    expected = np.zeros((ds.n_users, ds.n_items), np.float32)
+    expected[:, model.active_items_] = model.user_rows_ @ model.item_weights_
+    np.testing.assert_array_equal(model.score_items(users), expected)
+    path = tmp_path / "w.npy"
+    np.save(path, model.item_weights_)
+    model.item_weights_ = np.load(path, mmap_mode="r")
+    np.testing.assert_array_equal(model.score_items(users), expected)
 
 
 def test_other_dtypes_fall_back_to_scipy():

@@ -20,6 +20,7 @@ from recsys.models.base import (
     pair_values,
 )
 from recsys.models.holdout import holdout_ndcg, inner_holdout
+from recsys.models.sparse_kernels import csr_dense
 
 #: Largest number of items *with interactions* EASE accepts (dense n x n solve, see EASE).
 MAX_ITEMS = 20_000
@@ -193,11 +194,11 @@ class EASE(Recommender):
         return out
 
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
-        return self._expand(self.user_rows_[user_idx] @ self.item_weights_)
+        return self._expand(csr_dense(self.user_rows_[user_idx], self.item_weights_))
 
     def _score_history(self, item_idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
         row = pair_values(history_row(item_idx, weights, self.n_items_), self.binary)
-        return self._expand(row[:, self.active_items_] @ self.item_weights_)[0]
+        return self._expand(csr_dense(row[:, self.active_items_], self.item_weights_))[0]
 
 
 def check_size(n_items: int) -> None:

@@ -7,7 +7,8 @@ sparse-by-sparse product then costs about 7× a sparse-by-dense one (measured: 2
 float32 copy of ``S`` when ``S`` is small and dense enough, and keeps that copy for as long as
 ``S`` is the same object. Both ways give the same float32 values: each output row is summed
 over the user's items in the same order. A large or sparse ``S`` is multiplied by
-``recsys.models.sparse_kernels.csr_sparse_dense`` straight into the dense block.
+``recsys.models.sparse_kernels.csr_sparse_dense`` straight into the dense block, a dense copy
+by ``csr_dense``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from recsys.models.sparse_kernels import csr_sparse_dense
+from recsys.models.sparse_kernels import csr_dense, csr_sparse_dense
 
 #: ``S`` is multiplied as a dense float32 copy only up to this many cells (16 MB) ...
 DENSE_CELLS = 4_000_000
@@ -46,7 +47,7 @@ def similarity_scores(owner: object, rows: sp.csr_matrix, similarity: sp.csr_mat
     if cached is None or cached[0] is not similarity:  # a new or updated model
         cached = (similarity, np.asarray(similarity.toarray(), np.float32))
         owner.__dict__[_CACHE_ATTRIBUTE] = cached
-    return np.asarray(rows @ cached[1], np.float32)
+    return csr_dense(rows, cached[1])
 
 
 __all__ = ["DENSE_CELLS", "DENSE_MIN_SHARE", "similarity_scores", "worth_densifying"]
