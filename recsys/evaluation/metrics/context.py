@@ -15,6 +15,7 @@ Conventions
 
 from __future__ import annotations
 
+import weakref
 from functools import cached_property
 
 import numpy as np
@@ -121,9 +122,8 @@ class EvalContext:
 
     @cached_property
     def item_popularity(self) -> np.ndarray:
-        """(n_items,) number of train users who interacted with each item."""
-        t = self.train
-        return np.bincount(t.indices, minlength=self.n_items)[: self.n_items].astype(np.float64)
+        """(n_items,) number of train users who interacted with each item (read-only)."""
+        return _item_popularity(self.train, self.n_items)
 
     @cached_property
     def n_train_users(self) -> int:
@@ -208,3 +208,25 @@ def nan_mean(values: np.ndarray) -> float:
     values = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(values)
     return float(values[finite].mean()) if finite.any() else float("nan")
+
+
+#: Item popularity of recent train matrices, keyed by their ``indices`` array: the Fusion lab
+#: evaluates every slider move against the same train matrix, and counting 1.7M pairs took 7 ms
+#: of a 100 ms slider path at 100,000 users.
+_POPULARITY: dict[int, tuple[weakref.ref, int, np.ndarray]] = {}
+_POPULARITY_KEPT = 8
+
+
+def _item_popularity(train: sp.csr_matrix, n_items: int) -> np.ndarray:
+    """(n_items,) float64 train users per item, counted once per train matrix."""
+    key = id(train.indices)
+    hit = _POPULARITY.get(key)
+    if hit is not None and hit[0]() is train.indices and hit[1] == train.nnz:
+        if len(hit[2]) == n_items:
+            return hit[2]
+    pop = np.bincount(train.indices, minlength=n_items)[:n_items].astype(np.float64)
+    pop.flags.writeable = False
+    if len(_POPULARITY) >= _POPULARITY_KEPT:
+        _POPULARITY.pop(next(iter(_POPULARITY)))
+    _POPULARITY[key] = (weakref.ref(train.indices), train.nnz, pop)
+    return pop
