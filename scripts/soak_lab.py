@@ -8,7 +8,7 @@ and a trained run, starts ``streamlit run app.py`` on it and drives headless Chr
 2. opens and closes ``--tabs`` lab tabs one after another, each waiting for the lab's metrics,
    and prints the server's RSS before, at the peak, right after and after ``--idle`` seconds.
 
-Run from the project root: ``python scripts/soak_lab.py [--tabs 50] [--idle 60] [--fast]``.
+Run from the project root: ``python scripts/soak_lab.py [--tabs 50] [--idle 60] [--refreshes 3] [--fast]``.
 Prints one line per figure and writes them to ``test-artifacts/soak.json``.
 """
 
@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tabs", type=int, default=50)
     parser.add_argument("--idle", type=float, default=60.0)
+    parser.add_argument("--refreshes", type=int, default=3, help="Fusion lab refreshes timed")
     parser.add_argument("--fast", action="store_true", help="the 600-user store, few epochs")
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS))
     parser.add_argument("--target-mb", type=float, default=150.0)
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                 timed_open(page, url + "/fusion", "[data-testid=stMetricValue]"), 2
             )
             refresh, in_page = [], []
-            for _ in range(3):
+            for _ in range(args.refreshes):
                 start = time.perf_counter()
                 page.reload(wait_until="domcontentloaded")
                 wait_lab(page)

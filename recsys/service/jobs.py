@@ -184,8 +184,7 @@ class TrainingQueue:
         self._lock = threading.RLock()
         self._procs: dict[str, BaseProcess] = {}
         self._cancelling: dict[str, float] = {}
-        #: The files of jobs that have ended (they never change again), read once.
-        self._ended: dict[str, tuple[dict, dict]] = {}
+        self._ended: dict[str, tuple[dict, dict]] = {}  # ended jobs' files (final)
         self._wake = threading.Event()
         self._closed = False
         self._context = multiprocessing.get_context("spawn")
@@ -297,10 +296,7 @@ class TrainingQueue:
         atomic_write_json(path, doc)
 
     def _read(self, folder: Path) -> Job | None:
-        """The job in ``folder`` (None while it is being written, or when it is not a job).
-
-        An ended job's files are read once: every session following the queue reads it often.
-        """
+        """The job in ``folder`` (None while being written or not a job); ended ones read once."""
         known = self._ended.get(folder.name)
         if known is not None:
             request, status = known
