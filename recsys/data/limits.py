@@ -24,8 +24,9 @@ INGEST_MEMORY_ENV = "FUSION_STUDIO_INGEST_MB"
 SAMPLE_BYTES = 1 << 20
 #: Reading and cleaning cost: copies of the file's bytes held at once, plus memory per cell
 #: once parsed. Measured on a 256 MB, 6.4M-row log of five columns with
-#: ``scripts/upload_memory.py`` (1.1-1.35 GB above the process's baseline, the file's bytes
-#: included); these give 1.8 GB there, a margin for other shapes.
+#: ``scripts/upload_memory.py``: 3.6-3.9x the file at the peak since 1 December, about 1 GB,
+#: the file's bytes included (1.1-1.35 GB before); these give 1.8 GB there, a margin for other
+#: shapes.
 FILE_COPIES = 3.0
 CELL_BYTES = 32
 
