@@ -237,11 +237,11 @@ class TrainingQueue:
         return job_id
 
     def jobs(self, dataset_id: str | None = None, *, recent: float | None = None) -> list[Job]:
-        """Jobs (of one dataset), oldest first, with their places and waits.
-
-        ``recent``: finished jobs only when they finished within that many seconds.
-        """
-        every = [job for f in sorted(self.folder.iterdir()) if (job := self._read(f)) is not None]
+        """Jobs (of ``dataset_id``), oldest first, with places and waits; ``recent`` in seconds."""
+        folders = sorted(self.folder.iterdir())
+        for gone in self._ended.keys() - {f.name for f in folders}:  # job files last a day
+            del self._ended[gone]
+        every = [job for f in folders if (job := self._read(f)) is not None]
         self._places(every)
         out = []
         for job in every:

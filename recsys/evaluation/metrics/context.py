@@ -221,9 +221,8 @@ def _item_popularity(train: sp.csr_matrix, n_items: int) -> np.ndarray:
     """(n_items,) float64 train users per item, counted once per train matrix."""
     key = id(train.indices)
     hit = _POPULARITY.get(key)
-    if hit is not None and hit[0]() is train.indices and hit[1] == train.nnz:
-        if len(hit[2]) == n_items:
-            return hit[2]
+    if hit and hit[0]() is train.indices and hit[1] == train.nnz and len(hit[2]) == n_items:
+        return hit[2]
     pop = np.bincount(train.indices, minlength=n_items)[:n_items].astype(np.float64)
     pop.flags.writeable = False
     if len(_POPULARITY) >= _POPULARITY_KEPT:
