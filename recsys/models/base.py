@@ -155,6 +155,9 @@ class Recommender(BaseEstimator):
     param_ranges: ClassVar[Mapping[str, ParamRange]] = {}
     state_fields: ClassVar[Mapping[str, str]] = {}
     transient_fields: ClassVar[frozenset[str]] = frozenset()
+    #: Users a block of ``recommend`` (bounds the dense scores of a block; a model whose
+    #: ``_top_k`` makes no dense block may take more).
+    top_k_block: ClassVar[int] = 512
 
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> None:
@@ -286,26 +289,26 @@ class Recommender(BaseEstimator):
         user_idx: np.ndarray,
         k: int,
         exclude: sp.csr_matrix | None = None,
-        block_size: int = 512,
+        block_size: int | None = None,
         n_jobs: int = 1,
     ) -> TopK:
         """Top-k items for each user, scored in blocks of users so memory stays bounded.
 
         ``exclude`` is an (n_users, n_items) sparse matrix whose non-zeros are masked.
-        With ``n_jobs > 1``, worker threads take blocks while BLAS is held to one thread each
-        (the product and ``argpartition`` release the GIL), which beats one multi-threaded BLAS
-        call because selection, not the product, dominates.
+        ``block_size``: users a block (default ``top_k_block``). With ``n_jobs > 1``, worker
+        threads take blocks while BLAS is held to one thread each (the product and
+        ``argpartition`` release the GIL), which beats one multi-threaded BLAS call because
+        selection, not the product, dominates.
         """
+        self.check_fitted()
         user_idx = np.asarray(user_idx, dtype=np.int32)
+        block_size = int(block_size or self.top_k_block)
         items = np.full((len(user_idx), k), -1, np.int32)
         scores = np.full((len(user_idx), k), -np.inf, np.float32)
 
         def run_block(start: int) -> None:
             block = user_idx[start : start + block_size]
-            s = self.score_items(block)
-            if exclude is not None:
-                mask_exclusions(s, exclude[block])
-            idx, vals = top_k_indices(s, k)
+            idx, vals = self._top_k(block, k, None if exclude is None else exclude[block])
             items[start : start + len(block), : idx.shape[1]] = idx
             scores[start : start + len(block), : idx.shape[1]] = vals
 
@@ -321,6 +324,18 @@ class Recommender(BaseEstimator):
             with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_jobs) as pool:
                 list(pool.map(run_block, starts))
         return TopK(user_idx, items, scores)
+
+    def _top_k(
+        self, block: np.ndarray, k: int, exclude_rows: sp.csr_matrix | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``top_k_indices`` of the block's ``score_items`` with ``exclude_rows`` masked.
+
+        A model may take a faster way to exactly the same lists and scores (EASE).
+        """
+        s = self.score_items(block)
+        if exclude_rows is not None:
+            mask_exclusions(s, exclude_rows)
+        return top_k_indices(s, k)
 
     # ------------------------------------------------------------------ persistence
     @classmethod

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import threading
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,6 +22,7 @@ from recsys.models.base import (
 )
 from recsys.models.holdout import holdout_ndcg, inner_holdout
 from recsys.models.sparse_kernels import csr_dense
+from recsys.ranking.row_product import PanelMatrix, RowProduct
 
 #: Largest number of items *with interactions* EASE accepts (dense n x n solve, see EASE).
 MAX_ITEMS = 20_000
@@ -34,6 +36,8 @@ _START = 2
 MAX_HOLDOUT_USERS = 5_000
 #: Dense cells per Gram block when the sparse product is made dense.
 _BLOCK_CELLS = 16_000_000
+#: Held while a model's panel copy of ``B`` is built (once; blocks score on several threads).
+_PANELS_LOCK = threading.Lock()
 
 
 def fit_memory_bytes(n_items: int) -> int:
@@ -66,8 +70,9 @@ class EASE(Recommender):
 
     Memory and time: with ``n`` items that have interactions, a fit peaks at about
     ``12 · n²`` bytes (float64 Gram inverted in place, plus ``B``) and the fitted model keeps
-    ``B`` as float32, ``4 · n²`` bytes: 4.8 GB and 1.6 GB at ``MAX_ITEMS`` = 20,000. More
-    items raise ``ConfigError`` (use ``rp3beta`` or ``item_knn``). Time grows as ``n³``.
+    ``B`` as float32, ``4 · n²`` bytes: 4.8 GB and 1.6 GB at ``MAX_ITEMS`` = 20,000. Batch
+    top-k (``recommend``) adds a panel copy of ``B``, another ``4 · n²``.
+    More items raise ``ConfigError`` (use ``rp3beta`` or ``item_knn``). Time grows as ``n³``.
 
     Parameters
     ----------
@@ -89,6 +94,8 @@ class EASE(Recommender):
 
     label: ClassVar[str] = "EASE (item-item regression)"
     handles_cold_users: ClassVar[bool] = True
+    #: ``_top_k`` makes no dense block and reads ``B`` once a block: blocks are large.
+    top_k_block: ClassVar[int] = 2048
     param_ranges: ClassVar[dict[str, ParamRange]] = {
         "l2": ParamRange(1e-6, 1e9, words=("auto",)),
         "random_state": SEED_RANGE,
@@ -112,8 +119,8 @@ class EASE(Recommender):
     def memory_need(
         cls, n_users: int, n_items: int, n_pairs: int, params: dict | None = None
     ) -> tuple[int, int]:
-        """``12 n²`` bytes at the fit's peak, ``4 n²`` (``B``) plus the user rows kept."""
-        kept = 4 * n_items * n_items + 12 * n_pairs
+        """``12 n²`` bytes at the fit's peak; ``B`` and its panel copy (``8 n²``) + user rows kept."""
+        kept = 8 * n_items * n_items + 12 * n_pairs
         return fit_memory_bytes(n_items) + 12 * n_pairs, kept
 
     @classmethod
@@ -195,6 +202,30 @@ class EASE(Recommender):
 
     def _score_items(self, user_idx: np.ndarray) -> np.ndarray:
         return self._expand(csr_dense(self.user_rows_[user_idx], self.item_weights_))
+
+    def _top_k(
+        self, block: np.ndarray, k: int, exclude_rows: sp.csr_matrix | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The top-k of the block's rows times ``B`` without its dense scores (``RowProduct``).
+
+        The first call builds ``B``'s panel copy (another ``4 n²`` bytes, kept while the model
+        is). Lists and scores are those of ``score_items`` then ``top_k_indices``.
+        """
+        return RowProduct(self.user_rows_[block], self._panels()).top(k, exclude_rows)
+
+    def _panels(self) -> PanelMatrix:
+        with _PANELS_LOCK:
+            known = getattr(self, "_panel_cache", None)
+            if known is None or known[0] is not self.item_weights_:
+                panels = PanelMatrix.of(self.item_weights_, self.active_items_, self.n_items_)
+                known = self._panel_cache = (self.item_weights_, panels)
+        return known[1]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The pickled state, without the panel copy (rebuilt on first use)."""
+        state = dict(super().__getstate__())
+        state.pop("_panel_cache", None)
+        return state
 
     def _score_history(self, item_idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
         row = pair_values(history_row(item_idx, weights, self.n_items_), self.binary)
