@@ -295,14 +295,17 @@ class Recommender(BaseEstimator):
         """Top-k items for each user, scored in blocks of users so memory stays bounded.
 
         ``exclude`` is an (n_users, n_items) sparse matrix whose non-zeros are masked.
-        ``block_size``: users a block (default ``top_k_block``). With ``n_jobs > 1``, worker
-        threads take blocks while BLAS is held to one thread each (the product and
-        ``argpartition`` release the GIL), which beats one multi-threaded BLAS call because
-        selection, not the product, dominates.
+        ``block_size``: users a block (default ``top_k_block``; above 512 it is lowered when
+        there would be fewer blocks than threads). With ``n_jobs > 1``, worker threads take
+        blocks while BLAS is held to one thread each (the product and ``argpartition`` release
+        the GIL), which beats one multi-threaded BLAS call because selection, not the product,
+        dominates.
         """
         self.check_fitted()
         user_idx = np.asarray(user_idx, dtype=np.int32)
         block_size = int(block_size or self.top_k_block)
+        if n_jobs > 1:  # large blocks are split so that every thread gets one
+            block_size = min(block_size, max(Recommender.top_k_block, -(-len(user_idx) // n_jobs)))
         items = np.full((len(user_idx), k), -1, np.int32)
         scores = np.full((len(user_idx), k), -np.inf, np.float32)
 
