@@ -119,8 +119,12 @@ class EASE(Recommender):
     def memory_need(
         cls, n_users: int, n_items: int, n_pairs: int, params: dict | None = None
     ) -> tuple[int, int]:
-        """``12 n²`` bytes at the fit's peak; ``B`` and its panel copy (``8 n²``) + user rows kept."""
-        kept = 8 * n_items * n_items + 12 * n_pairs
+        """``12 n²`` bytes at the fit's peak, ``4 n²`` (``B``) plus the user rows kept.
+
+        ``recommend`` adds a panel copy of ``B`` (``4 n²``); the studio's pools and exports
+        do not use it.
+        """
+        kept = 4 * n_items * n_items + 12 * n_pairs
         return fit_memory_bytes(n_items) + 12 * n_pairs, kept
 
     @classmethod

@@ -8,9 +8,10 @@ buffer through a k-entry heap. A dense row of scores is never written out, and `
 once per block of users.
 
 On EASE's top-20 at the medium store's shape (50,000 users x 5,000 items, 17 items a user, 2
-threads, 2,048 users a block), this took 1.2-1.4x the CPU of the bench's bare numpy
-reference (a dense ``users x 64 @ 64 x items`` product plus ``argpartition``). The dense
-product plus ``top_k_indices`` took 2.1-2.5x (``scratch`` measurements of 1 December 2026).
+threads, 2,048 users a block), ``python -m recsys bench`` measured 1.47-1.65x the CPU of its
+bare numpy reference (a dense ``users x 64 @ 64 x items`` product plus ``argpartition``), and
+1.25-1.31x at 100,000 x 10,000. The dense product plus ``top_k_indices`` had measured
+1.99-2.13x and 1.84x (``docs/bench-2026-12-01*.txt``).
 
 Values and order are exactly those of the dense path, that is ``csr_dense`` followed by
 ``top_k_indices`` (tested):
