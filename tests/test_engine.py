@@ -201,6 +201,25 @@ def test_autotune_uses_validation_and_finds_weights(run):
     assert tuned.fusion.values["ndcg@10"] > 0
 
 
+def test_the_blend_is_scored_out_of_fold_on_weights_tuned_without_each_fold(run, monkeypatch):
+    tuned_on: list[set[int]] = []
+    autotune = run.autotune
+
+    def spy(*args, **kwargs):
+        tuned_on.append(set(kwargs["pool"].users.tolist()))
+        return autotune(*args, **{**kwargs, "n_samples": 10})
+
+    monkeypatch.setattr(run, "autotune", spy)
+    report = run.blend_out_of_fold(folds=3)
+    everyone = set(run.stages["validation"].sample_pool.users.tolist())
+    assert len(tuned_on) == 3
+    held_out = [everyone - users for users in tuned_on]
+    assert all(held_out) and set().union(*held_out) == everyone  # each user left out once
+    assert sum(len(h) for h in held_out) == len(everyone)
+    assert 0 < report.values["ndcg@10"] <= 1
+    assert report.values["ndcg@10"] == run.blend_out_of_fold(folds=3).values["ndcg@10"]
+
+
 def test_compare_two_presets(run):
     a = Preset(models=FAST_MODELS)
     b = Preset(models=FAST_MODELS, fusion=FusionConfig(method="rrf"))

@@ -13,9 +13,12 @@ from recsys.evaluation.metrics import MetricReport
 from recsys.evaluation.offline_ab import ABResult, compare, paired_permutation_test
 from recsys.evaluation.sampling import Interval, mean_interval
 from recsys.evaluation.tuning import TuneResult, tune_knobs, tune_weights
+from recsys.ranking.candidates import CandidatePool
 from recsys.ranking.fusion import FUSERS, FusionConfig
+from recsys.ranking.fusion.crossfit import fold_of
 from recsys.ranking.rerank import RankedLists, RerankConfig, rerank
 from recsys.ranking.rerank.impact import ImpactReport, rule_impact
+from recsys.ranking.topk import TopK
 from recsys.service.pools import single_model_topk
 from recsys.service.preset import Preset
 from recsys.service.run_base import RunBase
@@ -177,17 +180,19 @@ class Evaluating(RunBase):
         stop: Callable[[], bool] | None = None,
         time_budget: float | None = None,
         on_trial: Callable[[TuneResult], None] | None = None,
+        pool: CandidatePool | None = None,
     ) -> TuneResult:
         """Search fusion weights on the *validation* pool; the test pool is not touched.
 
-        At large sizes the search runs on the validation pool's lab sample. ``stop``,
-        ``time_budget`` and ``on_trial`` as in ``tune_weights`` (a stopped search keeps its best
-        so far).
+        At large sizes the search runs on the validation pool's lab sample (``pool``: a part of
+        it instead). ``stop``, ``time_budget`` and ``on_trial`` as in ``tune_weights`` (a
+        stopped search keeps its best so far).
         """
         fusion, rr = self._fusion(fusion), self._rerank(rerank_cfg)
         objective = objective or f"ndcg@{rr.k}"
         st = self.stages["validation"]
-        pool = st.sample_pool  # all users up to LAB_SAMPLE_USERS, a stratified sample above
+        if pool is None:
+            pool = st.sample_pool  # all users up to LAB_SAMPLE_USERS, a stratified sample above
 
         def evaluate_weights(weights: dict[str, float]) -> dict[str, float | None]:
             cfg = FusionConfig(fusion.method, fusion.normalization, weights, fusion.params)
@@ -206,6 +211,41 @@ class Evaluating(RunBase):
             time_budget=time_budget,
             on_trial=on_trial,
         )
+
+    def blend_out_of_fold(
+        self,
+        objective: str | None = None,
+        *,
+        folds: int = 3,
+        seed: int = 0,
+        progress: Callable[[float], None] | None = None,
+    ) -> MetricReport:
+        """The preset's blend on the validation sample, scored out of fold.
+
+        Each user is ranked with weights tuned without them (``autotune`` on the other folds,
+        the folds of ``fold_of``). Scored like learning to rank's out-of-fold lists, so the two compare fairly: weights
+        tuned on the very users they are scored on flatter the blend.
+        """
+        fusion, rr = self._fusion(None), self._rerank(None)
+        st = self.stages["validation"]
+        pool = st.sample_pool
+        fold = fold_of(len(pool.users), folds, seed)
+        parts: list[TopK] = []
+        for f in range(max(2, folds)):
+            tuned = self.autotune(objective, pool=pool.subset(np.flatnonzero(fold != f)), seed=seed)
+            config = FusionConfig(
+                fusion.method, fusion.normalization, tuned.best_weights, fusion.params
+            )
+            held_out = pool.subset(np.flatnonzero(fold == f))
+            parts.append(self._rank("validation", held_out, config, rr)[1].topk)
+            if progress is not None:
+                progress((f + 1) / max(2, folds))
+        topk = TopK(
+            np.concatenate([t.users for t in parts]),
+            np.concatenate([t.items for t in parts]),
+            np.concatenate([t.scores for t in parts]),
+        )
+        return self.stage_metrics(st, topk, rr.k)
 
     def trial_seconds(
         self,

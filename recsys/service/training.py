@@ -163,7 +163,11 @@ def choose_strategy(
     folds: int = 3,
     progress: Callable[[float], None] | None = None,
 ) -> StrategyChoice:
-    """Score the tuned blend, learning to rank (out of fold) and each model on validation."""
+    """Score the blend and learning to rank (both out of fold) and each model on validation.
+
+    The blend's weights in the run stay those tuned on the whole validation sample; its score
+    here comes from weights tuned on the other folds (``Run.blend_out_of_fold``).
+    """
     rr = run.preset.rerank
     objective = objective or f"ndcg@{rr.k}"
     st = run.stages["validation"]
@@ -171,14 +175,15 @@ def choose_strategy(
     segments = run.segments("validation", pool.users)
     scores: dict[str, float] = {}
     blend = run.evaluate(run.preset.fusion, rr, stage="validation", sample=True)
+    half = None if progress is None else (lambda fraction: progress(fraction / 2))
     if FUSERS[run.preset.fusion.method].uses_weights:
-        scores[BLEND] = _value(blend.fusion.values, objective)
+        oof = run.blend_out_of_fold(objective, folds=folds, progress=half)
+        scores[BLEND] = _value(oof.values, objective)
     truth = st.graded if st.graded is not None else st.truth
     ltr_trainer = FUSERS[LTR].trainer
     if ltr_trainer is not None and truth is not None:
-        fused = out_of_fold(
-            ltr_trainer, pool, truth, run.context(st), folds=folds, progress=progress
-        )
+        later = None if progress is None else (lambda fraction: progress(0.5 + fraction / 2))
+        fused = out_of_fold(ltr_trainer, pool, truth, run.context(st), folds=folds, progress=later)
         ranked = rerank(pool, fused, rr, run.items, user_segments=segments)
         scores[LTR] = _value(run.stage_metrics(st, ranked.topk, rr.k).values, objective)
     singles = {m: _value(r.values, objective) for m, r in blend.models.items()}

@@ -16,6 +16,15 @@ from recsys.ranking.candidates import CandidatePool
 from recsys.ranking.fusion.base import FusionContext, TrainedFuser
 
 
+def fold_of(n: int, folds: int = 3, seed: int = 0) -> np.ndarray:
+    """(n,) fold of each of ``n`` users, at random (seeded), ``max(2, folds)`` folds of equal size.
+
+    Every out-of-fold score of a validation pool uses it, so candidates compared on the same
+    pool are scored on the same folds.
+    """
+    return np.random.default_rng(seed).permutation(n) % max(2, folds)
+
+
 def out_of_fold(
     trainer: Callable[[], TrainedFuser],
     pool: CandidatePool,
@@ -32,7 +41,7 @@ def out_of_fold(
     """
     n, c = pool.items.shape
     out = np.full((n, c), -np.inf, np.float32)
-    fold = np.random.default_rng(seed).permutation(n) % max(2, folds)
+    fold = fold_of(n, folds, seed)
     n_folds = max(2, folds)
     for f in range(n_folds):
         test = np.flatnonzero(fold == f)
