@@ -80,11 +80,6 @@ class PanelMatrix:
         """Items scored (columns and others)."""
         return len(self.positions)
 
-    @property
-    def nbytes(self) -> int:
-        """Bytes held (about ``4 n m``: one copy of the matrix)."""
-        return self.slabs.nbytes + self.tail.nbytes + 8 * len(self.positions)
-
 
 @dataclass(frozen=True)
 class RowProduct:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -223,8 +223,8 @@ class Evaluating(RunBase):
         """The preset's blend on the validation sample, scored out of fold.
 
         Each user is ranked with weights tuned without them (``autotune`` on the other folds,
-        the folds of ``fold_of``). Scored like learning to rank's out-of-fold lists, so the two compare fairly: weights
-        tuned on the very users they are scored on flatter the blend.
+        the folds of ``fold_of``). Scored like learning to rank's out-of-fold lists, so the two
+        compare fairly: weights tuned on the very users they are scored on flatter the blend.
         """
         fusion, rr = self._fusion(None), self._rerank(None)
         st = self.stages["validation"]
@@ -233,9 +233,7 @@ class Evaluating(RunBase):
         parts: list[TopK] = []
         for f in range(max(2, folds)):
             tuned = self.autotune(objective, pool=pool.subset(np.flatnonzero(fold != f)), seed=seed)
-            config = FusionConfig(
-                fusion.method, fusion.normalization, tuned.best_weights, fusion.params
-            )
+            config = replace(fusion, weights=tuned.best_weights)
             held_out = pool.subset(np.flatnonzero(fold == f))
             parts.append(self._rank("validation", held_out, config, rr)[1].topk)
             if progress is not None:
